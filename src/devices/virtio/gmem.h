@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Guest memory as a list of (gpa, size, host pointer) regions: the only view of guest RAM that devices get. */
+#ifndef VMM_GMEM_H
+#define VMM_GMEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GMEM_MAX_REGIONS 4
+
+struct gmem_region {
+	uint64_t gpa;   /* guest-physical start */
+	uint64_t size;  /* bytes */
+	void *host;     /* host virtual address of gpa */
+};
+
+struct gmem {
+	struct gmem_region regions[GMEM_MAX_REGIONS];
+	unsigned int nregions;
+};
+
+/*
+ * Host pointer for the guest range [gpa, gpa + len), or NULL unless the whole
+ * range lies inside one region. Overflow-safe for any gpa and len, so it is
+ * the one check every guest-supplied address goes through. len == 0 is
+ * accepted when gpa itself lies inside (or at the end of) a region.
+ */
+static inline void *gmem_ptr(const struct gmem *mem, uint64_t gpa, uint64_t len)
+{
+	for (unsigned int i = 0; i < mem->nregions; i++) {
+		const struct gmem_region *r = &mem->regions[i];
+
+		if (gpa < r->gpa)
+			continue;
+		uint64_t off = gpa - r->gpa;
+		if (off > r->size || len > r->size - off)
+			continue;
+		return (char *)r->host + off;
+	}
+	return NULL;
+}
+
+/* Total bytes of guest RAM described by mem. */
+static inline uint64_t gmem_total(const struct gmem *mem)
+{
+	uint64_t total = 0;
+
+	for (unsigned int i = 0; i < mem->nregions; i++)
+		total += mem->regions[i].size;
+	return total;
+}
+
+#endif
