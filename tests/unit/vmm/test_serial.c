@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests for the 16550A model: what Linux's 8250 driver relies on. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "serial.h"
+
+struct sink {
+	uint8_t out[64];
+	unsigned int nout;
+	int level;
+	unsigned int edges;
+};
+
+static void sink_tx(void *ctx, uint8_t b)
+{
+	struct sink *s = ctx;
+
+	assert_true(s->nout < sizeof(s->out));
+	s->out[s->nout++] = b;
+}
+
+static void sink_irq(void *ctx, int level)
+{
+	struct sink *s = ctx;
+
+	assert_int_not_equal(level, s->level);  /* only changes are reported */
+	s->level = level;
+	if (level)
+		s->edges++;
+}
+
+static const struct serial_ops ops = { .tx = sink_tx, .set_irq = sink_irq };
+
+static void test_tx_and_lsr(void **state)
+{
+	struct serial u;
+	struct sink k = { 0 };
+
+	(void)state;
+	serial_init(&u, &ops, &k);
+	serial_write(&u, 0, 'h');
+	serial_write(&u, 0, 'i');
+	assert_int_equal(k.nout, 2);
+	assert_memory_equal(k.out, "hi", 2);
+	/* Transmitter always empty, no data ready. */
+	assert_int_equal(serial_read(&u, 5), 0x60);
+	assert_int_equal(k.level, 0);  /* no interrupts enabled */
+	serial_destroy(&u);
+}
+
+static void test_divisor_latch(void **state)
+{
+	struct serial u;
+	struct sink k = { 0 };
+
+	(void)state;
+	serial_init(&u, &ops, &k);
+	serial_write(&u, 3, 0x80);       /* DLAB */
+	serial_write(&u, 0, 0x01);
+	serial_write(&u, 1, 0x00);
+	assert_int_equal(serial_read(&u, 0), 0x01);
+	assert_int_equal(k.nout, 0);     /* DLL write is not output */
+	serial_write(&u, 3, 0x03);       /* 8N1, DLAB off */
+	serial_write(&u, 7, 0x5a);
+	assert_int_equal(serial_read(&u, 7), 0x5a);  /* scratch register */
+	serial_destroy(&u);
+}
+
+static void test_fifo_identifies_16550a(void **state)
+{
+	struct serial u;
+	struct sink k = { 0 };
+
+	(void)state;
+	serial_init(&u, &ops, &k);
+	assert_int_equal(serial_read(&u, 2) & 0xc0, 0);
+	serial_write(&u, 2, 0x01);
+	assert_int_equal(serial_read(&u, 2) & 0xc0, 0xc0);
+	serial_destroy(&u);
+}
+
+static void test_rx_interrupt(void **state)
+{
+	struct serial u;
+	struct sink k = { 0 };
+	const uint8_t in[] = "ab";
+
+	(void)state;
+	serial_init(&u, &ops, &k);
+	assert_int_equal(serial_input(&u, in, 2), 2);
+	assert_int_equal(k.level, 0);                /* RDI not enabled yet */
+	assert_int_equal(serial_read(&u, 5) & 1, 1); /* data ready */
+	serial_write(&u, 1, 0x01);                   /* enable RDI */
+	assert_int_equal(k.level, 1);
+	assert_int_equal(serial_read(&u, 2) & 0x0f, 0x04);
+	assert_int_equal(serial_read(&u, 0), 'a');
+	assert_int_equal(k.level, 1);
+	assert_int_equal(serial_read(&u, 0), 'b');
+	assert_int_equal(k.level, 0);                /* drained: line drops */
+	assert_int_equal(serial_read(&u, 2) & 0x0f, 0x01);
+	serial_destroy(&u);
+}
+
+static void test_thre_interrupt(void **state)
+{
+	struct serial u;
+	struct sink k = { 0 };
+
+	(void)state;
+	serial_init(&u, &ops, &k);
+	serial_write(&u, 1, 0x02);                   /* enable THRI: empty THR raises it */
+	assert_int_equal(k.level, 1);
+	assert_int_equal(serial_read(&u, 2) & 0x0f, 0x02);
+	assert_int_equal(k.level, 0);                /* reading IIR acknowledged it */
+	serial_write(&u, 0, 'x');                    /* sent at once: THRE again */
+	assert_int_equal(k.level, 1);
+	assert_int_equal(k.edges, 2);
+	serial_write(&u, 1, 0x00);
+	assert_int_equal(k.level, 0);
+	serial_destroy(&u);
+}
+
+static void test_rx_full_and_loopback(void **state)
+{
+	struct serial u;
+	struct sink k = { 0 };
+	static uint8_t big[SERIAL_RX_SIZE + 10];
+
+	(void)state;
+	serial_init(&u, &ops, &k);
+	assert_int_equal(serial_input(&u, big, sizeof(big)), SERIAL_RX_SIZE);
+	assert_int_equal(serial_rx_space(&u), 0);
+	serial_write(&u, 2, 0x03);                   /* FIFO enable + clear RX */
+	assert_int_equal(serial_rx_space(&u), SERIAL_RX_SIZE);
+	serial_write(&u, 4, 0x10 | 0x02);            /* loopback with RTS */
+	assert_int_equal(serial_read(&u, 6) & 0x10, 0x10); /* CTS follows RTS */
+	serial_write(&u, 0, 'L');
+	assert_int_equal(k.nout, 0);                 /* not sent outside */
+	assert_int_equal(serial_read(&u, 0), 'L');
+	serial_destroy(&u);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tx_and_lsr),
+		cmocka_unit_test(test_divisor_latch),
+		cmocka_unit_test(test_fifo_identifies_16550a),
+		cmocka_unit_test(test_rx_interrupt),
+		cmocka_unit_test(test_thre_interrupt),
+		cmocka_unit_test(test_rx_full_and_loopback),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
