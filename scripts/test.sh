@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Run every test: unit, kvm-smoke and integration on the normal build, unit and kvm-smoke on ASan+UBSan.
+# Installs what it needs; builds the guest and test-host images on first use (cached under build/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+
+[ -f build/build.ninja ] || meson setup build
+meson compile -C build
+[ -f build-san/build.ninja ] || meson setup build-san -Db_sanitize=address,undefined -Db_lundef=false
+meson compile -C build-san
+
+status=0
+meson test -C build --print-errorlogs --num-processes 2 || status=1
+meson test -C build-san --suite unit --suite kvm-smoke --print-errorlogs || status=1
+
+# One closing line over both runs, in the plain form CI reads.
+python3 - build/meson-logs/testlog.json build-san/meson-logs/testlog.json <<'PY'
+import json, sys
+count = {"OK": 0, "FAIL": 0, "SKIP": 0}
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)["result"]
+        key = {"OK": "OK", "EXPECTEDFAIL": "OK", "SKIP": "SKIP"}.get(r, "FAIL")
+        count[key] += 1
+print(f"{count['OK']} passed, {count['FAIL']} failed, {count['SKIP']} skipped")
+PY
+exit $status
