@@ -33,7 +33,19 @@ struct blk_cache_props blk_cache_mode_props(enum blk_cache_mode mode);
 enum blk_op {
 	BLK_OP_READ,
 	BLK_OP_WRITE,
-	BLK_OP_FLUSH,         /* fdatasync: covers every write completed before it was submitted */
+	/*
+	 * fdatasync (IORING_OP_FSYNC with IORING_FSYNC_DATASYNC): covers every
+	 * write completed before the FLUSH was submitted. Why that holds without
+	 * IOSQE_IO_DRAIN: a write's completion means its data has reached the
+	 * host page cache (buffered) or the device (O_DIRECT); fdatasync writes
+	 * back everything dirty in the page cache for the file and then issues a
+	 * device cache flush, so anything that had completed before it started
+	 * is on stable storage when it returns. Writes still in flight when the
+	 * FLUSH is submitted are not covered, and virtio-blk does not ask for
+	 * that (the guest waits for the writes it wants covered before sending
+	 * FLUSH), so no drain/ordering of the ring is needed.
+	 */
+	BLK_OP_FLUSH,
 	BLK_OP_DISCARD,       /* punch a hole */
 	BLK_OP_WRITE_ZEROES,  /* zero a range */
 };
@@ -54,11 +66,34 @@ struct blk_req {
 
 struct blk_backend;
 
+/* What a backend did on the host, for the device's --stats and for tests. */
+struct blk_backend_counters {
+	uint64_t submitted;       /* requests accepted by submit() */
+	uint64_t host_flushes;    /* fdatasyncs that reached the host (FLUSH completions, any result) */
+	uint64_t durable_writes;  /* writes issued with RWF_DSYNC (req->durable) */
+	uint64_t bounced;         /* READ/WRITEs copied through an aligned buffer for O_DIRECT */
+};
+
 /* res: bytes transferred (READ/WRITE), 0 (others), or -errno. */
 typedef void (*blk_complete_fn)(void *ctx, struct blk_req *req, int res);
 
+/*
+ * Threading: a backend is not thread-safe. submit/kick/poll must all be called
+ * from one thread; for the io_uring backend that is the first thread that calls
+ * kick() (the ring may be created SINGLE_ISSUER; another thread's kick gets
+ * -EEXIST). destroy() may run on another thread once nothing is in flight.
+ */
 struct blk_backend_ops {
-	/* Queue req. 0, or -EAGAIN when the backend is full (retry after a completion), or -errno. */
+	/*
+	 * Queue req; nothing reaches the kernel before kick(). 0; or -EAGAIN when
+	 * the backend is full (queue_depth requests in flight, or an unaligned
+	 * O_DIRECT write needs read-modify-write and must wait for in-flight
+	 * requests to finish): kick, and retry after a completion; or -EINVAL for a
+	 * malformed req (unknown op, READ/WRITE with no bytes); or -ENOMEM, or
+	 * -errno from reading the blocks around an unaligned O_DIRECT write, or
+	 * -EIO when such a write would have to extend the image. On any error
+	 * complete() is not called for req.
+	 */
 	int (*submit)(struct blk_backend *be, struct blk_req *req);
 	/* Hand queued requests to the kernel. 0 or -errno. */
 	int (*kick)(struct blk_backend *be);
@@ -66,6 +101,10 @@ struct blk_backend_ops {
 	int (*poll)(struct blk_backend *be);
 	/* An fd that becomes readable when poll() has work; the caller reads (drains) it before poll(). */
 	int (*event_fd)(struct blk_backend *be);
+	/*
+	 * Free the backend. Requests still in flight are waited for (their
+	 * buffers may be in use by the kernel) but complete() is not called.
+	 */
 	void (*destroy)(struct blk_backend *be);
 };
 
@@ -73,6 +112,7 @@ struct blk_backend {
 	const struct blk_backend_ops *ops;
 	blk_complete_fn complete;
 	void *complete_ctx;
+	struct blk_backend_counters counters;  /* updated by the backend; zero for a fake */
 };
 
 static inline int blk_backend_submit(struct blk_backend *be, struct blk_req *req) { return be->ops->submit(be, req); }
@@ -80,6 +120,8 @@ static inline int blk_backend_kick(struct blk_backend *be) { return be->ops->kic
 static inline int blk_backend_poll(struct blk_backend *be) { return be->ops->poll(be); }
 static inline int blk_backend_event_fd(struct blk_backend *be) { return be->ops->event_fd(be); }
 static inline void blk_backend_destroy(struct blk_backend *be) { be->ops->destroy(be); }
+/* Copy the backend's counters into *out. */
+static inline void blk_backend_counters_get(const struct blk_backend *be, struct blk_backend_counters *out) { *out = be->counters; }
 
 /* A drive image, opened and checked. */
 struct blk_image {
@@ -90,6 +132,7 @@ struct blk_image {
 	uint32_t dio_mem_align;    /* O_DIRECT buffer alignment (1 when not direct) */
 	uint32_t dio_offset_align; /* O_DIRECT offset/length alignment (1 when not direct) */
 	uint32_t logical_block;    /* what the device advertises as BLK_SIZE (>= 512) */
+	bool block_device;         /* path is a block device (size from BLKGETSIZE64) */
 };
 
 /*
@@ -98,15 +141,33 @@ struct blk_image {
  *   -ENOENT missing, -EISDIR a directory, -EACCES/-EROFS not writable and
  *   !readonly, -EINVAL size not a multiple of 512 (or zero), -ENOTSUP O_DIRECT
  *   refused by the host filesystem, other -errno from open/fstat.
+ * Also -EINVAL for something that is neither a regular file nor a block
+ * device (checked before opening, so a FIFO cannot block the open).
+ * The file is never created, truncated or written by opening it.
  */
 int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, struct blk_image *img);
+/* Close img->fd (if open) and set it to -1. Safe to call twice. */
 void blk_image_close(struct blk_image *img);
 
 /*
  * An io_uring backend over an open image (fd stays owned by img). queue_depth
  * is the most requests in flight. complete/ctx are stored into the backend.
+ * img is copied from (not kept), but its fd must stay open until destroy.
+ * 0 and *out, or -EINVAL (queue_depth 0 or above 4096, no complete), -ENOMEM,
+ * or -errno from io_uring setup / registration (-ENOSYS or -EPERM when
+ * io_uring is unavailable or disabled on the host).
  */
 int blk_uring_create(const struct blk_image *img, unsigned int queue_depth,
 		     blk_complete_fn complete, void *ctx, struct blk_backend **out);
+
+/*
+ * A synchronous backend (preadv/pwritev2/fdatasync/fallocate) with the same
+ * contract: a test oracle and a fallback where io_uring is unavailable. The
+ * work is done in kick(), which then signals the eventfd; complete() is
+ * still only called from poll(). Same returns as blk_uring_create (minus
+ * the io_uring ones).
+ */
+int blk_sync_create(const struct blk_image *img, unsigned int queue_depth,
+		    blk_complete_fn complete, void *ctx, struct blk_backend **out);
 
 #endif

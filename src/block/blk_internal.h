@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the block backends: O_DIRECT bounce buffers and iovec arithmetic. Not for other modules. */
+#ifndef VMM_BLK_INTERNAL_H
+#define VMM_BLK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "blk_backend.h"
+
+/* The parts of an image a backend needs, copied at create time. */
+struct blk_geom {
+	int fd;
+	uint64_t size;
+	bool direct;
+	uint32_t mem_align;   /* power of two, >= 1 */
+	uint32_t off_align;   /* power of two, >= 1 */
+};
+
+/* An aligned stand-in for a READ/WRITE that O_DIRECT would refuse as is. */
+struct blk_bounce {
+	void *buf;
+	uint64_t start;       /* file offset of buf[0], aligned */
+	uint64_t len;         /* bytes in buf, aligned */
+	uint64_t need;        /* bytes from start that must be transferred for the request to be done */
+	uint64_t skip;        /* where the request's bytes begin inside buf */
+	uint64_t total;       /* the request's own byte count */
+};
+
+/* Fill geom from img. */
+void blk_geom_init(struct blk_geom *g, const struct blk_image *img);
+
+/* Sum of iov lengths, or UINT64_MAX if it overflows. */
+uint64_t blk_iov_total(const struct iovec *iov, unsigned int cnt);
+
+/*
+ * Write into out (room for cnt entries) the part of iov that follows its first
+ * skip bytes. Number of entries written (0 when skip covers everything).
+ */
+unsigned int blk_iov_rest(const struct iovec *iov, unsigned int cnt, uint64_t skip, struct iovec *out);
+
+/* true when req (READ/WRITE of total bytes) cannot be given to an O_DIRECT fd as is. */
+bool blk_bounce_needed(const struct blk_geom *g, const struct blk_req *req, uint64_t total);
+
+/* true when a WRITE needs the blocks around it read first (offset or end unaligned). */
+bool blk_bounce_is_rmw(const struct blk_geom *g, const struct blk_req *req, uint64_t total);
+
+/*
+ * Set up b for req (READ/WRITE of total bytes): allocate an aligned buffer over
+ * the aligned range; for a WRITE, read the partial head/tail blocks with pread
+ * and copy the request's data in. 0, -ENOMEM, -EIO if a WRITE would have to
+ * extend the image or a block read came back short, or -errno from pread.
+ * On error nothing is left allocated.
+ */
+int blk_bounce_prepare(struct blk_bounce *b, const struct blk_geom *g, const struct blk_req *req, uint64_t total);
+
+/* After a READ into b completed: copy the request's bytes out to req->iov. */
+void blk_bounce_copy_out(const struct blk_bounce *b, const struct blk_req *req);
+
+/* Free b's buffer (if any). */
+void blk_bounce_release(struct blk_bounce *b);
+
+#endif

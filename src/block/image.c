@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* Opening a drive image: cache-mode open flags, size and O_DIRECT alignment, with distinct errors. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blk_backend.h"
+
+/* Fallback O_DIRECT alignment when the host does not say: a page is safe on every filesystem. */
+#define IMAGE_DIO_FALLBACK 4096u
+
+static bool image_is_pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* Learn O_DIRECT alignment: statx DIOALIGN (6.1+), else the device's logical block size, else a page. */
+static void image_dio_align(int fd, bool block_device, uint32_t *mem, uint32_t *off)
+{
+	struct statx stx;
+	int ssz;
+
+	memset(&stx, 0, sizeof(stx));
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 && (stx.stx_mask & STATX_DIOALIGN) &&
+	    image_is_pow2(stx.stx_dio_mem_align) && image_is_pow2(stx.stx_dio_offset_align)) {
+		*mem = stx.stx_dio_mem_align;
+		*off = stx.stx_dio_offset_align;
+		return;
+	}
+	if (block_device && ioctl(fd, BLKSSZGET, &ssz) == 0 && ssz > 0 && image_is_pow2((uint32_t)ssz)) {
+		*mem = (uint32_t)ssz;
+		*off = (uint32_t)ssz;
+		return;
+	}
+	*mem = IMAGE_DIO_FALLBACK;
+	*off = IMAGE_DIO_FALLBACK;
+}
+
+int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, struct blk_image *img)
+{
+	struct blk_cache_props props = blk_cache_mode_props(cache);
+	struct stat st;
+	uint64_t size;
+	int flags, fd, ret;
+
+	if (!path || !img || !blk_cache_mode_name(cache))
+		return -EINVAL;
+	img->fd = -1;
+
+	/* Type first: a directory must say EISDIR (open O_RDONLY would succeed), a FIFO must not block us. */
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return -EINVAL;
+
+	flags = (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	if (props.direct)
+		flags |= O_DIRECT;
+	fd = open(path, flags);
+	if (fd < 0) {
+		ret = -errno;
+		/* open(2): EINVAL with O_DIRECT means the filesystem does not support it. */
+		if (ret == -EINVAL && props.direct)
+			ret = -ENOTSUP;
+		return ret;
+	}
+
+	/* Re-check on the fd itself: the path may have been swapped since stat. */
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		goto close_fd;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, &size) < 0) {
+			ret = -errno;
+			goto close_fd;
+		}
+	} else if (S_ISREG(st.st_mode)) {
+		size = (uint64_t)st.st_size;
+	} else {
+		ret = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		goto close_fd;
+	}
+	if (size == 0 || size % 512) {
+		ret = -EINVAL;
+		goto close_fd;
+	}
+
+	img->fd = fd;
+	img->size = size;
+	img->readonly = readonly;
+	img->cache = cache;
+	img->block_device = S_ISBLK(st.st_mode);
+	if (props.direct) {
+		image_dio_align(fd, img->block_device, &img->dio_mem_align, &img->dio_offset_align);
+		img->logical_block = img->dio_offset_align > 512 ? img->dio_offset_align : 512;
+	} else {
+		img->dio_mem_align = 1;
+		img->dio_offset_align = 1;
+		img->logical_block = 512;
+	}
+	return 0;
+
+close_fd:
+	close(fd);
+	return ret;
+}
+
+void blk_image_close(struct blk_image *img)
+{
+	if (!img || img->fd < 0)
+		return;
+	close(img->fd);
+	img->fd = -1;
+}

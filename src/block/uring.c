@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: MIT */
+/* The io_uring block backend: READV/WRITEV/FSYNC/FALLOCATE on a registered fd, completions via an eventfd. */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "blk_internal.h"
+
+#define URING_MAX_DEPTH 4096u
+/* Index of the image in the registered file table. */
+#define URING_FILE_INDEX 0
+
+/* One request in flight: preallocated, so the fast path never allocates. */
+struct uring_slot {
+	struct blk_req *req;
+	uint64_t total;         /* READ/WRITE: the request's byte count */
+	uint64_t done;          /* bytes transferred so far (short reads/writes are resubmitted) */
+	uint64_t need;          /* bytes that must be transferred before it is complete */
+	struct blk_bounce bounce;
+	struct iovec bounce_iov;
+	struct iovec *rest;     /* remainder iovecs after a short transfer (slow path, kept) */
+	unsigned int rest_cap;
+	bool bounced;
+	bool rmw;               /* holds the read-modify-write barrier */
+	bool zero_fallback;     /* WRITE_ZEROES retried as punch-hole */
+};
+
+struct blk_uring {
+	struct blk_backend be;  /* first: the ops receive &be */
+	struct io_uring ring;
+	struct blk_geom geom;
+	int efd;
+	bool need_enable;       /* created IORING_SETUP_R_DISABLED: enable on the first kick */
+	bool no_zero_range;     /* the filesystem said EOPNOTSUPP to FALLOC_FL_ZERO_RANGE once */
+	bool rmw_barrier;       /* an unaligned O_DIRECT write is in flight: admit nothing else */
+	unsigned int depth;
+	unsigned int inflight;
+	unsigned int nfree;
+	unsigned int *free_slots;
+	struct uring_slot *slots;
+};
+
+static struct blk_uring *uring_of(struct blk_backend *be)
+{
+	return (struct blk_uring *)be;
+}
+
+static void uring_slot_put(struct blk_uring *u, struct uring_slot *s)
+{
+	if (s->bounced)
+		blk_bounce_release(&s->bounce);
+	s->bounced = false;
+	s->req = NULL;
+	if (s->rmw)
+		u->rmw_barrier = false;
+	s->rmw = false;
+	u->free_slots[u->nfree++] = (unsigned int)(s - u->slots);
+}
+
+/* The iovecs for the part of a READ/WRITE still to do. NULL and -ENOMEM only after a short transfer. */
+static const struct iovec *uring_slot_iov(struct uring_slot *s, unsigned int *cnt)
+{
+	const struct iovec *iov = s->bounced ? &s->bounce_iov : s->req->iov;
+	unsigned int n = s->bounced ? 1 : s->req->iovcnt;
+
+	if (!s->done) {
+		*cnt = n;
+		return iov;
+	}
+	if (s->rest_cap < n) {
+		struct iovec *r = realloc(s->rest, n * sizeof(*r));
+
+		if (!r)
+			return NULL;
+		s->rest = r;
+		s->rest_cap = n;
+	}
+	*cnt = blk_iov_rest(iov, n, s->done, s->rest);
+	return s->rest;
+}
+
+/* Put the slot's (next) operation on the SQ. 0, -EAGAIN when the SQ is full, -ENOMEM. */
+static int uring_slot_prep(struct blk_uring *u, struct uring_slot *s)
+{
+	struct blk_req *req = s->req;
+	struct io_uring_sqe *sqe;
+	const struct iovec *iov = NULL;
+	unsigned int cnt = 0;
+	uint64_t off;
+	int mode;
+
+	if (req->op == BLK_OP_READ || req->op == BLK_OP_WRITE) {
+		iov = uring_slot_iov(s, &cnt);
+		if (!iov)
+			return -ENOMEM;
+	}
+	sqe = io_uring_get_sqe(&u->ring);
+	if (!sqe)
+		return -EAGAIN;
+
+	switch (req->op) {
+	case BLK_OP_READ:
+		off = (s->bounced ? s->bounce.start : req->offset) + s->done;
+		io_uring_prep_readv(sqe, URING_FILE_INDEX, iov, cnt, off);
+		break;
+	case BLK_OP_WRITE:
+		off = (s->bounced ? s->bounce.start : req->offset) + s->done;
+		/* RWF_DSYNC per write, not O_DSYNC per fd, so a guest toggling WCE takes effect at once. */
+		io_uring_prep_writev2(sqe, URING_FILE_INDEX, iov, cnt, off, req->durable ? RWF_DSYNC : 0);
+		break;
+	case BLK_OP_FLUSH:
+		io_uring_prep_fsync(sqe, URING_FILE_INDEX, IORING_FSYNC_DATASYNC);
+		break;
+	case BLK_OP_DISCARD:
+		io_uring_prep_fallocate(sqe, URING_FILE_INDEX, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					(off_t)req->offset, (off_t)req->len);
+		break;
+	case BLK_OP_WRITE_ZEROES:
+		/* KEEP_SIZE: block devices insist on it, and a file must never grow. */
+		mode = (u->no_zero_range || s->zero_fallback) ? FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE;
+		io_uring_prep_fallocate(sqe, URING_FILE_INDEX, mode | FALLOC_FL_KEEP_SIZE,
+					(off_t)req->offset, (off_t)req->len);
+		break;
+	}
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data(sqe, s);
+	return 0;
+}
+
+static int uring_submit(struct blk_backend *be, struct blk_req *req)
+{
+	struct blk_uring *u = uring_of(be);
+	struct uring_slot *s;
+	uint64_t total = 0;
+	bool bounce = false, rmw = false;
+	int ret;
+
+	if (!req)
+		return -EINVAL;
+	switch (req->op) {
+	case BLK_OP_READ:
+	case BLK_OP_WRITE:
+		if (!req->iov || !req->iovcnt)
+			return -EINVAL;
+		total = blk_iov_total(req->iov, req->iovcnt);
+		if (total == 0 || total == UINT64_MAX || req->offset > UINT64_MAX - total)
+			return -EINVAL;
+		bounce = blk_bounce_needed(&u->geom, req, total);
+		rmw = bounce && blk_bounce_is_rmw(&u->geom, req, total);
+		break;
+	case BLK_OP_FLUSH:
+	case BLK_OP_DISCARD:
+	case BLK_OP_WRITE_ZEROES:
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (u->inflight >= u->depth || u->rmw_barrier || !u->nfree)
+		return -EAGAIN;
+	/*
+	 * A read-modify-write reads the neighbours of the request's blocks now and
+	 * writes them back later: any other write to those blocks in between would
+	 * be undone, so it runs alone.
+	 */
+	if (rmw && u->inflight)
+		return -EAGAIN;
+
+	s = &u->slots[u->free_slots[--u->nfree]];
+	s->req = req;
+	s->total = total;
+	s->done = 0;
+	s->need = total;
+	s->zero_fallback = false;
+	s->bounced = false;
+	s->rmw = false;
+	if (bounce) {
+		ret = blk_bounce_prepare(&s->bounce, &u->geom, req, total);
+		if (ret)
+			goto put_slot;
+		s->bounced = true;
+		s->bounce_iov.iov_base = s->bounce.buf;
+		s->bounce_iov.iov_len = s->bounce.len;
+		s->need = s->bounce.need;
+	}
+	ret = uring_slot_prep(u, s);
+	if (ret)
+		goto put_slot;
+
+	if (rmw) {
+		s->rmw = true;
+		u->rmw_barrier = true;
+	}
+	u->inflight++;
+	be->counters.submitted++;
+	if (s->bounced)
+		be->counters.bounced++;
+	if (req->op == BLK_OP_WRITE && req->durable)
+		be->counters.durable_writes++;
+	return 0;
+
+put_slot:
+	uring_slot_put(u, s);
+	return ret;
+}
+
+static int uring_kick(struct blk_backend *be)
+{
+	struct blk_uring *u = uring_of(be);
+	int ret;
+
+	if (u->need_enable) {
+		/* Enabling from this thread makes it the ring's single issuer. */
+		ret = io_uring_enable_rings(&u->ring);
+		if (ret < 0)
+			return ret;
+		u->need_enable = false;
+	}
+	if (!io_uring_sq_ready(&u->ring))
+		return 0;
+	do {
+		ret = io_uring_submit(&u->ring);
+	} while (ret == -EINTR);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Account one CQE for s. Returns true when the request is finished (*res is
+ * its result), false when its remainder went back on the SQ.
+ */
+static bool uring_slot_finish(struct blk_uring *u, struct uring_slot *s, int *res)
+{
+	struct blk_req *req = s->req;
+	int ret;
+
+	switch (req->op) {
+	case BLK_OP_READ:
+	case BLK_OP_WRITE:
+		if (*res < 0)
+			return true;
+		if (*res == 0) {
+			/* No progress: end of file or a device that gives nothing; retrying would spin. */
+			*res = -EIO;
+			return true;
+		}
+		s->done += (uint64_t)*res;
+		if (s->done < s->need) {
+			ret = uring_slot_prep(u, s);
+			if (ret == 0)
+				return false;
+			*res = ret;
+			return true;
+		}
+		if (s->bounced && req->op == BLK_OP_READ)
+			blk_bounce_copy_out(&s->bounce, req);
+		/* The byte count fits: the device's requests are far below 2 GiB. */
+		*res = s->total > INT32_MAX ? INT32_MAX : (int)s->total;
+		return true;
+	case BLK_OP_FLUSH:
+		u->be.counters.host_flushes++;
+		return true;
+	case BLK_OP_WRITE_ZEROES:
+		if (*res == -EOPNOTSUPP && !s->zero_fallback) {
+			/* Punching a hole also reads back as zeros; remember so later requests go straight there. */
+			u->no_zero_range = true;
+			s->zero_fallback = true;
+			ret = uring_slot_prep(u, s);
+			if (ret == 0)
+				return false;
+			*res = ret;
+		}
+		return true;
+	case BLK_OP_DISCARD:
+		return true;
+	}
+	return true;
+}
+
+static int uring_poll(struct blk_backend *be)
+{
+	struct blk_uring *u = uring_of(be);
+	struct io_uring_cqe *cqe;
+	bool resubmitted = false;
+	int count = 0, ret;
+
+	for (;;) {
+		struct uring_slot *s;
+		int res;
+
+		/* peek enters the kernel only when task work or an overflow is pending (COOP_TASKRUN). */
+		ret = io_uring_peek_cqe(&u->ring, &cqe);
+		if (ret == -EAGAIN || ret == -EINTR)
+			break;
+		if (ret < 0)
+			return ret;
+		s = io_uring_cqe_get_data(cqe);
+		res = cqe->res;
+		io_uring_cqe_seen(&u->ring, cqe);
+
+		if (!uring_slot_finish(u, s, &res)) {
+			resubmitted = true;
+			continue;
+		}
+		struct blk_req *req = s->req;
+
+		/* Free the slot first so complete() may submit the next request into it. */
+		u->inflight--;
+		uring_slot_put(u, s);
+		count++;
+		be->complete(be->complete_ctx, req, res);
+	}
+	if (resubmitted) {
+		ret = uring_kick(be);
+		if (ret < 0)
+			return ret;
+	}
+	return count;
+}
+
+static int uring_event_fd(struct blk_backend *be)
+{
+	return uring_of(be)->efd;
+}
+
+static void uring_free(struct blk_uring *u)
+{
+	for (unsigned int i = 0; u->slots && i < u->depth; i++) {
+		if (u->slots[i].bounced)
+			blk_bounce_release(&u->slots[i].bounce);
+		free(u->slots[i].rest);
+	}
+	free(u->slots);
+	free(u->free_slots);
+	free(u);
+}
+
+static void uring_destroy(struct blk_backend *be)
+{
+	struct blk_uring *u = uring_of(be);
+	struct io_uring_cqe *cqe;
+
+	if (!be)
+		return;
+	/* The kernel may still be writing into bounce buffers or guest RAM: wait it out before freeing. */
+	if (u->inflight && uring_kick(be) == 0) {
+		while (u->inflight) {
+			struct uring_slot *s;
+			int res;
+
+			if (io_uring_wait_cqe(&u->ring, &cqe) < 0)
+				break;
+			s = io_uring_cqe_get_data(cqe);
+			res = cqe->res;
+			io_uring_cqe_seen(&u->ring, cqe);
+			if (uring_slot_finish(u, s, &res)) {
+				u->inflight--;
+				uring_slot_put(u, s);
+			} else if (uring_kick(be) < 0) {
+				break;
+			}
+		}
+	}
+	io_uring_queue_exit(&u->ring);
+	close(u->efd);
+	uring_free(u);
+}
+
+static const struct blk_backend_ops uring_ops = {
+	.submit = uring_submit,
+	.kick = uring_kick,
+	.poll = uring_poll,
+	.event_fd = uring_event_fd,
+	.destroy = uring_destroy,
+};
+
+/* Set the ring up with the cheapest flags this kernel takes, falling back to none. */
+static int uring_ring_init(struct blk_uring *u)
+{
+	static const unsigned int tries[] = {
+		/*
+		 * One thread drives the ring; COOP_TASKRUN spares it an IPI per
+		 * completion and TASKRUN_FLAG lets peek know when to enter. R_DISABLED
+		 * defers picking the single issuer to the first kick, which runs on the
+		 * device's I/O thread rather than the thread that created us.
+		 */
+		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_R_DISABLED | IORING_SETUP_COOP_TASKRUN |
+			IORING_SETUP_TASKRUN_FLAG,
+		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+		0,
+	};
+	int ret = -EINVAL;
+
+	for (unsigned int i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		struct io_uring_params p;
+
+		memset(&p, 0, sizeof(p));
+		p.flags = tries[i];
+		ret = io_uring_queue_init_params(u->depth, &u->ring, &p);
+		if (ret == 0) {
+			u->need_enable = (tries[i] & IORING_SETUP_R_DISABLED) != 0;
+			return 0;
+		}
+		if (ret != -EINVAL)
+			return ret;
+	}
+	return ret;
+}
+
+int blk_uring_create(const struct blk_image *img, unsigned int queue_depth,
+		     blk_complete_fn complete, void *ctx, struct blk_backend **out)
+{
+	struct blk_uring *u;
+	int ret;
+
+	if (!img || img->fd < 0 || !complete || !out || queue_depth == 0 || queue_depth > URING_MAX_DEPTH)
+		return -EINVAL;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	u->depth = queue_depth;
+	u->slots = calloc(queue_depth, sizeof(*u->slots));
+	u->free_slots = calloc(queue_depth, sizeof(*u->free_slots));
+	if (!u->slots || !u->free_slots) {
+		ret = -ENOMEM;
+		goto free_backend;
+	}
+	for (unsigned int i = 0; i < queue_depth; i++)
+		u->free_slots[i] = queue_depth - 1 - i;
+	u->nfree = queue_depth;
+	blk_geom_init(&u->geom, img);
+
+	u->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (u->efd < 0) {
+		ret = -errno;
+		goto free_backend;
+	}
+	ret = uring_ring_init(u);
+	if (ret)
+		goto close_eventfd;
+	ret = io_uring_register_files(&u->ring, &img->fd, 1);
+	if (ret)
+		goto exit_ring;
+	ret = io_uring_register_eventfd(&u->ring, u->efd);
+	if (ret)
+		goto exit_ring;
+
+	u->be.ops = &uring_ops;
+	u->be.complete = complete;
+	u->be.complete_ctx = ctx;
+	*out = &u->be;
+	return 0;
+
+exit_ring:
+	io_uring_queue_exit(&u->ring);
+close_eventfd:
+	close(u->efd);
+free_backend:
+	uring_free(u);
+	return ret;
+}

@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for a block backend against real files; built once for io_uring and once for the sync engine. */
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/uio.h>
+#include <cmocka.h>
+
+#include "blk_backend.h"
+#include "blk_test_util.h"
+
+#ifndef BLK_TEST_URING
+#error "build with -DBLK_TEST_URING=0 or 1"
+#endif
+
+#if BLK_TEST_URING
+#define BACKEND_NAME "io_uring"
+#define backend_create blk_uring_create
+#else
+#define BACKEND_NAME "sync"
+#define backend_create blk_sync_create
+#endif
+
+#define IMG_SIZE (1u << 20)
+#define MAX_DONE 64
+
+/* One test's drive: image, backend and what complete() saw. */
+struct bt {
+	char dir[PATH_MAX];
+	char path[PATH_MAX + 32];
+	struct blk_image img;
+	struct blk_backend *be;
+	unsigned int ndone;
+	struct blk_req *done_req[MAX_DONE];
+	int done_res[MAX_DONE];
+};
+
+static struct bt *bt_global;
+
+static void bt_complete(void *ctx, struct blk_req *req, int res)
+{
+	struct bt *t = ctx;
+	unsigned int *calls = req->opaque;
+
+	/* complete() exactly once per request: the opaque counter must go 0 -> 1. */
+	assert_non_null(calls);
+	assert_int_equal(*calls, 0);
+	(*calls)++;
+	assert_true(t->ndone < MAX_DONE);
+	t->done_req[t->ndone] = req;
+	t->done_res[t->ndone] = res;
+	t->ndone++;
+}
+
+static int bt_setup(void **state)
+{
+	struct bt *t = calloc(1, sizeof(*t));
+
+	if (!t || blk_test_dir_make(t->dir, sizeof(t->dir)))
+		return -1;
+	snprintf(t->path, sizeof(t->path), "%s/disk.img", t->dir);
+	t->img.fd = -1;
+	bt_global = t;
+	*state = t;
+	return 0;
+}
+
+static int bt_teardown(void **state)
+{
+	struct bt *t = *state;
+
+	if (t->be)
+		blk_backend_destroy(t->be);
+	blk_image_close(&t->img);
+	unlink(t->path);
+	rmdir(t->dir);
+	free(t);
+	return 0;
+}
+
+/* Fresh image with pattern seed, opened in mode, and a backend over it. */
+static void bt_open(struct bt *t, enum blk_cache_mode mode, bool readonly, unsigned int depth)
+{
+	int ret;
+
+	assert_int_equal(blk_test_file_make(t->path, IMG_SIZE, 1), 0);
+	ret = blk_image_open(t->path, mode, readonly, &t->img);
+	if (ret == -ENOTSUP) {
+		print_message("skipping: %s refuses O_DIRECT\n", t->dir);
+		skip();
+	}
+	assert_int_equal(ret, 0);
+	assert_int_equal(backend_create(&t->img, depth, bt_complete, t, &t->be), 0);
+	assert_true(blk_backend_event_fd(t->be) >= 0);
+}
+
+/* Kick, then wait on the eventfd (as the device's I/O thread does) until n completions arrived in all. */
+static void bt_wait(struct bt *t, unsigned int n)
+{
+	int efd = blk_backend_event_fd(t->be);
+
+	assert_int_equal(blk_backend_kick(t->be), 0);
+	while (t->ndone < n) {
+		struct pollfd pfd = { .fd = efd, .events = POLLIN };
+		uint64_t v;
+		int ret;
+
+		ret = poll(&pfd, 1, 10000);
+		assert_int_equal(ret, 1); /* 0 means the eventfd never fired */
+		assert_true(read(efd, &v, sizeof(v)) == sizeof(v) || errno == EAGAIN);
+		ret = blk_backend_poll(t->be);
+		assert_true(ret >= 0);
+	}
+	assert_int_equal(t->ndone, n);
+}
+
+/* Submit one request, wait, and return its result. */
+static int bt_run(struct bt *t, struct blk_req *req)
+{
+	unsigned int calls = 0;
+	unsigned int before = t->ndone;
+
+	req->opaque = &calls;
+	assert_int_equal(blk_backend_submit(t->be, req), 0);
+	bt_wait(t, before + 1);
+	assert_ptr_equal(t->done_req[before], req);
+	assert_int_equal(calls, 1);
+	return t->done_res[before];
+}
+
+static int bt_rw(struct bt *t, enum blk_op op, uint64_t off, void *buf, size_t len, bool durable)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct blk_req req = { .op = op, .offset = off, .len = len, .iov = &iov, .iovcnt = 1, .durable = durable };
+
+	return bt_run(t, &req);
+}
+
+static int bt_range(struct bt *t, enum blk_op op, uint64_t off, uint64_t len)
+{
+	struct blk_req req = { .op = op, .offset = off, .len = len };
+
+	return bt_run(t, &req);
+}
+
+static void test_write_read(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t wbuf[8192], rbuf[8192], disk[8192];
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+	blk_test_fill(wbuf, 4096, sizeof(wbuf), 9);
+	assert_int_equal(bt_rw(t, BLK_OP_WRITE, 4096, wbuf, sizeof(wbuf), false), sizeof(wbuf));
+	memset(rbuf, 0xee, sizeof(rbuf));
+	assert_int_equal(bt_rw(t, BLK_OP_READ, 4096, rbuf, sizeof(rbuf), false), sizeof(rbuf));
+	assert_memory_equal(rbuf, wbuf, sizeof(wbuf));
+	/* And it is really in the file, neighbours untouched. */
+	assert_int_equal(blk_test_file_read(t->path, 4096, disk, sizeof(disk)), 0);
+	assert_memory_equal(disk, wbuf, sizeof(wbuf));
+	assert_int_equal(blk_test_file_read(t->path, 0, disk, 4096), 0);
+	for (unsigned int i = 0; i < 4096; i++)
+		assert_int_equal(disk[i], blk_test_pattern(i, 1));
+}
+
+static void test_vectored(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t a[512], b[1024], c[2560], whole[4096], x[3000], y[1096];
+	struct iovec wv[3] = { { a, sizeof(a) }, { b, sizeof(b) }, { c, sizeof(c) } };
+	struct iovec rv[2] = { { x, sizeof(x) }, { y, sizeof(y) } };
+	struct blk_req w = { .op = BLK_OP_WRITE, .offset = 65536, .len = 4096, .iov = wv, .iovcnt = 3 };
+	struct blk_req r = { .op = BLK_OP_READ, .offset = 65536, .len = 4096, .iov = rv, .iovcnt = 2 };
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+	blk_test_fill(whole, 65536, sizeof(whole), 4);
+	memcpy(a, whole, 512);
+	memcpy(b, whole + 512, 1024);
+	memcpy(c, whole + 1536, 2560);
+	assert_int_equal(bt_run(t, &w), 4096);
+	assert_int_equal(bt_run(t, &r), 4096);
+	assert_memory_equal(x, whole, sizeof(x));
+	assert_memory_equal(y, whole + sizeof(x), sizeof(y));
+}
+
+static void test_durable_write(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t wbuf[4096], disk[4096];
+	struct blk_backend_counters c;
+
+	/* writethrough: WCE=0, the device marks every write durable. */
+	bt_open(t, BLK_CACHE_WRITETHROUGH, false, 8);
+	blk_test_fill(wbuf, 8192, sizeof(wbuf), 7);
+	assert_int_equal(bt_rw(t, BLK_OP_WRITE, 8192, wbuf, sizeof(wbuf), true), sizeof(wbuf));
+	assert_int_equal(bt_rw(t, BLK_OP_WRITE, 8192, wbuf, sizeof(wbuf), false), sizeof(wbuf));
+	blk_backend_counters_get(t->be, &c);
+	assert_int_equal(c.durable_writes, 1);
+	assert_int_equal(c.submitted, 2);
+	assert_int_equal(c.host_flushes, 0);
+	assert_int_equal(blk_test_file_read(t->path, 8192, disk, sizeof(disk)), 0);
+	assert_memory_equal(disk, wbuf, sizeof(wbuf));
+}
+
+static void test_flush_counted(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t wbuf[4096];
+	struct blk_backend_counters c;
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+	blk_backend_counters_get(t->be, &c);
+	assert_int_equal(c.host_flushes, 0);
+	blk_test_fill(wbuf, 0, sizeof(wbuf), 2);
+	assert_int_equal(bt_rw(t, BLK_OP_WRITE, 0, wbuf, sizeof(wbuf), false), sizeof(wbuf));
+	assert_int_equal(bt_range(t, BLK_OP_FLUSH, 0, 0), 0);
+	assert_int_equal(bt_range(t, BLK_OP_FLUSH, 0, 0), 0);
+	blk_backend_counters_get(t->be, &c);
+	assert_int_equal(c.host_flushes, 2);
+	assert_int_equal(c.submitted, 3);
+}
+
+/* Write a pattern over [off, off+len), run op, and check the range reads back zero and the rest is kept. */
+static void check_zeroing(struct bt *t, enum blk_op op)
+{
+	static uint8_t wbuf[65536], rbuf[65536];
+	const uint64_t base = 131072, off = base + 8192, len = 16384;
+	struct stat st;
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+	blk_test_fill(wbuf, base, sizeof(wbuf), 6);
+	assert_int_equal(bt_rw(t, BLK_OP_WRITE, base, wbuf, sizeof(wbuf), false), sizeof(wbuf));
+	assert_int_equal(bt_range(t, op, off, len), 0);
+	assert_int_equal(bt_rw(t, BLK_OP_READ, base, rbuf, sizeof(rbuf), false), sizeof(rbuf));
+	for (uint64_t i = 0; i < sizeof(rbuf); i++) {
+		uint64_t o = base + i;
+
+		if (o >= off && o < off + len)
+			assert_int_equal(rbuf[i], 0);
+		else
+			assert_int_equal(rbuf[i], wbuf[i]);
+	}
+	/* KEEP_SIZE: the image never changes size. */
+	assert_int_equal(stat(t->path, &st), 0);
+	assert_int_equal(st.st_size, IMG_SIZE);
+}
+
+static void test_discard(void **state)
+{
+	check_zeroing(*state, BLK_OP_DISCARD);
+}
+
+static void test_write_zeroes(void **state)
+{
+	check_zeroing(*state, BLK_OP_WRITE_ZEROES);
+}
+
+static void test_eagain_at_depth(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t bufs[5][4096];
+	struct iovec iov[5];
+	struct blk_req req[5];
+	unsigned int calls[5] = { 0 };
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 4);
+	for (unsigned int i = 0; i < 5; i++) {
+		iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
+		req[i] = (struct blk_req){ .op = BLK_OP_READ, .offset = i * 4096, .len = 4096, .iov = &iov[i],
+					   .iovcnt = 1, .opaque = &calls[i] };
+	}
+	for (unsigned int i = 0; i < 4; i++)
+		assert_int_equal(blk_backend_submit(t->be, &req[i]), 0);
+	assert_int_equal(blk_backend_submit(t->be, &req[4]), -EAGAIN);
+	assert_int_equal(calls[4], 0);
+	bt_wait(t, 4);
+	/* Full again after recovery: the freed slots are reused. */
+	assert_int_equal(blk_backend_submit(t->be, &req[4]), 0);
+	bt_wait(t, 5);
+	for (unsigned int i = 0; i < 5; i++) {
+		assert_int_equal(calls[i], 1);
+		for (unsigned int j = 0; j < 4096; j += 97)
+			assert_int_equal(bufs[i][j], blk_test_pattern(i * 4096 + j, 1));
+	}
+	for (unsigned int i = 0; i < 5; i++)
+		assert_int_equal(t->done_res[i], 4096);
+}
+
+static void test_many_in_flight(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t bufs[32][4096];
+	struct iovec iov[32];
+	struct blk_req req[32];
+	unsigned int calls[32] = { 0 };
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 32);
+	for (unsigned int i = 0; i < 32; i++) {
+		blk_test_fill(bufs[i], i * 8192, 4096, 11);
+		iov[i] = (struct iovec){ bufs[i], 4096 };
+		req[i] = (struct blk_req){ .op = BLK_OP_WRITE, .offset = i * 8192, .len = 4096, .iov = &iov[i],
+					   .iovcnt = 1, .opaque = &calls[i] };
+		assert_int_equal(blk_backend_submit(t->be, &req[i]), 0);
+	}
+	bt_wait(t, 32);
+	for (unsigned int i = 0; i < 32; i++) {
+		uint8_t disk[4096];
+
+		assert_int_equal(calls[i], 1);
+		assert_int_equal(blk_test_file_read(t->path, i * 8192, disk, sizeof(disk)), 0);
+		assert_memory_equal(disk, bufs[i], sizeof(disk));
+	}
+}
+
+/* Unaligned O_DIRECT requests go through a bounce buffer and still give the right bytes. */
+static void test_direct_bounce(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t raw[3 * 8192 + 64] __attribute__((aligned(4096)));
+	static uint8_t expect[IMG_SIZE];
+	uint8_t *mis = raw + 1; /* misaligned for any dio_mem_align > 1 */
+	struct blk_backend_counters c;
+
+	bt_open(t, BLK_CACHE_NONE, false, 8);
+	blk_test_fill(expect, 0, sizeof(expect), 1);
+
+	/* Aligned offset and length, misaligned memory: write and read back. */
+	blk_test_fill(mis, 16384, 8192, 21);
+	memcpy(expect + 16384, mis, 8192);
+	assert_int_equal(bt_rw(t, BLK_OP_WRITE, 16384, mis, 8192, false), 8192);
+	memset(raw, 0, sizeof(raw));
+	assert_int_equal(bt_rw(t, BLK_OP_READ, 16384, mis, 8192, false), 8192);
+	assert_memory_equal(mis, expect + 16384, 8192);
+
+	/* Unaligned offset and length: a read-modify-write that must keep the neighbours. */
+	blk_test_fill(mis, 40000 + 3, 777, 22);
+	memcpy(expect + 40003, mis, 777);
+	assert_int_equal(bt_rw(t, BLK_OP_WRITE, 40003, mis, 777, true), 777);
+	memset(raw, 0, sizeof(raw));
+	assert_int_equal(bt_rw(t, BLK_OP_READ, 39000, mis, 3001, false), 3001);
+	assert_memory_equal(mis, expect + 39000, 3001);
+
+	/* Aligned memory, segment lengths the block size does not divide. */
+	{
+		struct iovec v[2] = { { raw, 1000 }, { raw + 4096, 3096 } };
+		struct blk_req r = { .op = BLK_OP_READ, .offset = 0, .len = 4096, .iov = v, .iovcnt = 2 };
+
+		assert_int_equal(bt_run(t, &r), 4096);
+		assert_memory_equal(raw, expect, 1000);
+		assert_memory_equal(raw + 4096, expect + 1000, 3096);
+	}
+
+	/* The file holds exactly what we expect (read through the page cache). */
+	{
+		static uint8_t disk[IMG_SIZE];
+
+		assert_int_equal(blk_test_file_read(t->path, 0, disk, sizeof(disk)), 0);
+		assert_memory_equal(disk, expect, sizeof(disk));
+	}
+	blk_backend_counters_get(t->be, &c);
+	if (t->img.dio_mem_align > 1)
+		assert_true(c.bounced >= 4);
+	else
+		assert_true(c.bounced >= 2);
+	assert_true(c.bounced <= c.submitted);
+}
+
+/* While an unaligned O_DIRECT write (read-modify-write) is pending, nothing else is admitted. */
+static void test_direct_rmw_runs_alone(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t a[4096] __attribute__((aligned(4096))), b[100];
+	struct iovec va = { a, sizeof(a) }, vb = { b, sizeof(b) };
+	unsigned int ca = 0, cb = 0;
+	struct blk_req ra = { .op = BLK_OP_WRITE, .offset = 0, .len = 4096, .iov = &va, .iovcnt = 1, .opaque = &ca };
+	struct blk_req rb = { .op = BLK_OP_WRITE, .offset = 4100, .len = 100, .iov = &vb, .iovcnt = 1, .opaque = &cb };
+	int ret;
+
+	bt_open(t, BLK_CACHE_DIRECTSYNC, false, 8);
+	memset(a, 0xaa, sizeof(a));
+	memset(b, 0xbb, sizeof(b));
+	assert_int_equal(blk_backend_submit(t->be, &ra), 0);
+	ret = blk_backend_submit(t->be, &rb);
+#if BLK_TEST_URING
+	/* The RMW would race the write in flight: -EAGAIN until it completes. */
+	assert_int_equal(ret, -EAGAIN);
+	bt_wait(t, 1);
+	assert_int_equal(blk_backend_submit(t->be, &rb), 0);
+	assert_int_equal(blk_backend_submit(t->be, &ra), -EAGAIN);
+	bt_wait(t, 2);
+#else
+	/* The sync engine runs everything in order, so it has no reason to refuse. */
+	assert_int_equal(ret, 0);
+	bt_wait(t, 2);
+#endif
+	{
+		uint8_t disk[8192];
+
+		assert_int_equal(blk_test_file_read(t->path, 0, disk, sizeof(disk)), 0);
+		for (unsigned int i = 0; i < sizeof(disk); i++) {
+			uint8_t want = i < 4096 ? 0xaa : (i >= 4100 && i < 4200) ? 0xbb : blk_test_pattern(i, 1);
+
+			assert_int_equal(disk[i], want);
+		}
+	}
+}
+
+static void test_error_is_errno(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t buf[4096];
+
+	/* The fd is O_RDONLY, so the kernel itself refuses the write. */
+	bt_open(t, BLK_CACHE_WRITEBACK, true, 8);
+	assert_int_equal(bt_rw(t, BLK_OP_WRITE, 0, buf, sizeof(buf), false), -EBADF);
+	assert_int_equal(bt_range(t, BLK_OP_DISCARD, 0, 4096), -EBADF);
+	/* Reads still work after an error. */
+	assert_int_equal(bt_rw(t, BLK_OP_READ, 0, buf, sizeof(buf), false), sizeof(buf));
+	assert_int_equal(buf[5], blk_test_pattern(5, 1));
+}
+
+static void test_read_past_end_is_eio(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t buf[4096];
+
+	/* The first read is short (stops at end of file); the retry of the rest gets 0 bytes. */
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+	assert_int_equal(bt_rw(t, BLK_OP_READ, IMG_SIZE - 512, buf, sizeof(buf), false), -EIO);
+}
+
+static void test_bad_requests(void **state)
+{
+	struct bt *t = *state;
+	struct blk_req r = { .op = BLK_OP_READ, .offset = 0 };
+	struct blk_req bad = { .op = (enum blk_op)77 };
+	struct blk_backend *be;
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+	assert_int_equal(blk_backend_submit(t->be, &r), -EINVAL);
+	assert_int_equal(blk_backend_submit(t->be, &bad), -EINVAL);
+	assert_int_equal(backend_create(&t->img, 0, bt_complete, t, &be), -EINVAL);
+	assert_int_equal(backend_create(&t->img, 8, NULL, t, &be), -EINVAL);
+	assert_int_equal(blk_backend_kick(t->be), 0);
+	assert_int_equal(blk_backend_poll(t->be), 0);
+	assert_int_equal(t->ndone, 0);
+}
+
+static void test_nothing_before_kick(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t buf[4096];
+	struct iovec iov = { buf, sizeof(buf) };
+	unsigned int calls = 0;
+	struct blk_req w = { .op = BLK_OP_WRITE, .offset = 0, .len = 4096, .iov = &iov, .iovcnt = 1, .opaque = &calls };
+	uint8_t disk[4096];
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+	memset(buf, 0x5a, sizeof(buf));
+	assert_int_equal(blk_backend_submit(t->be, &w), 0);
+	/* submit() only queues: the file is unchanged and poll finds nothing. */
+	assert_int_equal(blk_backend_poll(t->be), 0);
+	assert_int_equal(calls, 0);
+	assert_int_equal(blk_test_file_read(t->path, 0, disk, sizeof(disk)), 0);
+	assert_int_equal(disk[0], blk_test_pattern(0, 1));
+	bt_wait(t, 1);
+	assert_int_equal(t->done_res[0], 4096);
+	assert_int_equal(blk_test_file_read(t->path, 0, disk, sizeof(disk)), 0);
+	assert_memory_equal(disk, buf, sizeof(disk));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_write_read, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_vectored, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_durable_write, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_flush_counted, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_discard, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_write_zeroes, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_eagain_at_depth, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_many_in_flight, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_direct_bounce, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_direct_rmw_runs_alone, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_error_is_errno, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_read_past_end_is_eio, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_requests, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_nothing_before_kick, bt_setup, bt_teardown),
+	};
+
+#if BLK_TEST_URING
+	{
+		/* Probe once: skip the whole program only if the host has no usable io_uring. */
+		char dir[PATH_MAX], path[PATH_MAX + 32];
+		struct blk_image img;
+		struct blk_backend *be;
+		int ret;
+
+		if (blk_test_dir_make(dir, sizeof(dir)))
+			return 1;
+		snprintf(path, sizeof(path), "%s/probe.img", dir);
+		if (blk_test_file_make(path, 4096, 0) || blk_image_open(path, BLK_CACHE_WRITEBACK, true, &img))
+			return 1;
+		ret = blk_uring_create(&img, 4, bt_complete, NULL, &be);
+		blk_image_close(&img);
+		unlink(path);
+		rmdir(dir);
+		if (ret == -ENOSYS || ret == -EPERM) {
+			printf("skipping: io_uring unavailable on this host (%s)\n", strerror(-ret));
+			return 77;
+		}
+		if (ret == 0)
+			blk_backend_destroy(be);
+	}
+#endif
+	(void)bt_global;
+	return cmocka_run_group_tests_name(BACKEND_NAME, tests, NULL, NULL);
+}

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for blk_image_open: distinct errors, open flags per cache mode, geometry, no modification. */
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/mount.h>
+#include <cmocka.h>
+
+#include "blk_backend.h"
+#include "blk_test_util.h"
+
+struct image_env {
+	char dir[PATH_MAX];
+	char path[PATH_MAX + 32];
+	bool mount_ns;      /* we are in our own mount namespace and may mount */
+};
+
+static int env_setup(void **state)
+{
+	struct image_env *e = calloc(1, sizeof(*e));
+
+	if (!e || blk_test_dir_make(e->dir, sizeof(e->dir)))
+		return -1;
+	snprintf(e->path, sizeof(e->path), "%s/disk.img", e->dir);
+	/* A private mount namespace lets the tests mount ro tmpfs / ramfs without touching the host. */
+	if (unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0)
+		e->mount_ns = true;
+	*state = e;
+	return 0;
+}
+
+static int env_teardown(void **state)
+{
+	struct image_env *e = *state;
+
+	unlink(e->path);
+	rmdir(e->dir);
+	free(e);
+	return 0;
+}
+
+static void test_missing(void **state)
+{
+	struct image_env *e = *state;
+	char p[PATH_MAX + 32];
+	struct blk_image img;
+
+	snprintf(p, sizeof(p), "%s/does-not-exist.img", e->dir);
+	assert_int_equal(blk_image_open(p, BLK_CACHE_WRITEBACK, false, &img), -ENOENT);
+	assert_int_equal(blk_image_open(p, BLK_CACHE_NONE, true, &img), -ENOENT);
+}
+
+static void test_directory(void **state)
+{
+	struct image_env *e = *state;
+	struct blk_image img;
+
+	/* readonly too: open(O_RDONLY) of a directory succeeds, so the type check must come first. */
+	assert_int_equal(blk_image_open(e->dir, BLK_CACHE_WRITEBACK, false, &img), -EISDIR);
+	assert_int_equal(blk_image_open(e->dir, BLK_CACHE_WRITEBACK, true, &img), -EISDIR);
+	assert_int_equal(blk_image_open(e->dir, BLK_CACHE_NONE, true, &img), -EISDIR);
+}
+
+static void test_bad_sizes(void **state)
+{
+	struct image_env *e = *state;
+	static const uint64_t sizes[] = { 0, 1, 511, 1000, 4097 };
+	struct blk_image img;
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		assert_int_equal(blk_test_file_make(e->path, sizes[i], 3), 0);
+		assert_int_equal(blk_image_open(e->path, BLK_CACHE_WRITEBACK, false, &img), -EINVAL);
+		assert_int_equal(blk_image_open(e->path, BLK_CACHE_WRITEBACK, true, &img), -EINVAL);
+	}
+}
+
+static void test_fifo_refused_without_blocking(void **state)
+{
+	struct image_env *e = *state;
+	char p[PATH_MAX + 32];
+	struct blk_image img;
+
+	snprintf(p, sizeof(p), "%s/fifo", e->dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	/* Opening a FIFO with no writer would block; the type check returns first. */
+	assert_int_equal(blk_image_open(p, BLK_CACHE_WRITEBACK, true, &img), -EINVAL);
+	unlink(p);
+}
+
+static void test_open_all_modes(void **state)
+{
+	struct image_env *e = *state;
+	const uint64_t size = 1 << 20;
+	uint8_t before[4096], after[4096];
+	struct stat st0, st1;
+
+	assert_int_equal(blk_test_file_make(e->path, size, 5), 0);
+	assert_int_equal(stat(e->path, &st0), 0);
+	assert_int_equal(blk_test_file_read(e->path, 0, before, sizeof(before)), 0);
+	for (int m = BLK_CACHE_WRITEBACK; m <= BLK_CACHE_UNSAFE; m++) {
+		for (int ro = 0; ro <= 1; ro++) {
+			struct blk_cache_props p = blk_cache_mode_props((enum blk_cache_mode)m);
+			struct blk_image img;
+			int fl;
+
+			assert_int_equal(blk_image_open(e->path, (enum blk_cache_mode)m, ro, &img), 0);
+			assert_true(img.fd >= 0);
+			assert_int_equal(img.size, size);
+			assert_int_equal(img.readonly, ro);
+			assert_int_equal(img.cache, m);
+			assert_false(img.block_device);
+			fl = fcntl(img.fd, F_GETFL);
+			assert_int_equal(fl & O_ACCMODE, ro ? O_RDONLY : O_RDWR);
+			assert_int_equal(!!(fl & O_DIRECT), p.direct);
+			assert_true(fcntl(img.fd, F_GETFD) & FD_CLOEXEC);
+			if (p.direct) {
+				/* Powers of two, and BLK_SIZE never below the O_DIRECT offset alignment. */
+				assert_true(img.dio_mem_align >= 1 && !(img.dio_mem_align & (img.dio_mem_align - 1)));
+				assert_true(img.dio_offset_align >= 1 && !(img.dio_offset_align & (img.dio_offset_align - 1)));
+				assert_int_equal(img.logical_block, img.dio_offset_align > 512 ? img.dio_offset_align : 512);
+			} else {
+				assert_int_equal(img.dio_mem_align, 1);
+				assert_int_equal(img.dio_offset_align, 1);
+				assert_int_equal(img.logical_block, 512);
+			}
+			blk_image_close(&img);
+			assert_int_equal(img.fd, -1);
+			blk_image_close(&img); /* twice is harmless */
+		}
+	}
+	/* Opening never modifies the file. */
+	assert_int_equal(stat(e->path, &st1), 0);
+	assert_int_equal(st1.st_size, st0.st_size);
+	assert_int_equal(blk_test_file_read(e->path, 0, after, sizeof(after)), 0);
+	assert_memory_equal(before, after, sizeof(before));
+}
+
+/* Make dir a fresh mount of fstype in our namespace. */
+static int mount_scratch(struct image_env *e, const char *fstype, char *dir, size_t dirlen)
+{
+	snprintf(dir, dirlen, "%s/%s", e->dir, fstype);
+	if (mkdir(dir, 0700) < 0)
+		return -errno;
+	if (mount("vmm-test", dir, fstype, 0, NULL) < 0) {
+		int err = -errno;
+
+		rmdir(dir);
+		return err;
+	}
+	return 0;
+}
+
+static void unmount_scratch(const char *dir)
+{
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+}
+
+static void test_odirect_refused(void **state)
+{
+	struct image_env *e = *state;
+	char dir[PATH_MAX + 32], p[PATH_MAX + 64];
+	struct blk_image img;
+	int fd;
+
+	/* ramfs has no O_DIRECT; tmpfs only lost that refusal in Linux 6.6, so /dev/shm is the fallback. */
+	if (e->mount_ns && mount_scratch(e, "ramfs", dir, sizeof(dir)) == 0) {
+		snprintf(p, sizeof(p), "%s/disk.img", dir);
+	} else {
+		dir[0] = '\0';
+		snprintf(p, sizeof(p), "/dev/shm/vmm-blk-test-%d.img", (int)getpid());
+	}
+	assert_int_equal(blk_test_file_make(p, 65536, 1), 0);
+	fd = open(p, O_RDONLY | O_DIRECT);
+	if (fd >= 0) {
+		close(fd);
+		unlink(p);
+		if (dir[0])
+			unmount_scratch(dir);
+		print_message("skipping: no filesystem here refuses O_DIRECT (tmpfs accepts it since 6.6, ramfs not mountable)\n");
+		skip();
+	}
+	assert_int_equal(blk_image_open(p, BLK_CACHE_NONE, false, &img), -ENOTSUP);
+	assert_int_equal(blk_image_open(p, BLK_CACHE_DIRECTSYNC, true, &img), -ENOTSUP);
+	/* The same file is fine through the page cache. */
+	assert_int_equal(blk_image_open(p, BLK_CACHE_WRITEBACK, false, &img), 0);
+	blk_image_close(&img);
+	unlink(p);
+	if (dir[0])
+		unmount_scratch(dir);
+}
+
+static void test_readonly_mount(void **state)
+{
+	struct image_env *e = *state;
+	char dir[PATH_MAX + 32], p[PATH_MAX + 64];
+	struct blk_image img;
+	int ret;
+
+	/* As root chmod 0444 does not stop open(O_RDWR); a read-only mount does. */
+	if (!e->mount_ns || mount_scratch(e, "tmpfs", dir, sizeof(dir)) != 0) {
+		print_message("skipping: cannot create a private mount namespace to mount a read-only tmpfs\n");
+		skip();
+	}
+	snprintf(p, sizeof(p), "%s/disk.img", dir);
+	assert_int_equal(blk_test_file_make(p, 65536, 1), 0);
+	assert_int_equal(mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL), 0);
+
+	ret = blk_image_open(p, BLK_CACHE_WRITEBACK, false, &img);
+	assert_true(ret == -EROFS || ret == -EACCES);
+	/* Asked for read-only, the same file opens. */
+	assert_int_equal(blk_image_open(p, BLK_CACHE_WRITEBACK, true, &img), 0);
+	assert_int_equal(img.size, 65536);
+	blk_image_close(&img);
+	unmount_scratch(dir);
+}
+
+static void test_bad_args(void **state)
+{
+	struct image_env *e = *state;
+	struct blk_image img;
+
+	assert_int_equal(blk_test_file_make(e->path, 4096, 1), 0);
+	assert_int_equal(blk_image_open(e->path, (enum blk_cache_mode)17, false, &img), -EINVAL);
+	assert_int_equal(blk_image_open(NULL, BLK_CACHE_WRITEBACK, false, &img), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_missing),
+		cmocka_unit_test(test_directory),
+		cmocka_unit_test(test_bad_sizes),
+		cmocka_unit_test(test_fifo_refused_without_blocking),
+		cmocka_unit_test(test_open_all_modes),
+		cmocka_unit_test(test_odirect_refused),
+		cmocka_unit_test(test_readonly_mount),
+		cmocka_unit_test(test_bad_args),
+	};
+
+	return cmocka_run_group_tests(tests, env_setup, env_teardown);
+}
