@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/* x86 Linux boot: kernel loading, zero page, e820, command line, page tables, GDT and initial vCPU state. */
+#ifndef VMM_X86_BOOT_H
+#define VMM_X86_BOOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/kvm.h>
+
+#include "gmem.h"
+#include "x86_bootparam.h"
+#include "x86_layout.h"
+
+/* GDT selectors the 64-bit boot protocol expects (__BOOT_CS, __BOOT_DS), and our TSS. */
+#define X86_GDT_BOOT_CS   0x10u
+#define X86_GDT_BOOT_DS   0x18u
+#define X86_GDT_TSS       0x20u   /* 16-byte system descriptor: slots 4 and 5 */
+#define X86_GDT_ENTRIES   6u
+
+/* A loaded kernel, as the later boot steps need it. */
+struct x86_kernel {
+	uint64_t entry;            /* guest-physical 64-bit entry point */
+	uint64_t load_addr;        /* lowest guest-physical byte the image was loaded to */
+	uint64_t load_end;         /* one past the highest byte loaded (ELF: incl. bss) */
+	uint64_t init_size;        /* bytes from load_addr the kernel needs while it boots */
+	uint64_t initrd_addr_max;  /* highest address the initrd's last byte may occupy */
+	size_t cmdline_cap;        /* command line limit in bytes, NUL included */
+	bool is_elf;
+	/* bzImage: the setup header as read from the image (fields past its end are 0). */
+	struct x86_setup_header hdr;
+};
+
+/*
+ * Fill out[0..] with the guest's e820 map for mem_bytes of RAM laid out by
+ * x86_ram_layout(): usable [0, 0x9FC00), reserved [0x9FC00, 1 MiB), usable
+ * [1 MiB, low RAM end), usable high RAM. Pure. Returns the entry count,
+ * -EINVAL if mem_bytes does not reach past 1 MiB, -ENOSPC if max is too small.
+ */
+int x86_e820_build(uint64_t mem_bytes, struct x86_e820_entry *out, unsigned int max);
+
+/*
+ * Assemble the kernel command line into out (cap bytes incl. NUL; pass
+ * x86_kernel.cmdline_cap). user NULL means "console=ttyS0". vmm_params (may be
+ * NULL or empty) are appended after the user's kernel parameters but before a
+ * "--" token if the user line has one, so everything after "--" (init's argv)
+ * stays last. Returns the string length, -ENAMETOOLONG if it does not fit.
+ */
+int x86_cmdline_build(char *out, size_t cap, const char *user, const char *vmm_params);
+
+/*
+ * Load a kernel image (size bytes at image, untrusted) into guest memory:
+ * a bzImage (boot protocol >= 2.12 with XLF_KERNEL_64, protected-mode part at
+ * pref_address or 1 MiB, entry at load address + 0x200) or an ELF64 x86-64
+ * vmlinux (PT_LOAD segments at p_paddr, entry = e_entry). Fills *out.
+ * Returns 0; -ENOEXEC if it is not a kernel; -EPROTONOSUPPORT if the boot
+ * protocol is too old or the kernel cannot boot in 64-bit mode; -ENOMEM if
+ * it does not fit in guest RAM below 4 GiB; -EINVAL if malformed (offsets or
+ * sizes past the end of the file, overflow, segments below 1 MiB).
+ * On error guest memory may hold part of a bzImage but never an ELF segment.
+ */
+int x86_kernel_load(const struct gmem *mem, const void *image, size_t size, struct x86_kernel *out);
+
+/*
+ * Choose where an initrd of initrd_size bytes goes: the highest page-aligned
+ * address at or above 1 MiB whose range ends at or below min(initrd_addr_max
+ * + 1, end of the RAM region holding 1 MiB, 4 GiB) and does not overlap the
+ * kernel's [load_addr, load_addr + max(init_size, load_end - load_addr)).
+ * The caller copies the bytes there. initrd_size 0 gives *gpa = 0.
+ * Returns 0, or -ENOMEM if no such range exists.
+ */
+int x86_initrd_place(const struct gmem *mem, const struct x86_kernel *k, uint64_t initrd_size,
+		     uint64_t *gpa);
+
+/*
+ * Write the zero page at X86_ZERO_PAGE_ADDR: the image's setup header (bzImage)
+ * or a synthesised one (ELF), loader type, heap, cmd_line_ptr, ramdisk fields
+ * (initrd_size 0 = none), the e820 map for mem_bytes and acpi_rsdp_addr (0 =
+ * let the kernel scan). The command line string is the caller's to write.
+ * Returns 0; -EFAULT if the zero page, cmdline_gpa or the initrd range is not
+ * in guest RAM; -EINVAL for an initrd above 4 GiB that the kernel cannot take,
+ * or a mem_bytes e820 cannot describe.
+ */
+int x86_boot_params_build(const struct gmem *mem, const struct x86_kernel *k, uint64_t mem_bytes,
+			  uint64_t cmdline_gpa, uint64_t initrd_gpa, uint64_t initrd_size,
+			  uint64_t acpi_rsdp_gpa);
+
+/*
+ * Identity-map the first 4 GiB with 2 MiB pages: PML4 at 0x9000, PDPT at
+ * 0xA000, PDs at 0xB000..0xEFFF. Returns 0, -EFAULT if those pages are not in
+ * guest RAM.
+ */
+int x86_page_tables_build(const struct gmem *mem);
+
+/*
+ * Write the boot GDT at X86_GDT_ADDR: null, null, 64-bit code at 0x10, data
+ * at 0x18, a busy 64-bit TSS at 0x20. Returns 0, -EFAULT if 0x500 is not in
+ * guest RAM.
+ */
+int x86_gdt_build(const struct gmem *mem);
+
+/*
+ * Turn the vCPU's current special registers (as read from KVM) into 64-bit
+ * long mode matching x86_gdt_build() and x86_page_tables_build(). Fields not
+ * named here (APIC base, CR2, CR8, interrupt bitmap) are kept.
+ */
+void x86_sregs_long_mode(struct kvm_sregs *sregs);
+
+/* Initial general registers: rip = entry, rsi = zero page, rflags = 2 (reserved bit), rest 0. */
+void x86_regs_boot(struct kvm_regs *regs, uint64_t entry);
+
+#endif

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/* Kernel image loading (bzImage and ELF64 vmlinux) and initrd placement; the image is untrusted input. */
+#include <elf.h>
+#include <errno.h>
+#include <string.h>
+
+#include "x86_boot.h"
+
+#define X86_4G              0x100000000ULL
+#define X86_PAGE_MASK       0xFFFULL
+#define X86_SECTOR          512u
+#define X86_SETUP_SECTS_DEF 4u            /* setup_sects == 0 means 4 */
+#define X86_ENTRY64_OFFSET  0x200u        /* 64-bit entry relative to the load address */
+#define X86_ELF_INITRD_MAX  0x7FFFFFFFu   /* what a 2.03+ bzImage would say; ELF has no header */
+
+/* Smallest header we accept: it must reach init_size (protocol 2.10+). */
+#define X86_HDR_MIN_END     (X86_SETUP_HDR_OFFSET + offsetof(struct x86_setup_header, handover_offset))
+
+static uint64_t u64_min(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t u64_max(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* The kernel must sit above the boot data and inside the 4 GiB identity map. */
+static int kernel_range_check(const struct gmem *mem, uint64_t addr, uint64_t len)
+{
+	if (addr < X86_BIOS_END)
+		return -EINVAL;
+	if (addr > X86_4G || len > X86_4G - addr)
+		return -ENOMEM;
+	if (!gmem_ptr(mem, addr, len))
+		return -ENOMEM;
+	return 0;
+}
+
+static int bzimage_load(const struct gmem *mem, const uint8_t *img, size_t size,
+			struct x86_kernel *out)
+{
+	struct x86_setup_header hdr;
+	uint64_t hdr_end, pm_off, pm_size, load, need;
+	unsigned int sects;
+	int ret;
+
+	hdr_end = 0x202u + (uint64_t)img[0x201];
+	if (hdr_end > size)
+		return -EINVAL;
+	memset(&hdr, 0, sizeof(hdr));
+	memcpy(&hdr, img + X86_SETUP_HDR_OFFSET,
+	       u64_min(hdr_end - X86_SETUP_HDR_OFFSET, sizeof(hdr)));
+
+	/* A header too short to hold its own version field is malformed. */
+	if (hdr_end < X86_SETUP_HDR_OFFSET + offsetof(struct x86_setup_header, realmode_swtch))
+		return -EINVAL;
+	/* xloadflags appeared in 2.12; without XLF_KERNEL_64 there is no 64-bit entry. */
+	if (hdr.version < 0x020C)
+		return -EPROTONOSUPPORT;
+	if (hdr_end < X86_HDR_MIN_END)
+		return -EINVAL;
+	if (!(hdr.loadflags & X86_LOADED_HIGH) || !(hdr.xloadflags & X86_XLF_KERNEL_64))
+		return -EPROTONOSUPPORT;
+
+	sects = hdr.setup_sects ? hdr.setup_sects : X86_SETUP_SECTS_DEF;
+	pm_off = ((uint64_t)sects + 1) * X86_SECTOR;
+	if (pm_off >= size)
+		return -EINVAL;
+	pm_size = size - pm_off;
+	/* The compressed payload lives inside the protected-mode part. */
+	if ((uint64_t)hdr.payload_offset + hdr.payload_length > pm_size)
+		return -EINVAL;
+	/* It is decompressed in place, so init_size always covers the file's part. */
+	if (hdr.init_size < pm_size)
+		return -EINVAL;
+	if (hdr.kernel_alignment & (hdr.kernel_alignment - 1))
+		return -EINVAL;
+
+	load = hdr.pref_address ? hdr.pref_address : X86_KERNEL_DEFAULT_ADDR;
+	need = u64_max(hdr.init_size, pm_size);
+	ret = kernel_range_check(mem, load, need);
+	if (ret)
+		return ret;
+
+	memcpy(gmem_ptr(mem, load, pm_size), img + pm_off, pm_size);
+
+	memset(out, 0, sizeof(*out));
+	out->entry = load + X86_ENTRY64_OFFSET;
+	out->load_addr = load;
+	out->load_end = load + pm_size;
+	out->init_size = need;
+	out->initrd_addr_max = hdr.initrd_addr_max;
+	out->cmdline_cap = u64_min((uint64_t)hdr.cmdline_size + 1, X86_CMDLINE_MAX);
+	out->is_elf = false;
+	out->hdr = hdr;
+	return 0;
+}
+
+static void elf_phdr_read(const uint8_t *img, const Elf64_Ehdr *eh, unsigned int i, Elf64_Phdr *ph)
+{
+	/* memcpy: the file offers no alignment guarantee. */
+	memcpy(ph, img + eh->e_phoff + (uint64_t)i * eh->e_phentsize, sizeof(*ph));
+}
+
+static int elf_load(const struct gmem *mem, const uint8_t *img, size_t size,
+		    struct x86_kernel *out)
+{
+	uint64_t lo = UINT64_MAX, hi = 0, entry = 0;
+	bool have_entry = false;
+	unsigned int nload = 0;
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	int ret;
+
+	if (size <= EI_CLASS)
+		return -EINVAL;
+	if (img[EI_CLASS] != ELFCLASS64)
+		return -EPROTONOSUPPORT;
+	if (size < sizeof(eh))
+		return -EINVAL;
+	memcpy(&eh, img, sizeof(eh));
+	if (eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_X86_64 ||
+	    eh.e_type != ET_EXEC)
+		return -ENOEXEC;
+	if (eh.e_phnum == 0 || eh.e_phentsize < sizeof(Elf64_Phdr))
+		return -EINVAL;
+	/* phnum * phentsize < 2^32, so the sum cannot wrap once phoff <= size. */
+	if (eh.e_phoff > size ||
+	    (uint64_t)eh.e_phnum * eh.e_phentsize > size - eh.e_phoff)
+		return -EINVAL;
+
+	/* Validate every segment before writing any, so a bad file leaves RAM alone. */
+	for (unsigned int i = 0; i < eh.e_phnum; i++) {
+		elf_phdr_read(img, &eh, i, &ph);
+		if (ph.p_type != PT_LOAD)
+			continue;
+		if (ph.p_filesz > ph.p_memsz || ph.p_offset > size ||
+		    ph.p_filesz > size - ph.p_offset)
+			return -EINVAL;
+		if (ph.p_paddr > UINT64_MAX - ph.p_memsz)
+			return -EINVAL;
+		ret = kernel_range_check(mem, ph.p_paddr, ph.p_memsz);
+		if (ret)
+			return ret;
+		lo = u64_min(lo, ph.p_paddr);
+		hi = u64_max(hi, ph.p_paddr + ph.p_memsz);
+		nload++;
+		if (!have_entry && eh.e_entry >= ph.p_paddr &&
+		    eh.e_entry - ph.p_paddr < ph.p_memsz) {
+			entry = eh.e_entry;
+			have_entry = true;
+		}
+	}
+	if (nload == 0)
+		return -EINVAL;
+	/* Some vmlinux files give a virtual entry: translate it through its segment. */
+	for (unsigned int i = 0; !have_entry && i < eh.e_phnum; i++) {
+		elf_phdr_read(img, &eh, i, &ph);
+		if (ph.p_type == PT_LOAD && eh.e_entry >= ph.p_vaddr &&
+		    eh.e_entry - ph.p_vaddr < ph.p_memsz) {
+			entry = ph.p_paddr + (eh.e_entry - ph.p_vaddr);
+			have_entry = true;
+		}
+	}
+	if (!have_entry)
+		return -EINVAL;
+
+	for (unsigned int i = 0; i < eh.e_phnum; i++) {
+		uint8_t *dst;
+
+		elf_phdr_read(img, &eh, i, &ph);
+		if (ph.p_type != PT_LOAD)
+			continue;
+		dst = gmem_ptr(mem, ph.p_paddr, ph.p_memsz);
+		memcpy(dst, img + ph.p_offset, ph.p_filesz);
+		/* bss: guest RAM may be reused, so do not rely on it being zero. */
+		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
+	}
+
+	memset(out, 0, sizeof(*out));
+	out->entry = entry;
+	out->load_addr = lo;
+	out->load_end = hi;
+	out->init_size = hi - lo;
+	out->initrd_addr_max = X86_ELF_INITRD_MAX;
+	out->cmdline_cap = X86_CMDLINE_MAX;
+	out->is_elf = true;
+	return 0;
+}
+
+int x86_kernel_load(const struct gmem *mem, const void *image, size_t size, struct x86_kernel *out)
+{
+	const uint8_t *img = image;
+
+	if (size >= SELFMAG && memcmp(img, ELFMAG, SELFMAG) == 0)
+		return elf_load(mem, img, size, out);
+	if (size >= 0x206) {
+		uint32_t magic;
+		uint16_t flag;
+
+		memcpy(&flag, img + 0x1FE, sizeof(flag));
+		memcpy(&magic, img + 0x202, sizeof(magic));
+		if (flag == X86_BOOT_FLAG && magic == X86_SETUP_MAGIC)
+			return bzimage_load(mem, img, size, out);
+	}
+	return -ENOEXEC;
+}
+
+/* End of the RAM region that holds 1 MiB, or 0 if there is none. */
+static uint64_t lowmem_end(const struct gmem *mem)
+{
+	for (unsigned int i = 0; i < mem->nregions; i++) {
+		const struct gmem_region *r = &mem->regions[i];
+
+		if (r->gpa <= X86_BIOS_END && X86_BIOS_END - r->gpa < r->size)
+			return r->gpa + r->size;
+	}
+	return 0;
+}
+
+int x86_initrd_place(const struct gmem *mem, const struct x86_kernel *k, uint64_t initrd_size,
+		     uint64_t *gpa)
+{
+	uint64_t top, g, kstart, kend;
+
+	if (initrd_size == 0) {
+		*gpa = 0;
+		return 0;
+	}
+	top = u64_min(lowmem_end(mem), k->initrd_addr_max + 1);
+	top = u64_min(top, X86_4G);
+	if (top <= X86_BIOS_END || initrd_size > top - X86_BIOS_END)
+		return -ENOMEM;
+	g = (top - initrd_size) & ~X86_PAGE_MASK;
+	if (g < X86_BIOS_END)
+		return -ENOMEM;
+
+	kstart = k->load_addr;
+	kend = k->load_addr + u64_max(k->init_size, k->load_end - k->load_addr);
+	if (g < kend && g + initrd_size > kstart) {
+		/* Highest spot overlaps the kernel: go just below it instead. */
+		if (kstart < X86_BIOS_END || kstart - X86_BIOS_END < initrd_size)
+			return -ENOMEM;
+		g = (kstart - initrd_size) & ~X86_PAGE_MASK;
+		if (g < X86_BIOS_END)
+			return -ENOMEM;
+	}
+	*gpa = g;
+	return 0;
+}

@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests: bzImage and ELF64 loading from synthetic (valid and lying) images, real kernels, initrd placement. */
+#include <elf.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "x86_boot.h"
+#include "x86_test_guest.h"
+
+#define MiB (1ULL << 20)
+#define GiB (1ULL << 30)
+
+static struct gmem guest;   /* 64 MiB, remapped per test */
+
+static int guest_setup(void **state)
+{
+	(void)state;
+	return test_guest_map(&guest, 64 * MiB);
+}
+
+static int guest_teardown(void **state)
+{
+	(void)state;
+	test_guest_unmap(&guest);
+	return 0;
+}
+
+/* ---- synthetic bzImage ---- */
+
+struct bz_opts {
+	unsigned int setup_sects;
+	uint8_t hdr_end_byte;     /* second byte of the jump: header ends at 0x202 + this */
+	struct x86_setup_header hdr;
+	size_t pm_size;
+};
+
+static struct bz_opts bz_default(void)
+{
+	struct bz_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.setup_sects = 4;
+	o.hdr_end_byte = 0x6A;    /* 0x26C: the whole 2.15 header */
+	o.pm_size = 64 * 1024;
+	o.hdr.setup_sects = 4;
+	o.hdr.boot_flag = X86_BOOT_FLAG;
+	o.hdr.header = X86_SETUP_MAGIC;
+	o.hdr.version = 0x020F;
+	o.hdr.loadflags = X86_LOADED_HIGH;
+	o.hdr.xloadflags = X86_XLF_KERNEL_64 | X86_XLF_CAN_BE_LOADED_ABOVE_4G;
+	o.hdr.kernel_alignment = 0x200000;
+	o.hdr.relocatable_kernel = 1;
+	o.hdr.initrd_addr_max = 0x7FFFFFFF;
+	o.hdr.cmdline_size = 0x7FF;
+	o.hdr.pref_address = 0x1000000;
+	o.hdr.init_size = 1 * MiB;
+	o.hdr.payload_offset = 0x100;
+	o.hdr.payload_length = 0x1000;
+	o.hdr.kernel_version = 0x1234;
+	return o;
+}
+
+static uint8_t pm_byte(size_t i)
+{
+	return (uint8_t)(i * 7 + 3);
+}
+
+/* Build the image into a malloc'd buffer; *size gets its length. */
+static uint8_t *bz_build(const struct bz_opts *o, size_t *size)
+{
+	size_t pm_off = ((size_t)o->setup_sects + 1) * 512;
+	uint8_t *img = calloc(1, pm_off + o->pm_size);
+
+	assert_non_null(img);
+	memcpy(img + X86_SETUP_HDR_OFFSET, &o->hdr, sizeof(o->hdr));
+	img[0x200] = 0xEB;              /* a short jmp, as real images have */
+	img[0x201] = o->hdr_end_byte;
+	for (size_t i = 0; i < o->pm_size; i++)
+		img[pm_off + i] = pm_byte(i);
+	*size = pm_off + o->pm_size;
+	return img;
+}
+
+static int bz_load(const struct bz_opts *o, struct x86_kernel *k)
+{
+	size_t size;
+	uint8_t *img = bz_build(o, &size);
+	int ret = x86_kernel_load(&guest, img, size, k);
+
+	free(img);
+	return ret;
+}
+
+static void test_bz_valid(void **state)
+{
+	struct bz_opts o = bz_default();
+	struct x86_kernel k;
+	const uint8_t *p;
+
+	(void)state;
+	assert_int_equal(bz_load(&o, &k), 0);
+	assert_false(k.is_elf);
+	assert_int_equal(k.load_addr, 0x1000000);
+	assert_int_equal(k.entry, 0x1000200);
+	assert_int_equal(k.load_end, 0x1000000 + 64 * 1024);
+	assert_int_equal(k.init_size, 1 * MiB);
+	assert_int_equal(k.initrd_addr_max, 0x7FFFFFFF);
+	assert_int_equal(k.cmdline_cap, 0x800);
+	assert_int_equal(k.hdr.kernel_version, 0x1234);
+	assert_int_equal(k.hdr.version, 0x020F);
+	p = gmem_ptr(&guest, 0x1000000, 64 * 1024);
+	assert_non_null(p);
+	for (size_t i = 0; i < 64 * 1024; i += 997)
+		assert_int_equal(p[i], pm_byte(i));
+	assert_int_equal(p[64 * 1024 - 1], pm_byte(64 * 1024 - 1));
+}
+
+static void test_bz_setup_sects_zero_means_four(void **state)
+{
+	struct bz_opts o = bz_default();
+	struct x86_kernel k;
+
+	(void)state;
+	o.hdr.setup_sects = 0;   /* image still has 4 setup sectors */
+	assert_int_equal(bz_load(&o, &k), 0);
+	assert_int_equal(*(uint8_t *)gmem_ptr(&guest, 0x1000000, 1), pm_byte(0));
+}
+
+static void test_bz_default_address_and_small_cmdline(void **state)
+{
+	struct bz_opts o = bz_default();
+	struct x86_kernel k;
+
+	(void)state;
+	o.hdr.pref_address = 0;
+	o.hdr.cmdline_size = 255;
+	assert_int_equal(bz_load(&o, &k), 0);
+	assert_int_equal(k.load_addr, 0x100000);
+	assert_int_equal(k.entry, 0x100200);
+	assert_int_equal(k.cmdline_cap, 256);
+}
+
+static void test_bz_too_old(void **state)
+{
+	struct bz_opts o = bz_default();
+	struct x86_kernel k;
+
+	(void)state;
+	o.hdr.version = 0x0205;
+	assert_int_equal(bz_load(&o, &k), -EPROTONOSUPPORT);
+	o.hdr.version = 0x020B;   /* 2.11 has no xloadflags */
+	assert_int_equal(bz_load(&o, &k), -EPROTONOSUPPORT);
+	o = bz_default();
+	o.hdr.xloadflags = X86_XLF_CAN_BE_LOADED_ABOVE_4G;   /* 32-bit only kernel */
+	assert_int_equal(bz_load(&o, &k), -EPROTONOSUPPORT);
+	o = bz_default();
+	o.hdr.loadflags = 0;   /* zImage, loaded low */
+	assert_int_equal(bz_load(&o, &k), -EPROTONOSUPPORT);
+}
+
+static void test_bz_not_kernel(void **state)
+{
+	struct bz_opts o = bz_default();
+	struct x86_kernel k;
+	uint8_t junk[4096];
+
+	(void)state;
+	memset(junk, 0x5A, sizeof(junk));
+	assert_int_equal(x86_kernel_load(&guest, junk, sizeof(junk), &k), -ENOEXEC);
+	assert_int_equal(x86_kernel_load(&guest, junk, 0, &k), -ENOEXEC);
+	assert_int_equal(x86_kernel_load(&guest, junk, 3, &k), -ENOEXEC);
+	o.hdr.header = 0x53726449;   /* "IdrS" */
+	assert_int_equal(bz_load(&o, &k), -ENOEXEC);
+	o = bz_default();
+	o.hdr.boot_flag = 0;
+	assert_int_equal(bz_load(&o, &k), -ENOEXEC);
+}
+
+static void test_bz_truncated(void **state)
+{
+	struct bz_opts o = bz_default();
+	struct x86_kernel k;
+	size_t size;
+	uint8_t *img = bz_build(&o, &size);
+
+	(void)state;
+	/* Cut inside the setup header, inside the setup sectors, right at the pm part. */
+	assert_int_equal(x86_kernel_load(&guest, img, 0x230, &k), -EINVAL);
+	assert_int_equal(x86_kernel_load(&guest, img, 0x800, &k), -EINVAL);
+	assert_int_equal(x86_kernel_load(&guest, img, 5 * 512, &k), -EINVAL);
+	/* Cut inside the payload: payload_offset + length now lie past the end. */
+	assert_int_equal(x86_kernel_load(&guest, img, 5 * 512 + 0x200, &k), -EINVAL);
+	/* A header that ends before init_size although it claims 2.15. */
+	img[0x201] = 0x30;
+	assert_int_equal(x86_kernel_load(&guest, img, size, &k), -EINVAL);
+	free(img);
+}
+
+static void test_bz_lying_sizes(void **state)
+{
+	struct bz_opts o = bz_default();
+	struct x86_kernel k;
+
+	(void)state;
+	o.setup_sects = 200;   /* sectors that the file does not have */
+	o.hdr.setup_sects = 200;
+	o.pm_size = 0;
+	assert_int_equal(bz_load(&o, &k), -EINVAL);
+	o = bz_default();
+	o.hdr.setup_sects = 255;   /* claims more setup than the file holds */
+	assert_int_equal(bz_load(&o, &k), -EINVAL);
+	o = bz_default();
+	o.hdr.payload_length = 0xFFFFFFFF;
+	assert_int_equal(bz_load(&o, &k), -EINVAL);
+	o = bz_default();
+	o.hdr.payload_offset = 0xFFFFFF00;
+	o.hdr.payload_length = 0x200;   /* wraps a 32-bit sum */
+	assert_int_equal(bz_load(&o, &k), -EINVAL);
+	o = bz_default();
+	o.hdr.init_size = 1000;   /* smaller than what it ships */
+	assert_int_equal(bz_load(&o, &k), -EINVAL);
+	o = bz_default();
+	o.hdr.kernel_alignment = 0x3000;
+	assert_int_equal(bz_load(&o, &k), -EINVAL);
+	o = bz_default();
+	o.hdr.pref_address = 0x7000;   /* would overwrite the zero page */
+	assert_int_equal(bz_load(&o, &k), -EINVAL);
+}
+
+static void test_bz_does_not_fit(void **state)
+{
+	struct bz_opts o = bz_default();
+	struct x86_kernel k;
+
+	(void)state;
+	o.hdr.init_size = 60 * MiB;   /* 16 MiB + 60 MiB > 64 MiB of RAM */
+	assert_int_equal(bz_load(&o, &k), -ENOMEM);
+	o = bz_default();
+	o.hdr.pref_address = 0xFFFFFFFFFFFFF000ULL;
+	assert_int_equal(bz_load(&o, &k), -ENOMEM);
+	o = bz_default();
+	o.hdr.pref_address = 5 * GiB;   /* beyond the identity map */
+	assert_int_equal(bz_load(&o, &k), -ENOMEM);
+}
+
+/* ---- synthetic ELF64 ---- */
+
+#define ELF_NPH 3
+
+struct elf_img {
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[ELF_NPH];
+	uint8_t data[2][4096];
+};
+
+static void elf_default(struct elf_img *e)
+{
+	memset(e, 0, sizeof(*e));
+	memcpy(e->eh.e_ident, ELFMAG, SELFMAG);
+	e->eh.e_ident[EI_CLASS] = ELFCLASS64;
+	e->eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	e->eh.e_ident[EI_VERSION] = EV_CURRENT;
+	e->eh.e_type = ET_EXEC;
+	e->eh.e_machine = EM_X86_64;
+	e->eh.e_version = EV_CURRENT;
+	e->eh.e_entry = 0x1000000;
+	e->eh.e_phoff = offsetof(struct elf_img, ph);
+	e->eh.e_ehsize = sizeof(Elf64_Ehdr);
+	e->eh.e_phentsize = sizeof(Elf64_Phdr);
+	e->eh.e_phnum = ELF_NPH;
+
+	/* text: 4 KiB from the file */
+	e->ph[0].p_type = PT_LOAD;
+	e->ph[0].p_offset = offsetof(struct elf_img, data[0]);
+	e->ph[0].p_vaddr = 0xFFFFFFFF81000000ULL;
+	e->ph[0].p_paddr = 0x1000000;
+	e->ph[0].p_filesz = 4096;
+	e->ph[0].p_memsz = 4096;
+	/* a note between the loads: must be skipped */
+	e->ph[1].p_type = PT_NOTE;
+	e->ph[1].p_offset = 0xFFFFFFFFFFFF0000ULL;
+	e->ph[1].p_filesz = 0x100000;
+	/* data + bss: 4 KiB from the file, 64 KiB in memory */
+	e->ph[2].p_type = PT_LOAD;
+	e->ph[2].p_offset = offsetof(struct elf_img, data[1]);
+	e->ph[2].p_vaddr = 0xFFFFFFFF82000000ULL;
+	e->ph[2].p_paddr = 0x2000000;
+	e->ph[2].p_filesz = 4096;
+	e->ph[2].p_memsz = 0x10000;
+	memset(e->data[0], 0xC3, sizeof(e->data[0]));
+	memset(e->data[1], 0xD4, sizeof(e->data[1]));
+}
+
+static int elf_load(const struct elf_img *e, size_t size, struct x86_kernel *k)
+{
+	return x86_kernel_load(&guest, e, size, k);
+}
+
+static void test_elf_valid(void **state)
+{
+	static struct elf_img e;
+	struct x86_kernel k;
+	uint8_t *bss;
+
+	(void)state;
+	elf_default(&e);
+	/* Stale bytes where the bss goes: the loader must clear them. */
+	bss = gmem_ptr(&guest, 0x2000000, 0x10000);
+	memset(bss, 0xEE, 0x10000);
+	assert_int_equal(elf_load(&e, sizeof(e), &k), 0);
+	assert_true(k.is_elf);
+	assert_int_equal(k.entry, 0x1000000);
+	assert_int_equal(k.load_addr, 0x1000000);
+	assert_int_equal(k.load_end, 0x2010000);
+	assert_int_equal(k.init_size, 0x1010000);
+	assert_int_equal(k.initrd_addr_max, 0x7FFFFFFF);
+	assert_int_equal(k.cmdline_cap, X86_CMDLINE_MAX);
+	assert_int_equal(test_guest_read(&guest, 0x1000000, 1), 0xC3);
+	assert_int_equal(test_guest_read(&guest, 0x1000FFF, 1), 0xC3);
+	assert_int_equal(test_guest_read(&guest, 0x2000FFF, 1), 0xD4);
+	assert_int_equal(test_guest_read(&guest, 0x2001000, 8), 0);
+	assert_int_equal(test_guest_read(&guest, 0x200FFF8, 8), 0);
+}
+
+static void test_elf_virtual_entry(void **state)
+{
+	static struct elf_img e;
+	struct x86_kernel k;
+
+	(void)state;
+	elf_default(&e);
+	e.eh.e_entry = 0xFFFFFFFF81000040ULL;
+	assert_int_equal(elf_load(&e, sizeof(e), &k), 0);
+	assert_int_equal(k.entry, 0x1000040);
+	e.eh.e_entry = 0x3000000;   /* in no segment at all */
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+}
+
+static void test_elf_not_64bit(void **state)
+{
+	static struct elf_img e;
+	struct x86_kernel k;
+
+	(void)state;
+	elf_default(&e);
+	e.eh.e_ident[EI_CLASS] = ELFCLASS32;
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -EPROTONOSUPPORT);
+	elf_default(&e);
+	e.eh.e_machine = EM_AARCH64;
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -ENOEXEC);
+	elf_default(&e);
+	e.eh.e_type = ET_REL;
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -ENOEXEC);
+	elf_default(&e);
+	e.eh.e_ident[EI_DATA] = ELFDATA2MSB;
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -ENOEXEC);
+}
+
+static void test_elf_lying(void **state)
+{
+	static struct elf_img e;
+	struct x86_kernel k;
+	uint8_t *text = gmem_ptr(&guest, 0x1000000, 1);
+
+	(void)state;
+	*text = 0x11;
+	elf_default(&e);
+	assert_int_equal(elf_load(&e, sizeof(e.eh) - 1, &k), -EINVAL);   /* truncated ehdr */
+	assert_int_equal(elf_load(&e, 4, &k), -EINVAL);
+	assert_int_equal(elf_load(&e, sizeof(e) - 1, &k), -EINVAL);       /* last byte of data */
+	elf_default(&e);
+	e.ph[2].p_offset = 0xFFFFFFFFFFFFF000ULL;   /* offset + filesz wraps */
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	elf_default(&e);
+	e.ph[2].p_filesz = 0x20000;   /* filesz > memsz */
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	elf_default(&e);
+	e.eh.e_phoff = sizeof(e) - 8;
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	elf_default(&e);
+	e.eh.e_phoff = 0xFFFFFFFFFFFFFFF0ULL;
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	elf_default(&e);
+	e.eh.e_phnum = 0xFFFF;
+	e.eh.e_phentsize = 0xFFFF;
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	elf_default(&e);
+	e.eh.e_phentsize = 8;
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	elf_default(&e);
+	e.ph[2].p_paddr = 0xFFFFFFFFFFFFF000ULL;   /* paddr + memsz wraps */
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	elf_default(&e);
+	e.ph[0].p_paddr = 0x7000;   /* over the zero page */
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	elf_default(&e);
+	e.ph[0].p_type = PT_NULL;
+	e.ph[2].p_type = PT_NULL;
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	/* None of the rejected files wrote a byte of their first segment. */
+	assert_int_equal(*text, 0x11);
+}
+
+static void test_elf_does_not_fit(void **state)
+{
+	static struct elf_img e;
+	struct x86_kernel k;
+
+	(void)state;
+	elf_default(&e);
+	e.ph[2].p_paddr = 64 * MiB - 0x8000;   /* bss runs past the end of RAM */
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -ENOMEM);
+	elf_default(&e);
+	e.ph[2].p_paddr = 6 * GiB;
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -ENOMEM);
+}
+
+/* ---- initrd placement ---- */
+
+static struct x86_kernel fake_kernel(uint64_t load, uint64_t init_size, uint64_t end,
+				     uint64_t initrd_max)
+{
+	struct x86_kernel k;
+
+	memset(&k, 0, sizeof(k));
+	k.load_addr = load;
+	k.init_size = init_size;
+	k.load_end = end;
+	k.initrd_addr_max = initrd_max;
+	return k;
+}
+
+static void test_initrd_top(void **state)
+{
+	struct x86_kernel k = fake_kernel(0x1000000, 4 * MiB, 0x1200000, 0x7FFFFFFF);
+	uint64_t gpa = 1;
+
+	(void)state;
+	assert_int_equal(x86_initrd_place(&guest, &k, 10 * MiB, &gpa), 0);
+	assert_int_equal(gpa, 54 * MiB);
+	assert_int_equal(x86_initrd_place(&guest, &k, 10 * MiB + 1, &gpa), 0);
+	assert_int_equal(gpa % 4096, 0);
+	assert_true(gpa + 10 * MiB + 1 <= 64 * MiB);
+	assert_true(gpa + 4096 + 10 * MiB + 1 > 64 * MiB);   /* the highest such page */
+	assert_int_equal(x86_initrd_place(&guest, &k, 0, &gpa), 0);
+	assert_int_equal(gpa, 0);
+}
+
+static void test_initrd_addr_max(void **state)
+{
+	struct x86_kernel k = fake_kernel(0x1000000, 4 * MiB, 0x1200000, 32 * MiB - 1);
+	uint64_t gpa;
+
+	(void)state;
+	assert_int_equal(x86_initrd_place(&guest, &k, 1 * MiB, &gpa), 0);
+	assert_int_equal(gpa, 31 * MiB);
+}
+
+static void test_initrd_below_kernel(void **state)
+{
+	/* Kernel occupies the top of RAM: its init_size reaches beyond load_end. */
+	struct x86_kernel k = fake_kernel(40 * MiB, 24 * MiB, 41 * MiB, 0x7FFFFFFF);
+	uint64_t gpa;
+
+	(void)state;
+	assert_int_equal(x86_initrd_place(&guest, &k, 8 * MiB, &gpa), 0);
+	assert_int_equal(gpa, 32 * MiB);
+	/* load_end beyond init_size counts too (ELF with a large bss). */
+	k = fake_kernel(40 * MiB, 1 * MiB, 64 * MiB, 0x7FFFFFFF);
+	assert_int_equal(x86_initrd_place(&guest, &k, 8 * MiB, &gpa), 0);
+	assert_int_equal(gpa, 32 * MiB);
+}
+
+static void test_initrd_no_room(void **state)
+{
+	struct x86_kernel k = fake_kernel(16 * MiB, 40 * MiB, 17 * MiB, 0x7FFFFFFF);
+	uint64_t gpa;
+
+	(void)state;
+	/* 8 MiB above the kernel, 15 MiB below it. */
+	assert_int_equal(x86_initrd_place(&guest, &k, 8 * MiB, &gpa), 0);
+	assert_int_equal(gpa, 56 * MiB);
+	assert_int_equal(x86_initrd_place(&guest, &k, 15 * MiB, &gpa), 0);
+	assert_int_equal(gpa, 1 * MiB);
+	assert_int_equal(x86_initrd_place(&guest, &k, 15 * MiB + 1, &gpa), -ENOMEM);
+	assert_int_equal(x86_initrd_place(&guest, &k, 1ULL << 62, &gpa), -ENOMEM);
+}
+
+static void test_initrd_big_guest(void **state)
+{
+	struct gmem big;
+	struct x86_kernel k = fake_kernel(0x1000000, 64 * MiB, 0x2000000, 0xFFFFFFFFULL);
+	uint64_t gpa;
+
+	(void)state;
+	assert_int_equal(test_guest_map(&big, 5 * GiB), 0);
+	/* Low RAM ends at 3 GiB even though initrd_addr_max allows 4 GiB. */
+	assert_int_equal(x86_initrd_place(&big, &k, 16 * MiB, &gpa), 0);
+	assert_int_equal(gpa, 3 * GiB - 16 * MiB);
+	k.initrd_addr_max = 0x7FFFFFFF;
+	assert_int_equal(x86_initrd_place(&big, &k, 16 * MiB, &gpa), 0);
+	assert_int_equal(gpa, 2 * GiB - 16 * MiB);
+	test_guest_unmap(&big);
+}
+
+/* ---- real kernels, when the environment names them ---- */
+
+static uint8_t *file_read(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	long len;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	assert_true(len > 0);
+	rewind(f);
+	buf = malloc((size_t)len);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	*size = (size_t)len;
+	return buf;
+}
+
+static void test_real_bzimage(void **state)
+{
+	const char *path = getenv("VMM_TEST_BZIMAGE");
+	struct gmem mem;
+	struct x86_kernel k;
+	size_t size, pm_off;
+	uint8_t *img;
+	uint64_t initrd;
+
+	(void)state;
+	if (!path) {
+		print_message("VMM_TEST_BZIMAGE not set: no real bzImage to load, skipping\n");
+		skip();
+	}
+	img = file_read(path, &size);
+	assert_int_equal(test_guest_map(&mem, 256 * MiB), 0);
+	assert_int_equal(x86_kernel_load(&mem, img, size, &k), 0);
+	assert_false(k.is_elf);
+	assert_true(k.hdr.version >= 0x020C);
+	assert_int_equal(k.load_addr, k.hdr.pref_address);
+	assert_int_equal(k.entry, k.hdr.pref_address + 0x200);
+	assert_true(k.init_size >= k.load_end - k.load_addr);
+	pm_off = ((size_t)(k.hdr.setup_sects ? k.hdr.setup_sects : 4) + 1) * 512;
+	assert_int_equal(k.load_end - k.load_addr, size - pm_off);
+	assert_memory_equal(gmem_ptr(&mem, k.load_addr, size - pm_off), img + pm_off, size - pm_off);
+	assert_int_equal(x86_initrd_place(&mem, &k, 20 * MiB, &initrd), 0);
+	assert_true(initrd >= k.load_addr + k.init_size || initrd + 20 * MiB <= k.load_addr);
+	test_guest_unmap(&mem);
+	free(img);
+}
+
+static void test_real_vmlinux(void **state)
+{
+	const char *path = getenv("VMM_TEST_VMLINUX");
+	struct gmem mem;
+	struct x86_kernel k;
+	size_t size;
+	uint8_t *img;
+
+	(void)state;
+	if (!path) {
+		print_message("VMM_TEST_VMLINUX not set: no real vmlinux to load, skipping\n");
+		skip();
+	}
+	img = file_read(path, &size);
+	assert_int_equal(test_guest_map(&mem, 256 * MiB), 0);
+	assert_int_equal(x86_kernel_load(&mem, img, size, &k), 0);
+	assert_true(k.is_elf);
+	/* Debian's vmlinux: physical startup_64 at 16 MiB, the first PT_LOAD. */
+	assert_int_equal(k.entry, 0x1000000);
+	assert_int_equal(k.load_addr, 0x1000000);
+	assert_true(k.load_end > k.load_addr + 16 * MiB);
+	test_guest_unmap(&mem);
+	free(img);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bz_valid),
+		cmocka_unit_test(test_bz_setup_sects_zero_means_four),
+		cmocka_unit_test(test_bz_default_address_and_small_cmdline),
+		cmocka_unit_test(test_bz_too_old),
+		cmocka_unit_test(test_bz_not_kernel),
+		cmocka_unit_test(test_bz_truncated),
+		cmocka_unit_test(test_bz_lying_sizes),
+		cmocka_unit_test(test_bz_does_not_fit),
+		cmocka_unit_test(test_elf_valid),
+		cmocka_unit_test(test_elf_virtual_entry),
+		cmocka_unit_test(test_elf_not_64bit),
+		cmocka_unit_test(test_elf_lying),
+		cmocka_unit_test(test_elf_does_not_fit),
+		cmocka_unit_test(test_initrd_top),
+		cmocka_unit_test(test_initrd_addr_max),
+		cmocka_unit_test(test_initrd_below_kernel),
+		cmocka_unit_test(test_initrd_no_room),
+		cmocka_unit_test(test_initrd_big_guest),
+		cmocka_unit_test(test_real_bzimage),
+		cmocka_unit_test(test_real_vmlinux),
+	};
+
+	return cmocka_run_group_tests(tests, guest_setup, guest_teardown);
+}
