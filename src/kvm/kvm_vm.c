@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/* kvm_vm.c: the VM fd: creation, x86 platform setup, memslots, IRQ lines, irqfd, ioeventfd. */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kvm.h"
+
+int kvm_vm_create(struct kvm_sys *sys, struct kvm_vm *vm)
+{
+	/* Retry on EINTR: creation can be interrupted while KVM allocates. */
+	do {
+		vm->fd = ioctl(sys->fd, KVM_CREATE_VM, 0);
+	} while (vm->fd < 0 && errno == EINTR);
+	return vm->fd < 0 ? -errno : 0;
+}
+
+void kvm_vm_destroy(struct kvm_vm *vm)
+{
+	if (vm->fd >= 0)
+		close(vm->fd);
+	vm->fd = -1;
+}
+
+int kvm_vm_set_tss_addr(struct kvm_vm *vm, uint64_t gpa)
+{
+	return ioctl(vm->fd, KVM_SET_TSS_ADDR, (unsigned long)gpa) < 0 ? -errno : 0;
+}
+
+int kvm_vm_set_identity_map_addr(struct kvm_vm *vm, uint64_t gpa)
+{
+	__u64 addr = gpa;
+
+	return ioctl(vm->fd, KVM_SET_IDENTITY_MAP_ADDR, &addr) < 0 ? -errno : 0;
+}
+
+int kvm_vm_create_irqchip(struct kvm_vm *vm)
+{
+	return ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0 ? -errno : 0;
+}
+
+int kvm_vm_create_pit2(struct kvm_vm *vm)
+{
+	struct kvm_pit_config pit;
+
+	memset(&pit, 0, sizeof(pit));
+	pit.flags = KVM_PIT_SPEAKER_DUMMY;
+	return ioctl(vm->fd, KVM_CREATE_PIT2, &pit) < 0 ? -errno : 0;
+}
+
+int kvm_vm_setup_x86(struct kvm_vm *vm)
+{
+	int ret;
+
+	ret = kvm_vm_set_tss_addr(vm, KVM_VM_TSS_ADDR);
+	if (ret < 0)
+		return ret;
+	ret = kvm_vm_set_identity_map_addr(vm, KVM_VM_IDENTITY_MAP_ADDR);
+	if (ret < 0)
+		return ret;
+	ret = kvm_vm_create_irqchip(vm);
+	if (ret < 0)
+		return ret;
+	return kvm_vm_create_pit2(vm);
+}
+
+int kvm_vm_set_memslot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
+{
+	struct kvm_userspace_memory_region region;
+
+	memset(&region, 0, sizeof(region));
+	region.slot = slot;
+	region.guest_phys_addr = gpa;
+	region.memory_size = size;
+	region.userspace_addr = (uintptr_t)host;
+	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
+}
+
+int kvm_vm_irq_line(struct kvm_vm *vm, uint32_t gsi, int level)
+{
+	struct kvm_irq_level irq;
+
+	memset(&irq, 0, sizeof(irq));
+	irq.irq = gsi;
+	irq.level = level ? 1 : 0;
+	return ioctl(vm->fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
+}
+
+static int kvm_vm_irqfd_ctl(struct kvm_vm *vm, int fd, uint32_t gsi, uint32_t flags)
+{
+	struct kvm_irqfd irqfd;
+
+	if (fd < 0)
+		return -EBADF;
+	memset(&irqfd, 0, sizeof(irqfd));
+	irqfd.fd = (uint32_t)fd;
+	irqfd.gsi = gsi;
+	irqfd.flags = flags;
+	return ioctl(vm->fd, KVM_IRQFD, &irqfd) < 0 ? -errno : 0;
+}
+
+int kvm_vm_irqfd(struct kvm_vm *vm, int fd, uint32_t gsi)
+{
+	return kvm_vm_irqfd_ctl(vm, fd, gsi, 0);
+}
+
+int kvm_vm_irqfd_remove(struct kvm_vm *vm, int fd, uint32_t gsi)
+{
+	return kvm_vm_irqfd_ctl(vm, fd, gsi, KVM_IRQFD_FLAG_DEASSIGN);
+}
+
+static int kvm_vm_ioeventfd_ctl(struct kvm_vm *vm, int fd, uint64_t addr, uint32_t len, bool pio,
+				uint32_t flags)
+{
+	struct kvm_ioeventfd io;
+
+	if (fd < 0)
+		return -EBADF;
+	memset(&io, 0, sizeof(io));
+	io.addr = addr;
+	io.len = len;
+	io.fd = fd;
+	io.flags = flags | (pio ? KVM_IOEVENTFD_FLAG_PIO : 0);
+	return ioctl(vm->fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
+int kvm_vm_ioeventfd(struct kvm_vm *vm, int fd, uint64_t addr, uint32_t len, bool pio)
+{
+	return kvm_vm_ioeventfd_ctl(vm, fd, addr, len, pio, 0);
+}
+
+int kvm_vm_ioeventfd_remove(struct kvm_vm *vm, int fd, uint64_t addr, uint32_t len, bool pio)
+{
+	return kvm_vm_ioeventfd_ctl(vm, fd, addr, len, pio, KVM_IOEVENTFD_FLAG_DEASSIGN);
+}
