@@ -14,19 +14,33 @@
 #define VM_DEFAULT_MEMORY (256ull << 20)
 #define VM_DEFAULT_CMDLINE "console=ttyS0"
 
+/* Accepted guest RAM: 64 MiB .. 1 TiB, a whole number of MiB. */
+#define VM_MIN_MEMORY (64ull << 20)
+#define VM_MAX_MEMORY (1ull << 40)
+/* --timeout upper bound: one day. */
+#define VM_MAX_TIMEOUT 86400u
+/* virtio-blk's GET_ID string is at most 20 bytes. */
+#define VM_DRIVE_SERIAL_MAX 20
+/* Drive ids are [A-Za-z0-9_-]{1,32}; short enough to fit inih's section-name buffer. */
+#define VM_DRIVE_ID_MAX 32
+
 /* Where a setting came from, for messages of the form "vm.ini:12: ...". */
 struct vm_config_origin {
-	const char *file;   /* INI path, or NULL for the command line */
+	const char *file;   /* INI path as given (owned by vm_config.sources), or NULL for the command line/default */
 	int line;           /* 1-based, 0 for the command line */
 };
 
 struct vm_drive_config {
-	char *id;               /* INI section name or id=; may be NULL on the CLI (then "drive<N>") */
+	/*
+	 * INI section name or id=. After vm_config_from_args never NULL: a
+	 * --drive without id= gets "drive<N>" (N its index, bumped past ids in use).
+	 */
+	char *id;
 	char *file;             /* absolute or relative to the cwd (INI paths are resolved against the INI's dir) */
 	enum blk_cache_mode cache;
 	bool readonly;
 	char *serial;           /* NULL: none */
-	struct vm_config_origin origin;
+	struct vm_config_origin origin;  /* INI: the [drive] header line; CLI: file NULL */
 };
 
 enum vm_serial_mode {
@@ -35,10 +49,22 @@ enum vm_serial_mode {
 	VM_SERIAL_NONE,
 };
 
+/* Where each scalar setting was last set (file NULL and line 0: default or command line). */
+struct vm_config_origins {
+	struct vm_config_origin kernel;
+	struct vm_config_origin initrd;
+	struct vm_config_origin cmdline;
+	struct vm_config_origin memory;
+	struct vm_config_origin cpus;
+	struct vm_config_origin timeout;
+	struct vm_config_origin serial;
+	struct vm_config_origin stats;
+};
+
 struct vm_config {
 	char *kernel;           /* required */
 	char *initrd;           /* NULL: none */
-	char *cmdline;          /* NULL: VM_DEFAULT_CMDLINE */
+	char *cmdline;          /* NULL: VM_DEFAULT_CMDLINE ("" is a valid, empty command line) */
 	uint64_t memory;        /* bytes */
 	unsigned int cpus;
 	unsigned int timeout;   /* seconds, 0: none */
@@ -53,6 +79,11 @@ struct vm_config {
 	bool print_config;
 	bool help;
 	bool version;
+
+	/* Bookkeeping for messages: where settings came from, and the INI files read (as given). */
+	struct vm_config_origins where;
+	char **sources;
+	unsigned int nsources;
 };
 
 /* One line, no trailing newline, ready for main.c to print after "vmm: ". */
@@ -62,29 +93,64 @@ struct vm_config_error {
 
 /* Defaults: 256 MiB, 1 vCPU, no timeout, stdio serial. */
 void vm_config_init(struct vm_config *cfg);
+/* Frees everything cfg owns and leaves it as after vm_config_init. */
 void vm_config_free(struct vm_config *cfg);
 
 /*
- * Parse SIZE: "512M", "2G", "1024K", "4096" (bare number = MiB, QEMU's
- * convention). 0 and *bytes set, or -EINVAL (bad syntax) / -ERANGE (overflow, zero).
+ * Parse SIZE: "512M", "2G", "1024K", "1T", "4096" (bare number = MiB, QEMU's
+ * convention; suffixes are binary and either case). 0 and *bytes set, or
+ * -EINVAL (bad syntax) / -ERANGE (overflow, zero). Range limits such as
+ * VM_MIN_MEMORY are the caller's business.
  */
 int vm_config_parse_size(const char *s, uint64_t *bytes);
 
 /*
  * Build the effective configuration from argv: INI files named by --config
  * are loaded first (in order), then the other options override them, and
- * --drive adds drives after the files' (or replaces the file drive with the
- * same id=). Then validated. 0, or -EINVAL with err->msg set.
+ * --drive adds drives after the files' (or replaces, in place, the file drive
+ * with the same id=). Then validated. 0, or with err->msg set: -EINVAL
+ * (bad option or value), -errno from reading a --config file (-ENOENT,
+ * -EACCES, ...: also the user's mistake), or -ENOMEM / -errno of getcwd.
+ * With --help or --version the rest is neither read nor validated: 0 with
+ * cfg->help / cfg->version set. cfg must come from vm_config_init.
  */
 int vm_config_from_args(struct vm_config *cfg, int argc, char **argv, struct vm_config_error *err);
+
+/*
+ * Merge one INI file into cfg (what --config does): its settings override
+ * cfg's; a [drive] whose id matches an existing drive replaces it in place.
+ * Relative paths resolve against the file's directory. 0, or -EINVAL
+ * (bad content: "path:line: ...") / -errno (cannot read: "path: cannot
+ * read: ...") with err->msg set.
+ */
+int vm_config_load_file(struct vm_config *cfg, const char *path, struct vm_config_error *err);
+/*
+ * The same for INI text in memory; name is used in messages and its
+ * directory as the base for relative paths. 0 or -errno with err->msg set.
+ */
+int vm_config_load_string(struct vm_config *cfg, const char *text, const char *name,
+			  struct vm_config_error *err);
 
 /* Pure check of a filled struct (required settings, ranges, duplicate ids). 0 or -EINVAL with err. */
 int vm_config_validate(const struct vm_config *cfg, struct vm_config_error *err);
 
-/* Write cfg as INI that --config reads back to the same VM. 0 or -errno. */
+/*
+ * Write cfg as INI that --config reads back to the same VM, with absolute
+ * paths (relative ones are joined to the cwd). Actions, -v and the default
+ * command line (cmdline NULL) are not written. 0, -EINVAL if a value cannot
+ * be represented in INI (leading/trailing blanks, a line break, or a ';' after
+ * a blank, which inih takes as a comment), -EIO on a write error, or -errno.
+ */
 int vm_config_print(const struct vm_config *cfg, FILE *out);
 
 /* The --help text. */
 void vm_config_usage(FILE *out);
+
+/*
+ * "vm.ini:12" for an INI origin, "" for the command line; for prefixing
+ * messages about a setting (e.g. a drive file that cannot be opened).
+ * Returns what snprintf returns.
+ */
+int vm_config_origin_format(const struct vm_config_origin *o, char *buf, size_t size);
 
 #endif

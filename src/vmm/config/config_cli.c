@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: MIT */
+/* The command line: getopt_long into struct vm_config, merged over the --config files and validated. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_internal.h"
+#include "vm_config.h"
+
+enum cli_opt {
+	OPT_KERNEL = 256,
+	OPT_INITRD,
+	OPT_CMDLINE,
+	OPT_MEMORY,
+	OPT_CPUS,
+	OPT_TIMEOUT,
+	OPT_DRIVE,
+	OPT_CONFIG,
+	OPT_SERIAL,
+	OPT_STATS,
+	OPT_PRINT_CONFIG,
+	OPT_VERSION,
+	OPT_VERBOSE = 'v',
+	OPT_HELP = 'h',
+};
+
+static const struct option cli_options[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "drive", required_argument, NULL, OPT_DRIVE },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* What each option's value looks like, for "needs a value" messages. */
+static const char *cli_metavar(int val)
+{
+	switch (val) {
+	case OPT_KERNEL: case OPT_INITRD: return "PATH";
+	case OPT_CMDLINE: return "STRING";
+	case OPT_MEMORY: return "SIZE (e.g. 512M or 2G)";
+	case OPT_CPUS: return "N";
+	case OPT_TIMEOUT: return "SECONDS";
+	case OPT_DRIVE: return "file=PATH[,cache=MODE][,readonly=on|off][,id=NAME][,serial=STR]";
+	case OPT_CONFIG: case OPT_STATS: return "FILE";
+	case OPT_SERIAL: return "stdio|none|file:PATH";
+	default: return "VALUE";
+	}
+}
+
+static const char *cli_name(int val)
+{
+	for (const struct option *o = cli_options; o->name; o++) {
+		if (o->val == val)
+			return o->name;
+	}
+	return "?";
+}
+
+/* Raw option values, before any is interpreted; argv owns the strings. */
+struct cli_args {
+	const char *kernel, *initrd, *cmdline, *memory, *cpus, *timeout, *serial, *stats;
+	const char **drives;
+	unsigned int ndrives;
+	const char **configs;
+	unsigned int nconfigs;
+	bool print_config, help, version;
+	int verbose;
+};
+
+/* "--c": say which options it could mean, as getopt_long only says '?'. */
+static void cli_unknown(const char *arg, struct vm_config_error *err)
+{
+	char name[64], matches[256] = "";
+	const char *eq;
+	size_t len;
+	int n = 0;
+
+	eq = strchr(arg, '=');
+	len = eq ? (size_t)(eq - arg) : strlen(arg);
+	snprintf(name, sizeof(name), "%.*s", (int)len, arg);
+	if (strncmp(name, "--", 2) == 0 && name[2]) {
+		for (const struct option *o = cli_options; o->name; o++) {
+			if (strncmp(o->name, name + 2, strlen(name + 2)) != 0)
+				continue;
+			size_t used = strlen(matches);
+
+			snprintf(matches + used, sizeof(matches) - used, "%s--%s", n ? ", " : "", o->name);
+			n++;
+		}
+	}
+	if (n > 1)
+		config_err_set(err, "ambiguous option \"%s\" (could be %s); spell it out", name, matches);
+	else
+		config_err_set(err, "unknown option \"%s\"; see vmm --help for the options", name);
+}
+
+static int cli_scan(struct cli_args *a, int argc, char **argv, struct vm_config_error *err)
+{
+	int c;
+
+	/* Fresh getopt state each call (GNU: optind 0), and no printing from getopt itself. */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:hv", cli_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL: a->kernel = optarg; break;
+		case OPT_INITRD: a->initrd = optarg; break;
+		case OPT_CMDLINE: a->cmdline = optarg; break;
+		case OPT_MEMORY: a->memory = optarg; break;
+		case OPT_CPUS: a->cpus = optarg; break;
+		case OPT_TIMEOUT: a->timeout = optarg; break;
+		case OPT_SERIAL: a->serial = optarg; break;
+		case OPT_STATS: a->stats = optarg; break;
+		case OPT_DRIVE: a->drives[a->ndrives++] = optarg; break;
+		case OPT_CONFIG: a->configs[a->nconfigs++] = optarg; break;
+		case OPT_PRINT_CONFIG: a->print_config = true; break;
+		case OPT_VERBOSE: a->verbose++; break;
+		case OPT_HELP: a->help = true; break;
+		case OPT_VERSION: a->version = true; break;
+		case ':':
+			if (optopt >= 256)
+				config_err_set(err, "--%s needs a value, e.g. --%s %s", cli_name(optopt),
+					       cli_name(optopt), cli_metavar(optopt));
+			else
+				config_err_set(err, "-%c needs a value", optopt);
+			return -EINVAL;
+		default:
+			if (optopt >= 256 || optopt == 'h' || optopt == 'v')
+				config_err_set(err, "--%s does not take a value; see vmm --help",
+					       cli_name(optopt));
+			else if (optopt)
+				config_err_set(err, "unknown option \"-%c\"; see vmm --help for the options",
+					       optopt);
+			else
+				cli_unknown(argv[optind - 1], err);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		config_err_set(err, "unexpected argument \"%s\": options look like --kernel PATH "
+			       "(see vmm --help)", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Parse one --drive value into d (strings owned by d). 0 or -EINVAL/-ENOMEM
+ * with "--drive ARG: ..." in err.
+ */
+static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm_config_error *err)
+{
+	static const char *const keys[] = { "file", "cache", "readonly", "id", "serial" };
+	bool seen[5] = { false };
+	char why[300];
+	char *copy, *tok, *save = NULL;
+	int ret = 0;
+
+	copy = strdup(arg);
+	if (!copy) {
+		config_err_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *value = strchr(tok, '=');
+		size_t k;
+
+		if (!value) {
+			if (!seen[0] && tok == copy)
+				config_err_set(err, "--drive %s: \"%s\" is not key=value (did you mean "
+					       "file=%s?)", arg, tok, tok);
+			else
+				config_err_set(err, "--drive %s: \"%s\" is not key=value (keys: file, cache, "
+					       "readonly, id, serial)", arg, tok);
+			goto invalid;
+		}
+		*value++ = '\0';
+		for (k = 0; k < 5 && strcmp(tok, keys[k]) != 0; k++)
+			;
+		if (k == 5) {
+			config_err_set(err, "--drive %s: unknown key \"%s\" (expected file, cache, readonly, "
+				       "id or serial)", arg, tok);
+			goto invalid;
+		}
+		if (seen[k]) {
+			config_err_set(err, "--drive %s: %s= given twice; keep one", arg, tok);
+			goto invalid;
+		}
+		seen[k] = true;
+		if (value[0] == '\0') {
+			config_err_set(err, "--drive %s: %s= is empty", arg, tok);
+			goto invalid;
+		}
+		switch (k) {
+		case 0:
+			ret = config_str_set(&d->file, value);
+			break;
+		case 1:
+			if (config_cache_parse(value, &d->cache, why, sizeof(why)) < 0)
+				goto bad_value;
+			break;
+		case 2:
+			if (config_bool_parse(value, &d->readonly, why, sizeof(why)) < 0)
+				goto bad_value;
+			break;
+		case 3:
+			if (config_id_check(value, why, sizeof(why)) < 0)
+				goto bad_value;
+			ret = config_str_set(&d->id, value);
+			break;
+		case 4:
+			if (config_drive_serial_check(value, why, sizeof(why)) < 0)
+				goto bad_value;
+			ret = config_str_set(&d->serial, value);
+			break;
+		}
+		if (ret < 0) {
+			config_err_set(err, "out of memory");
+			goto free_copy;
+		}
+	}
+	if (!seen[0]) {
+		config_err_set(err, "--drive %s: file= is missing (e.g. --drive file=disk.img,%s)",
+			       arg, arg);
+		goto invalid;
+	}
+	free(copy);
+	return 0;
+bad_value:
+	config_err_set(err, "--drive %s: %s", arg, why);
+invalid:
+	ret = -EINVAL;
+free_copy:
+	free(copy);
+	return ret;
+}
+
+/* Empty strings are not paths; say so rather than failing later with ENOENT. */
+static int cli_path_set(char **slot, struct vm_config_origin *where, const char *opt,
+			const char *value, struct vm_config_error *err)
+{
+	if (value[0] == '\0') {
+		config_err_set(err, "--%s: empty path", opt);
+		return -EINVAL;
+	}
+	if (config_str_set(slot, value) < 0) {
+		config_err_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	*where = (struct vm_config_origin){ 0 };
+	return 0;
+}
+
+static int cli_scalars_apply(struct vm_config *cfg, const struct cli_args *a,
+			     struct vm_config_error *err)
+{
+	static const struct vm_config_origin cli = { 0 };
+	char why[300];
+	int ret;
+
+	if (a->kernel && (ret = cli_path_set(&cfg->kernel, &cfg->where.kernel, "kernel", a->kernel, err)) < 0)
+		return ret;
+	if (a->initrd && (ret = cli_path_set(&cfg->initrd, &cfg->where.initrd, "initrd", a->initrd, err)) < 0)
+		return ret;
+	if (a->stats && (ret = cli_path_set(&cfg->stats_path, &cfg->where.stats, "stats", a->stats, err)) < 0)
+		return ret;
+	if (a->cmdline) {
+		if (config_str_set(&cfg->cmdline, a->cmdline) < 0)
+			goto nomem;
+		cfg->where.cmdline = cli;
+	}
+	if (a->memory) {
+		if (config_memory_parse(a->memory, &cfg->memory, why, sizeof(why)) < 0) {
+			config_err_set(err, "--memory %s: %s", a->memory, why);
+			return -EINVAL;
+		}
+		cfg->where.memory = cli;
+	}
+	if (a->cpus) {
+		if (config_uint_parse(a->cpus, 1, VM_MAX_CPUS, &cfg->cpus, why, sizeof(why)) < 0) {
+			config_err_set(err, "--cpus %s: %s", a->cpus, why);
+			return -EINVAL;
+		}
+		cfg->where.cpus = cli;
+	}
+	if (a->timeout) {
+		if (config_uint_parse(a->timeout, 0, VM_MAX_TIMEOUT, &cfg->timeout, why, sizeof(why)) < 0) {
+			config_err_set(err, "--timeout %s: %s seconds", a->timeout, why);
+			return -EINVAL;
+		}
+		cfg->where.timeout = cli;
+	}
+	if (a->serial) {
+		enum vm_serial_mode mode;
+		const char *path;
+
+		if (config_serial_parse(a->serial, &mode, &path, why, sizeof(why)) < 0) {
+			config_err_set(err, "--serial %s: %s", a->serial, why);
+			return -EINVAL;
+		}
+		cfg->serial = mode;
+		if (config_str_set(&cfg->serial_path, path) < 0)
+			goto nomem;
+		cfg->where.serial = cli;
+	}
+	return 0;
+nomem:
+	config_err_set(err, "out of memory");
+	return -ENOMEM;
+}
+
+/* Parse all --drive values first, then place them: append, or replace a file drive of the same id. */
+static int cli_drives_apply(struct vm_config *cfg, const struct cli_args *a,
+			    struct vm_config_error *err)
+{
+	unsigned int nfile = cfg->ndrives;
+	bool from_cli[VM_MAX_DRIVES] = { false };
+
+	for (unsigned int i = 0; i < a->ndrives; i++) {
+		struct vm_drive_config d = { .cache = BLK_CACHE_WRITEBACK };
+		int slot = -1, ret;
+
+		ret = cli_drive_parse(a->drives[i], &d, err);
+		if (ret < 0) {
+			config_drive_clear(&d);
+			return ret;
+		}
+		if (d.id) {
+			slot = config_drive_find(cfg, d.id);
+			if (slot >= 0 && from_cli[slot]) {
+				config_err_set(err, "--drive %s: id \"%s\" is already used by an earlier "
+					       "--drive; give each drive its own id", a->drives[i], d.id);
+				config_drive_clear(&d);
+				return -EINVAL;
+			}
+		}
+		if (slot < 0) {
+			if (cfg->ndrives >= VM_MAX_DRIVES) {
+				config_err_set(err, "--drive %s: too many drives (at most %d%s)", a->drives[i],
+					       VM_MAX_DRIVES, nfile ? ", counting those from --config" : "");
+				config_drive_clear(&d);
+				return -EINVAL;
+			}
+			slot = (int)cfg->ndrives++;
+		}
+		config_drive_clear(&cfg->drives[slot]);
+		cfg->drives[slot] = d;
+		from_cli[slot] = true;
+	}
+	return 0;
+}
+
+/* Give id-less drives "drive<N>", N from their index upwards, skipping ids in use. */
+static int cli_drive_ids_assign(struct vm_config *cfg, struct vm_config_error *err)
+{
+	for (unsigned int i = 0; i < cfg->ndrives; i++) {
+		char id[32];
+
+		if (cfg->drives[i].id)
+			continue;
+		for (unsigned int n = i;; n++) {
+			snprintf(id, sizeof(id), "drive%u", n);
+			if (config_drive_find(cfg, id) < 0)
+				break;
+		}
+		if (config_str_set(&cfg->drives[i].id, id) < 0) {
+			config_err_set(err, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int vm_config_from_args(struct vm_config *cfg, int argc, char **argv, struct vm_config_error *err)
+{
+	struct cli_args a = { 0 };
+	int ret;
+
+	/* Each list is at most argc long, so one allocation up front suffices. */
+	a.drives = calloc((size_t)argc + 1, sizeof(*a.drives));
+	a.configs = calloc((size_t)argc + 1, sizeof(*a.configs));
+	if (!a.drives || !a.configs) {
+		config_err_set(err, "out of memory");
+		ret = -ENOMEM;
+		goto free_lists;
+	}
+	ret = cli_scan(&a, argc, argv, err);
+	if (ret < 0)
+		goto free_lists;
+	cfg->help = a.help;
+	cfg->version = a.version;
+	cfg->print_config = a.print_config;
+	cfg->verbose = a.verbose;
+	if (a.help || a.version)
+		goto free_lists;
+
+	for (unsigned int i = 0; i < a.nconfigs; i++) {
+		ret = vm_config_load_file(cfg, a.configs[i], err);
+		if (ret < 0)
+			goto free_lists;
+	}
+	ret = cli_scalars_apply(cfg, &a, err);
+	if (ret < 0)
+		goto free_lists;
+	ret = cli_drives_apply(cfg, &a, err);
+	if (ret < 0)
+		goto free_lists;
+	ret = cli_drive_ids_assign(cfg, err);
+	if (ret < 0)
+		goto free_lists;
+	ret = vm_config_validate(cfg, err);
+free_lists:
+	free(a.drives);
+	free(a.configs);
+	return ret;
+}

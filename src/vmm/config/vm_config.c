@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: MIT */
+/* The configuration struct's lifetime, value parsing shared by CLI and INI, validation and --print-config. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config_internal.h"
+#include "vm_config.h"
+
+void config_err_set(struct vm_config_error *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+int config_str_set(char **slot, const char *s)
+{
+	char *copy = NULL;
+
+	if (s) {
+		copy = strdup(s);
+		if (!copy)
+			return -ENOMEM;
+	}
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+void config_drive_clear(struct vm_drive_config *d)
+{
+	free(d->id);
+	free(d->file);
+	free(d->serial);
+	memset(d, 0, sizeof(*d));
+	d->cache = BLK_CACHE_WRITEBACK;
+}
+
+int config_drive_find(const struct vm_config *cfg, const char *id)
+{
+	for (unsigned int i = 0; i < cfg->ndrives; i++) {
+		if (cfg->drives[i].id && strcmp(cfg->drives[i].id, id) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+const char *config_source_add(struct vm_config *cfg, const char *name)
+{
+	char **grown;
+	char *copy = strdup(name);
+
+	if (!copy)
+		return NULL;
+	grown = realloc(cfg->sources, (cfg->nsources + 1) * sizeof(*grown));
+	if (!grown) {
+		free(copy);
+		return NULL;
+	}
+	cfg->sources = grown;
+	cfg->sources[cfg->nsources++] = copy;
+	return copy;
+}
+
+void vm_config_init(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->memory = VM_DEFAULT_MEMORY;
+	cfg->cpus = 1;
+	cfg->timeout = 0;
+	cfg->serial = VM_SERIAL_STDIO;
+	for (unsigned int i = 0; i < VM_MAX_DRIVES; i++)
+		cfg->drives[i].cache = BLK_CACHE_WRITEBACK;
+}
+
+void vm_config_free(struct vm_config *cfg)
+{
+	free(cfg->kernel);
+	free(cfg->initrd);
+	free(cfg->cmdline);
+	free(cfg->serial_path);
+	free(cfg->stats_path);
+	for (unsigned int i = 0; i < VM_MAX_DRIVES; i++)
+		config_drive_clear(&cfg->drives[i]);
+	for (unsigned int i = 0; i < cfg->nsources; i++)
+		free(cfg->sources[i]);
+	free(cfg->sources);
+	vm_config_init(cfg);
+}
+
+int vm_config_parse_size(const char *s, uint64_t *bytes)
+{
+	uint64_t v = 0, mult = 1ull << 20;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		unsigned int d = (unsigned int)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	switch (*p) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		mult = 1ull << 10;
+		p++;
+		break;
+	case 'm': case 'M':
+		mult = 1ull << 20;
+		p++;
+		break;
+	case 'g': case 'G':
+		mult = 1ull << 30;
+		p++;
+		break;
+	case 't': case 'T':
+		mult = 1ull << 40;
+		p++;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*p != '\0')
+		return -EINVAL;
+	if (v == 0 || v > UINT64_MAX / mult)
+		return -ERANGE;
+	*bytes = v * mult;
+	return 0;
+}
+
+int config_memory_parse(const char *s, uint64_t *out, char *why, size_t n)
+{
+	uint64_t bytes;
+	int ret = vm_config_parse_size(s, &bytes);
+
+	if (ret == -EINVAL) {
+		snprintf(why, n, "bad size \"%s\" (expected a number with an optional K, M, G or T suffix, "
+			 "e.g. 512M or 2G; a bare number is MiB)", s);
+		return -EINVAL;
+	}
+	if (ret < 0 || bytes < VM_MIN_MEMORY || bytes > VM_MAX_MEMORY) {
+		snprintf(why, n, "%s is out of range (expected 64M to 1T)", s);
+		return -EINVAL;
+	}
+	if (bytes % (1ull << 20)) {
+		snprintf(why, n, "%s is not a whole number of MiB (e.g. use %" PRIu64 "M)",
+			 s, (uint64_t)((bytes + (1ull << 20) - 1) >> 20));
+		return -EINVAL;
+	}
+	*out = bytes;
+	return 0;
+}
+
+int config_uint_parse(const char *s, unsigned int min, unsigned int max, unsigned int *out,
+		      char *why, size_t n)
+{
+	unsigned long long v = 0;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		goto bad;
+	for (; isdigit((unsigned char)*p); p++) {
+		v = v * 10 + (unsigned int)(*p - '0');
+		if (v > UINT_MAX)
+			goto range;
+	}
+	if (*p != '\0')
+		goto bad;
+	if (v < min || v > max)
+		goto range;
+	*out = (unsigned int)v;
+	return 0;
+bad:
+	snprintf(why, n, "\"%s\" is not a whole number (expected %u to %u)", s, min, max);
+	return -EINVAL;
+range:
+	snprintf(why, n, "%s is out of range (expected %u to %u)", s, min, max);
+	return -EINVAL;
+}
+
+int config_bool_parse(const char *s, bool *out, char *why, size_t n)
+{
+	static const char *const yes[] = { "on", "yes", "true" };
+	static const char *const no[] = { "off", "no", "false" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	snprintf(why, n, "\"%s\" is not on or off (yes/no and true/false work too)", s);
+	return -EINVAL;
+}
+
+int config_cache_parse(const char *s, enum blk_cache_mode *out, char *why, size_t n)
+{
+	if (blk_cache_mode_parse(s, out) == 0)
+		return 0;
+	snprintf(why, n, "unknown cache mode \"%s\" (expected %s, %s, %s, %s or %s)", s,
+		 blk_cache_mode_name(BLK_CACHE_WRITEBACK), blk_cache_mode_name(BLK_CACHE_NONE),
+		 blk_cache_mode_name(BLK_CACHE_WRITETHROUGH), blk_cache_mode_name(BLK_CACHE_DIRECTSYNC),
+		 blk_cache_mode_name(BLK_CACHE_UNSAFE));
+	return -EINVAL;
+}
+
+int config_serial_parse(const char *s, enum vm_serial_mode *mode, const char **path,
+			char *why, size_t n)
+{
+	if (strcmp(s, "stdio") == 0) {
+		*mode = VM_SERIAL_STDIO;
+		*path = NULL;
+		return 0;
+	}
+	if (strcmp(s, "none") == 0) {
+		*mode = VM_SERIAL_NONE;
+		*path = NULL;
+		return 0;
+	}
+	if (strncmp(s, "file:", 5) == 0) {
+		if (s[5] == '\0') {
+			snprintf(why, n, "file: needs a path (e.g. file:console.log)");
+			return -EINVAL;
+		}
+		*mode = VM_SERIAL_FILE;
+		*path = s + 5;
+		return 0;
+	}
+	snprintf(why, n, "unknown serial mode \"%s\" (expected stdio, none or file:PATH)", s);
+	return -EINVAL;
+}
+
+int config_id_check(const char *s, char *why, size_t n)
+{
+	size_t len = strlen(s);
+
+	if (len == 0) {
+		snprintf(why, n, "drive id is empty (use letters, digits, '_' and '-')");
+		return -EINVAL;
+	}
+	if (len > VM_DRIVE_ID_MAX) {
+		snprintf(why, n, "drive id \"%s\" is longer than %d characters", s, VM_DRIVE_ID_MAX);
+		return -EINVAL;
+	}
+	for (const char *p = s; *p; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-') {
+			snprintf(why, n, "drive id \"%s\" has a '%c' (use only letters, digits, '_' and '-')",
+				 s, *p);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int config_drive_serial_check(const char *s, char *why, size_t n)
+{
+	size_t len = strlen(s);
+
+	if (len == 0) {
+		snprintf(why, n, "serial is empty (leave it out for no serial)");
+		return -EINVAL;
+	}
+	if (len > VM_DRIVE_SERIAL_MAX) {
+		snprintf(why, n, "serial \"%s\" is %zu bytes; virtio-blk allows at most %d",
+			 s, len, VM_DRIVE_SERIAL_MAX);
+		return -EINVAL;
+	}
+	/* Printable, no blanks, and nothing --drive or INI would split on, so it round-trips. */
+	for (const char *p = s; *p; p++) {
+		if (!isgraph((unsigned char)*p) || *p == ',' || *p == ';') {
+			snprintf(why, n, "serial \"%s\" has a character other than printable ASCII "
+				 "without blanks, ',' or ';'", s);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int vm_config_origin_format(const struct vm_config_origin *o, char *buf, size_t size)
+{
+	if (!o->file)
+		return snprintf(buf, size, "%s", "");
+	return snprintf(buf, size, "%s:%d", o->file, o->line);
+}
+
+/* "vm.ini:12: key: " for an INI setting, "--opt: " for the command line or a default. */
+static void where_prefix(const struct vm_config_origin *o, const char *key, const char *opt,
+			 char *buf, size_t n)
+{
+	if (o->file)
+		snprintf(buf, n, "%s:%d: %s: ", o->file, o->line, key);
+	else
+		snprintf(buf, n, "--%s: ", opt);
+}
+
+static int validate_drive(const struct vm_config *cfg, unsigned int i, struct vm_config_error *err)
+{
+	const struct vm_drive_config *d = &cfg->drives[i];
+	char pre[300], why[300];
+
+	if (d->origin.file)
+		snprintf(pre, sizeof(pre), "%s:%d: [drive \"%s\"]: ", d->origin.file, d->origin.line,
+			 d->id ? d->id : "?");
+	else
+		snprintf(pre, sizeof(pre), "--drive %s%s: ", d->id ? "id=" : "#",
+			 d->id ? d->id : "");
+	if (!d->file || !d->file[0]) {
+		config_err_set(err, "%sno file given (add file=PATH)", pre);
+		return -EINVAL;
+	}
+	if (d->id && config_id_check(d->id, why, sizeof(why)) < 0) {
+		config_err_set(err, "%s%s", pre, why);
+		return -EINVAL;
+	}
+	if (!blk_cache_mode_name(d->cache)) {
+		config_err_set(err, "%sinvalid cache mode %d", pre, (int)d->cache);
+		return -EINVAL;
+	}
+	if (d->serial && config_drive_serial_check(d->serial, why, sizeof(why)) < 0) {
+		config_err_set(err, "%s%s", pre, why);
+		return -EINVAL;
+	}
+	for (unsigned int j = 0; d->id && j < i; j++) {
+		const struct vm_drive_config *e = &cfg->drives[j];
+		char at[300];
+
+		if (!e->id || strcmp(e->id, d->id) != 0)
+			continue;
+		if (e->origin.file)
+			snprintf(at, sizeof(at), "%s:%d", e->origin.file, e->origin.line);
+		else
+			snprintf(at, sizeof(at), "an earlier --drive");
+		config_err_set(err, "%sdrive id \"%s\" is also used by %s; give each drive its own id",
+			       pre, d->id, at);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vm_config_validate(const struct vm_config *cfg, struct vm_config_error *err)
+{
+	char pre[300];
+
+	if (!cfg->kernel || !cfg->kernel[0]) {
+		if (cfg->nsources)
+			config_err_set(err, "no kernel in %s: add \"kernel = PATH\" under [boot], "
+				       "or pass --kernel PATH", cfg->sources[cfg->nsources - 1]);
+		else
+			config_err_set(err, "no kernel given: pass --kernel PATH (see vmm --help)");
+		return -EINVAL;
+	}
+	if (cfg->initrd && !cfg->initrd[0]) {
+		where_prefix(&cfg->where.initrd, "initrd", "initrd", pre, sizeof(pre));
+		config_err_set(err, "%sempty path", pre);
+		return -EINVAL;
+	}
+	if (cfg->memory < VM_MIN_MEMORY || cfg->memory > VM_MAX_MEMORY ||
+	    cfg->memory % (1ull << 20)) {
+		where_prefix(&cfg->where.memory, "memory", "memory", pre, sizeof(pre));
+		config_err_set(err, "%s%" PRIu64 " bytes is out of range (expected a whole number "
+			       "of MiB from 64M to 1T)", pre, cfg->memory);
+		return -EINVAL;
+	}
+	if (cfg->cpus < 1 || cfg->cpus > VM_MAX_CPUS) {
+		where_prefix(&cfg->where.cpus, "cpus", "cpus", pre, sizeof(pre));
+		config_err_set(err, "%s%u is out of range (expected 1 to %d)", pre, cfg->cpus,
+			       VM_MAX_CPUS);
+		return -EINVAL;
+	}
+	if (cfg->timeout > VM_MAX_TIMEOUT) {
+		where_prefix(&cfg->where.timeout, "timeout", "timeout", pre, sizeof(pre));
+		config_err_set(err, "%s%u is out of range (expected 0 to %u seconds)", pre,
+			       cfg->timeout, VM_MAX_TIMEOUT);
+		return -EINVAL;
+	}
+	if (cfg->serial != VM_SERIAL_STDIO && cfg->serial != VM_SERIAL_FILE &&
+	    cfg->serial != VM_SERIAL_NONE) {
+		config_err_set(err, "invalid serial mode %d", (int)cfg->serial);
+		return -EINVAL;
+	}
+	if (cfg->serial == VM_SERIAL_FILE && (!cfg->serial_path || !cfg->serial_path[0])) {
+		where_prefix(&cfg->where.serial, "serial", "serial", pre, sizeof(pre));
+		config_err_set(err, "%sfile: needs a path (e.g. file:console.log)", pre);
+		return -EINVAL;
+	}
+	if (cfg->stats_path && !cfg->stats_path[0]) {
+		where_prefix(&cfg->where.stats, "stats", "stats", pre, sizeof(pre));
+		config_err_set(err, "%sempty path", pre);
+		return -EINVAL;
+	}
+	if (cfg->ndrives > VM_MAX_DRIVES) {
+		config_err_set(err, "too many drives: %u (at most %d)", cfg->ndrives, VM_MAX_DRIVES);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < cfg->ndrives; i++) {
+		int ret = validate_drive(cfg, i, err);
+
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Whether inih gives s back unchanged as a value: it strips surrounding
+ * blanks and cuts at ';' preceded by a blank (an inline comment).
+ */
+static bool ini_value_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len && (isspace((unsigned char)s[0]) || isspace((unsigned char)s[len - 1])))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\n' || s[i] == '\r')
+			return false;
+		if (s[i] == ';' && i > 0 && isspace((unsigned char)s[i - 1]))
+			return false;
+	}
+	return true;
+}
+
+/* Absolute form of path (joined to the cwd, not normalised), or NULL with errno. */
+static char *path_absolute(const char *path)
+{
+	char *cwd, *abs;
+
+	if (path[0] == '/')
+		return strdup(path);
+	cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return NULL;
+	if (asprintf(&abs, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", path) < 0)
+		abs = NULL;
+	free(cwd);
+	return abs;
+}
+
+static int print_path(FILE *out, const char *key, const char *prefix, const char *path)
+{
+	char *abs = path_absolute(path);
+	int ret = 0;
+
+	if (!abs)
+		return -errno;
+	if (!ini_value_ok(abs))
+		ret = -EINVAL;
+	else
+		fprintf(out, "%s = %s%s\n", key, prefix, abs);
+	free(abs);
+	return ret;
+}
+
+static void print_size(FILE *out, uint64_t bytes)
+{
+	if (bytes % (1ull << 40) == 0)
+		fprintf(out, "memory = %" PRIu64 "T\n", bytes >> 40);
+	else if (bytes % (1ull << 30) == 0)
+		fprintf(out, "memory = %" PRIu64 "G\n", bytes >> 30);
+	else if (bytes % (1ull << 20) == 0)
+		fprintf(out, "memory = %" PRIu64 "M\n", bytes >> 20);
+	else
+		fprintf(out, "memory = %" PRIu64 "K\n", bytes >> 10);
+}
+
+int vm_config_print(const struct vm_config *cfg, FILE *out)
+{
+	int ret;
+
+	if (cfg->cmdline && !ini_value_ok(cfg->cmdline))
+		return -EINVAL;
+	fprintf(out, "; vmm configuration (vmm --print-config); read it back with --config FILE\n");
+	fprintf(out, "[machine]\n");
+	print_size(out, cfg->memory);
+	fprintf(out, "cpus = %u\n", cfg->cpus);
+	fprintf(out, "timeout = %u\n", cfg->timeout);
+
+	fprintf(out, "\n[boot]\n");
+	if (cfg->kernel) {
+		ret = print_path(out, "kernel", "", cfg->kernel);
+		if (ret < 0)
+			return ret;
+	}
+	if (cfg->initrd) {
+		ret = print_path(out, "initrd", "", cfg->initrd);
+		if (ret < 0)
+			return ret;
+	}
+	if (cfg->cmdline)
+		fprintf(out, "cmdline = %s\n", cfg->cmdline);
+
+	for (unsigned int i = 0; i < cfg->ndrives; i++) {
+		const struct vm_drive_config *d = &cfg->drives[i];
+		const char *cache = blk_cache_mode_name(d->cache);
+
+		if (!d->id || !d->file || !cache)
+			return -EINVAL;
+		fprintf(out, "\n[drive \"%s\"]\n", d->id);
+		ret = print_path(out, "file", "", d->file);
+		if (ret < 0)
+			return ret;
+		fprintf(out, "cache = %s\n", cache);
+		fprintf(out, "readonly = %s\n", d->readonly ? "on" : "off");
+		if (d->serial)
+			fprintf(out, "serial = %s\n", d->serial);
+	}
+
+	fprintf(out, "\n[output]\n");
+	switch (cfg->serial) {
+	case VM_SERIAL_STDIO:
+		fprintf(out, "serial = stdio\n");
+		break;
+	case VM_SERIAL_NONE:
+		fprintf(out, "serial = none\n");
+		break;
+	case VM_SERIAL_FILE:
+		if (!cfg->serial_path)
+			return -EINVAL;
+		ret = print_path(out, "serial", "file:", cfg->serial_path);
+		if (ret < 0)
+			return ret;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (cfg->stats_path) {
+		ret = print_path(out, "stats", "", cfg->stats_path);
+		if (ret < 0)
+			return ret;
+	}
+	if (fflush(out) == EOF || ferror(out))
+		return -EIO;
+	return 0;
+}
+
+void vm_config_usage(FILE *out)
+{
+	fputs(
+"Usage: vmm --kernel PATH [options]\n"
+"       vmm --config FILE [options]\n"
+"Run one throwaway KVM microVM; vmm exits when the guest powers off.\n"
+"\n"
+"Boot:\n"
+"  --kernel PATH        Linux kernel: bzImage or ELF vmlinux (required)\n"
+"  --initrd PATH        initramfs to load\n"
+"  --cmdline STRING     kernel command line (default \"" VM_DEFAULT_CMDLINE "\").\n"
+"                       vmm appends \"reboot=k panic=-1\" to the kernel's part\n"
+"                       (before any \" -- \"); words after \" -- \" go to the\n"
+"                       guest's init.\n"
+"Machine:\n"
+"  --memory SIZE        guest RAM, 64M to 1T (default 256M); K, M, G or T\n"
+"                       suffix, a bare number is MiB\n"
+"  --cpus N             vCPUs, 1 to 64 (default 1)\n"
+"  --timeout SECONDS    stop the guest after this long, 0 to 86400 (default 0: none)\n"
+"Drives (virtio-blk, repeatable, at most 8, in order):\n"
+"  --drive file=PATH[,cache=MODE][,readonly=on|off][,id=NAME][,serial=STR]\n"
+"                       cache: writeback (default), none, writethrough,\n"
+"                       directsync or unsafe; readonly also takes yes/no,\n"
+"                       true/false (default off); id: letters, digits, _ and -\n"
+"                       (default drive<N>; replaces a --config drive of that id);\n"
+"                       serial: up to 20 bytes, the guest's disk ID\n"
+"Configuration:\n"
+"  --config FILE        read settings from an INI file (repeatable, in order);\n"
+"                       the other options override it, see docs/configuration.md\n"
+"  --print-config       print the merged configuration as INI and exit\n"
+"Output:\n"
+"  --serial MODE        guest console: stdio (default), none or file:PATH\n"
+"  --stats FILE         write run statistics (block I/O counters etc.) at exit\n"
+"  -v, --verbose        log unhandled guest accesses (repeat for more)\n"
+"  -h, --help           show this help and exit\n"
+"      --version        show the version and exit\n"
+"\n"
+"Exit status:\n"
+"    0  the guest powered off\n"
+"    N  the byte the guest wrote to I/O port 0x501\n"
+"    1  vmm error\n"
+"    2  usage or configuration error\n"
+"  123  guest reset, reboot or triple fault without reporting a status\n"
+"  124  --timeout expired\n"
+"  125  KVM internal error or failed VM entry (registers printed)\n"
+"  130  stopped by SIGINT, 143 by SIGTERM (drives are flushed per their cache\n"
+"       mode first)\n",
+	      out);
+}

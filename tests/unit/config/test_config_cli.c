@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the command line: sizes, options, errors, merging over INI files, --print-config and validation. */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "vm_config.h"
+
+#define MAX_ARGS 40
+
+/* vm_config_from_args over "vmm" and the NULL-terminated arguments; cfg is initialised here. */
+static int run(struct vm_config *cfg, struct vm_config_error *err, ...)
+{
+	char *argv[MAX_ARGS + 2] = { "vmm" };
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, err);
+	for (char *a; (a = va_arg(ap, char *)) != NULL && argc <= MAX_ARGS;)
+		argv[argc++] = a;
+	va_end(ap);
+	vm_config_init(cfg);
+	memset(err->msg, 0, sizeof(err->msg));
+	return vm_config_from_args(cfg, argc, argv, err);
+}
+
+#define RUN(cfg, err, ...) run(cfg, err, __VA_ARGS__, (char *)NULL)
+
+/* Expects the command line to be refused with exactly msg. */
+#define EXPECT_CLI_ERROR(want, ...)                                         \
+	do {                                                                \
+		struct vm_config cfg_;                                      \
+		struct vm_config_error err_;                                \
+		assert_int_equal(RUN(&cfg_, &err_, __VA_ARGS__), -EINVAL);  \
+		assert_string_equal(err_.msg, want);                        \
+		vm_config_free(&cfg_);                                      \
+	} while (0)
+
+static char tmpdir[64];
+
+static int tmpdir_make(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/vmm-cli-test-XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int tmpdir_remove(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Writes text to tmpdir/name and returns the path (static buffer per call site is enough here). */
+static const char *write_ini(const char *name, const char *text, char *path, size_t n)
+{
+	FILE *f;
+
+	snprintf(path, n, "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+static void test_size_parse(void **state)
+{
+	static const struct {
+		const char *s;
+		uint64_t bytes;
+	} good[] = {
+		{ "512M", 512ull << 20 }, { "2G", 2ull << 30 }, { "64", 64ull << 20 },
+		{ "1024K", 1ull << 20 }, { "1T", 1ull << 40 }, { "3g", 3ull << 30 },
+		{ "1", 1ull << 20 },
+	};
+	static const struct {
+		const char *s;
+		int ret;
+	} bad[] = {
+		{ "", -EINVAL }, { "12X", -EINVAL }, { "-1", -EINVAL }, { "1.5G", -EINVAL },
+		{ " 1G", -EINVAL }, { "1GB", -EINVAL }, { "G", -EINVAL }, { "0", -ERANGE },
+		{ "0G", -ERANGE }, { "99999999999999999999", -ERANGE }, { "17179869184G", -ERANGE },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		uint64_t v = 0;
+
+		assert_int_equal(vm_config_parse_size(good[i].s, &v), 0);
+		assert_int_equal(v, good[i].bytes);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t v = 7;
+
+		assert_int_equal(vm_config_parse_size(bad[i].s, &v), bad[i].ret);
+		assert_int_equal(v, 7);
+	}
+}
+
+static void test_all_options(void **state)
+{
+	struct vm_config cfg;
+	struct vm_config_error err;
+
+	(void)state;
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--initrd=i", "--cmdline", "console=ttyS0 -- true",
+			     "--memory", "2G", "--cpus=4", "--timeout", "30",
+			     "--drive", "file=a.img,cache=none,readonly=yes,id=root,serial=SN1",
+			     "--drive=file=b.img", "--serial", "file:con.log", "--stats", "s.json",
+			     "-v", "--verbose", "--print-config"), 0);
+	assert_string_equal(cfg.kernel, "k");
+	assert_string_equal(cfg.initrd, "i");
+	assert_string_equal(cfg.cmdline, "console=ttyS0 -- true");
+	assert_int_equal(cfg.memory, 2ull << 30);
+	assert_int_equal(cfg.cpus, 4);
+	assert_int_equal(cfg.timeout, 30);
+	assert_int_equal(cfg.ndrives, 2);
+	assert_string_equal(cfg.drives[0].id, "root");
+	assert_string_equal(cfg.drives[0].file, "a.img");
+	assert_int_equal(cfg.drives[0].cache, BLK_CACHE_NONE);
+	assert_true(cfg.drives[0].readonly);
+	assert_string_equal(cfg.drives[0].serial, "SN1");
+	assert_null(cfg.drives[0].origin.file);
+	/* No id=: drive<index>. */
+	assert_string_equal(cfg.drives[1].id, "drive1");
+	assert_int_equal(cfg.drives[1].cache, BLK_CACHE_WRITEBACK);
+	assert_false(cfg.drives[1].readonly);
+	assert_int_equal(cfg.serial, VM_SERIAL_FILE);
+	assert_string_equal(cfg.serial_path, "con.log");
+	assert_string_equal(cfg.stats_path, "s.json");
+	assert_int_equal(cfg.verbose, 2);
+	assert_true(cfg.print_config);
+	assert_false(cfg.help);
+	vm_config_free(&cfg);
+}
+
+static void test_defaults(void **state)
+{
+	struct vm_config cfg;
+	struct vm_config_error err;
+
+	(void)state;
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "k"), 0);
+	assert_int_equal(cfg.memory, VM_DEFAULT_MEMORY);
+	assert_int_equal(cfg.cpus, 1);
+	assert_int_equal(cfg.timeout, 0);
+	assert_null(cfg.cmdline);
+	assert_int_equal(cfg.serial, VM_SERIAL_STDIO);
+	assert_int_equal(cfg.ndrives, 0);
+	vm_config_free(&cfg);
+}
+
+static void test_help_version_skip_checks(void **state)
+{
+	struct vm_config cfg;
+	struct vm_config_error err;
+
+	(void)state;
+	/* No kernel and a missing --config: --help still works. */
+	assert_int_equal(RUN(&cfg, &err, "--config", "/nonexistent.ini", "--help"), 0);
+	assert_true(cfg.help);
+	vm_config_free(&cfg);
+	assert_int_equal(RUN(&cfg, &err, "--version"), 0);
+	assert_true(cfg.version);
+	vm_config_free(&cfg);
+	assert_int_equal(RUN(&cfg, &err, "-h"), 0);
+	assert_true(cfg.help);
+	vm_config_free(&cfg);
+}
+
+static void test_auto_ids_skip_used(void **state)
+{
+	struct vm_config cfg;
+	struct vm_config_error err;
+
+	(void)state;
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--drive", "file=a", "--drive", "file=b,id=drive0"), 0);
+	assert_string_equal(cfg.drives[0].id, "drive1");
+	assert_string_equal(cfg.drives[1].id, "drive0");
+	vm_config_free(&cfg);
+}
+
+/* ---- command-line errors, exact messages ---- */
+
+static void test_err_unknown_option(void **state)
+{
+	(void)state;
+	EXPECT_CLI_ERROR("unknown option \"--kernal\"; see vmm --help for the options", "--kernal=k");
+	EXPECT_CLI_ERROR("unknown option \"-x\"; see vmm --help for the options", "--kernel", "k", "-x");
+	EXPECT_CLI_ERROR("ambiguous option \"--c\" (could be --cmdline, --cpus, --config); spell it out",
+			 "--c", "1");
+	EXPECT_CLI_ERROR("unexpected argument \"vmlinux\": options look like --kernel PATH (see vmm --help)",
+			 "vmlinux");
+}
+
+static void test_err_missing_argument(void **state)
+{
+	(void)state;
+	EXPECT_CLI_ERROR("--memory needs a value, e.g. --memory SIZE (e.g. 512M or 2G)", "--kernel", "k",
+			 "--memory");
+	EXPECT_CLI_ERROR("--print-config does not take a value; see vmm --help", "--print-config=yes");
+}
+
+static void test_err_bad_drive(void **state)
+{
+	(void)state;
+	EXPECT_CLI_ERROR("--drive file=x,cache=unsafee: unknown cache mode \"unsafee\" (expected writeback, "
+			 "none, writethrough, directsync or unsafe)",
+			 "--kernel", "k", "--drive", "file=x,cache=unsafee");
+	EXPECT_CLI_ERROR("--drive file=x,size=1G: unknown key \"size\" (expected file, cache, readonly, id "
+			 "or serial)", "--kernel", "k", "--drive", "file=x,size=1G");
+	EXPECT_CLI_ERROR("--drive disk.img: \"disk.img\" is not key=value (did you mean file=disk.img?)",
+			 "--kernel", "k", "--drive", "disk.img");
+	EXPECT_CLI_ERROR("--drive cache=none: file= is missing (e.g. --drive file=disk.img,cache=none)",
+			 "--kernel", "k", "--drive", "cache=none");
+	EXPECT_CLI_ERROR("--drive file=a,file=b: file= given twice; keep one",
+			 "--kernel", "k", "--drive", "file=a,file=b");
+	EXPECT_CLI_ERROR("--drive file=a,readonly=1: \"1\" is not on or off (yes/no and true/false work too)",
+			 "--kernel", "k", "--drive", "file=a,readonly=1");
+	EXPECT_CLI_ERROR("--drive file=a,id=a.b: drive id \"a.b\" has a '.' (use only letters, digits, '_' "
+			 "and '-')", "--kernel", "k", "--drive", "file=a,id=a.b");
+	EXPECT_CLI_ERROR("--drive file=a,serial=123456789012345678901: serial \"123456789012345678901\" is "
+			 "21 bytes; virtio-blk allows at most 20",
+			 "--kernel", "k", "--drive", "file=a,serial=123456789012345678901");
+	EXPECT_CLI_ERROR("--drive file=b,id=x: id \"x\" is already used by an earlier --drive; give each "
+			 "drive its own id", "--kernel", "k", "--drive", "file=a,id=x", "--drive", "file=b,id=x");
+}
+
+static void test_err_too_many_drives(void **state)
+{
+	(void)state;
+	EXPECT_CLI_ERROR("--drive file=9: too many drives (at most 8)", "--kernel", "k",
+			 "--drive", "file=1", "--drive", "file=2", "--drive", "file=3", "--drive", "file=4",
+			 "--drive", "file=5", "--drive", "file=6", "--drive", "file=7", "--drive", "file=8",
+			 "--drive", "file=9");
+}
+
+static void test_err_bad_values(void **state)
+{
+	(void)state;
+	EXPECT_CLI_ERROR("--memory 12X: bad size \"12X\" (expected a number with an optional K, M, G or T "
+			 "suffix, e.g. 512M or 2G; a bare number is MiB)", "--kernel", "k", "--memory", "12X");
+	EXPECT_CLI_ERROR("--memory 2T: 2T is out of range (expected 64M to 1T)",
+			 "--kernel", "k", "--memory", "2T");
+	EXPECT_CLI_ERROR("--memory 65537K: 65537K is not a whole number of MiB (e.g. use 65M)",
+			 "--kernel", "k", "--memory", "65537K");
+	EXPECT_CLI_ERROR("--cpus 0: 0 is out of range (expected 1 to 64)", "--kernel", "k", "--cpus", "0");
+	EXPECT_CLI_ERROR("--timeout 1h: \"1h\" is not a whole number (expected 0 to 86400) seconds",
+			 "--kernel", "k", "--timeout", "1h");
+	EXPECT_CLI_ERROR("--serial tty: unknown serial mode \"tty\" (expected stdio, none or file:PATH)",
+			 "--kernel", "k", "--serial", "tty");
+	EXPECT_CLI_ERROR("--kernel: empty path", "--kernel", "");
+	EXPECT_CLI_ERROR("no kernel given: pass --kernel PATH (see vmm --help)", "--cpus", "2");
+}
+
+/* ---- merging over --config files ---- */
+
+static void test_merge_override(void **state)
+{
+	struct vm_config cfg;
+	struct vm_config_error err;
+	char path[128], want[160];
+
+	(void)state;
+	write_ini("base.ini", "[machine]\nmemory = 1G\ncpus = 2\ntimeout = 60\n[boot]\nkernel = vmlinux\n"
+		  "cmdline = console=ttyS0\n", path, sizeof(path));
+	assert_int_equal(RUN(&cfg, &err, "--cpus", "8", "--config", path, "--kernel", "/other/bzImage"), 0);
+	/* The command line wins wherever it appears in argv; the rest comes from the file. */
+	assert_int_equal(cfg.cpus, 8);
+	assert_null(cfg.where.cpus.file);
+	assert_string_equal(cfg.kernel, "/other/bzImage");
+	assert_int_equal(cfg.memory, 1ull << 30);
+	assert_int_equal(cfg.timeout, 60);
+	assert_string_equal(cfg.where.timeout.file, path);
+	assert_int_equal(cfg.where.timeout.line, 4);
+	vm_config_free(&cfg);
+
+	assert_int_equal(RUN(&cfg, &err, "--config", path), 0);
+	snprintf(want, sizeof(want), "%s/vmlinux", tmpdir);
+	assert_string_equal(cfg.kernel, want);
+	vm_config_free(&cfg);
+}
+
+static void test_merge_drives(void **state)
+{
+	struct vm_config cfg;
+	struct vm_config_error err;
+	char path[128], want[160];
+
+	(void)state;
+	write_ini("drives.ini", "[boot]\nkernel = /k\n[drive \"root\"]\nfile = root.img\nreadonly = on\n"
+		  "serial = ROOT\n[drive.scratch]\nfile = scratch.img\ncache = unsafe\n", path, sizeof(path));
+	assert_int_equal(RUN(&cfg, &err, "--drive", "file=extra.img", "--config", path,
+			     "--drive", "file=new-root.img,id=root,cache=directsync"), 0);
+	assert_int_equal(cfg.ndrives, 3);
+	/* Replaced in place (keeps its position, so its guest name) and whole: no readonly, no serial. */
+	assert_string_equal(cfg.drives[0].id, "root");
+	assert_string_equal(cfg.drives[0].file, "new-root.img");
+	assert_int_equal(cfg.drives[0].cache, BLK_CACHE_DIRECTSYNC);
+	assert_false(cfg.drives[0].readonly);
+	assert_null(cfg.drives[0].serial);
+	assert_null(cfg.drives[0].origin.file);
+	/* The file's other drive is untouched. */
+	assert_string_equal(cfg.drives[1].id, "scratch");
+	snprintf(want, sizeof(want), "%s/scratch.img", tmpdir);
+	assert_string_equal(cfg.drives[1].file, want);
+	assert_int_equal(cfg.drives[1].cache, BLK_CACHE_UNSAFE);
+	/* --drive without a matching id is appended after the file's. */
+	assert_string_equal(cfg.drives[2].file, "extra.img");
+	assert_string_equal(cfg.drives[2].id, "drive2");
+	vm_config_free(&cfg);
+}
+
+static void test_merge_errors(void **state)
+{
+	char path[128], msg[400];
+
+	(void)state;
+	write_ini("bad.ini", "[boot]\nkernel = /k\n[drive.d]\nfile = d.img\ncache = unsafee\n",
+		  path, sizeof(path));
+	snprintf(msg, sizeof(msg), "%s:5: cache: unknown cache mode \"unsafee\" (expected writeback, none, "
+		 "writethrough, directsync or unsafe)", path);
+	EXPECT_CLI_ERROR(msg, "--config", path);
+	{
+		struct vm_config cfg;
+		struct vm_config_error err;
+
+		assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--config", "/nonexistent/vm.ini"), -ENOENT);
+		assert_string_equal(err.msg, "/nonexistent/vm.ini: cannot read: No such file or directory");
+		vm_config_free(&cfg);
+	}
+}
+
+/* ---- --print-config ---- */
+
+static void assert_same_vm(const struct vm_config *a, const struct vm_config *b)
+{
+	assert_string_equal(a->kernel, b->kernel);
+	if (a->initrd || b->initrd)
+		assert_string_equal(a->initrd, b->initrd);
+	if (a->cmdline || b->cmdline)
+		assert_string_equal(a->cmdline, b->cmdline);
+	assert_int_equal(a->memory, b->memory);
+	assert_int_equal(a->cpus, b->cpus);
+	assert_int_equal(a->timeout, b->timeout);
+	assert_int_equal(a->serial, b->serial);
+	if (a->serial_path || b->serial_path)
+		assert_string_equal(a->serial_path, b->serial_path);
+	if (a->stats_path || b->stats_path)
+		assert_string_equal(a->stats_path, b->stats_path);
+	assert_int_equal(a->ndrives, b->ndrives);
+	for (unsigned int i = 0; i < a->ndrives; i++) {
+		assert_string_equal(a->drives[i].id, b->drives[i].id);
+		assert_string_equal(a->drives[i].file, b->drives[i].file);
+		assert_int_equal(a->drives[i].cache, b->drives[i].cache);
+		assert_int_equal(a->drives[i].readonly, b->drives[i].readonly);
+		if (a->drives[i].serial || b->drives[i].serial)
+			assert_string_equal(a->drives[i].serial, b->drives[i].serial);
+	}
+}
+
+static char *print_to_string(const struct vm_config *cfg, int *ret)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	*ret = vm_config_print(cfg, f);
+	fclose(f);
+	return buf;
+}
+
+static void test_print_round_trip(void **state)
+{
+	struct vm_config cfg, back;
+	struct vm_config_error err;
+	char path[128], cwd[PATH_MAX], want[PATH_MAX + 32];
+	char *text, *again;
+	int ret;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	write_ini("rt.ini", "[machine]\nmemory = 1536M\n[boot]\nkernel = vmlinux\ninitrd = initrd.img\n"
+		  "[drive \"base\"]\nfile = base.img\nreadonly = on\nserial = BASE-1\n[output]\nserial = none\n",
+		  path, sizeof(path));
+	assert_int_equal(RUN(&cfg, &err, "--config", path, "--cpus", "3", "--timeout", "600",
+			     "--cmdline", "console=ttyS0 quiet -- echo a;echo b",
+			     "--drive", "file=rel/scratch.img,cache=unsafe", "--stats", "stats.json"), 0);
+
+	text = print_to_string(&cfg, &ret);
+	assert_int_equal(ret, 0);
+	assert_non_null(strstr(text, "memory = 1536M\n"));
+	vm_config_init(&back);
+	ret = vm_config_load_string(&back, text, "/printed.ini", &err);
+	if (ret < 0)
+		fail_msg("%s\n%s", err.msg, text);
+	assert_int_equal(vm_config_validate(&back, &err), 0);
+
+	/* Command-line paths come back absolute; everything else as it was. */
+	snprintf(want, sizeof(want), "%s/rel/scratch.img", cwd);
+	assert_string_equal(back.drives[1].file, want);
+	snprintf(want, sizeof(want), "%s/stats.json", cwd);
+	assert_string_equal(back.stats_path, want);
+	free(cfg.drives[1].file);
+	cfg.drives[1].file = strdup(back.drives[1].file);
+	free(cfg.stats_path);
+	cfg.stats_path = strdup(back.stats_path);
+	assert_same_vm(&cfg, &back);
+
+	/* Printing what was read back gives the same text. */
+	again = print_to_string(&back, &ret);
+	assert_int_equal(ret, 0);
+	assert_string_equal(text, again);
+	free(text);
+	free(again);
+	vm_config_free(&back);
+	vm_config_free(&cfg);
+}
+
+static void test_print_unrepresentable(void **state)
+{
+	struct vm_config cfg;
+	struct vm_config_error err;
+	char *text;
+	int ret;
+
+	(void)state;
+	/* inih would take " ; echo b" as a comment, so the text would not read back the same. */
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "/k", "--cmdline", "-- echo a ; echo b"), 0);
+	text = print_to_string(&cfg, &ret);
+	assert_int_equal(ret, -EINVAL);
+	free(text);
+	vm_config_free(&cfg);
+}
+
+/* ---- vm_config_validate over hand-filled structs ---- */
+
+static void test_validate(void **state)
+{
+	struct vm_config cfg;
+	struct vm_config_error err;
+
+	(void)state;
+	vm_config_init(&cfg);
+	cfg.kernel = strdup("/k");
+	assert_int_equal(vm_config_validate(&cfg, &err), 0);
+
+	cfg.memory = 16ull << 20;
+	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.msg, "--memory: 16777216 bytes is out of range (expected a whole number of "
+			    "MiB from 64M to 1T)");
+	cfg.memory = VM_DEFAULT_MEMORY;
+
+	cfg.cpus = VM_MAX_CPUS + 1;
+	cfg.where.cpus = (struct vm_config_origin){ "vm.ini", 7 };
+	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.msg, "vm.ini:7: cpus: 65 is out of range (expected 1 to 64)");
+	cfg.cpus = 1;
+
+	cfg.ndrives = 2;
+	cfg.drives[0].id = strdup("a");
+	cfg.drives[0].file = strdup("/a");
+	cfg.drives[0].origin = (struct vm_config_origin){ "vm.ini", 3 };
+	cfg.drives[1].id = strdup("a");
+	cfg.drives[1].file = strdup("/b");
+	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.msg, "--drive id=a: drive id \"a\" is also used by vm.ini:3; give each "
+			    "drive its own id");
+	cfg.drives[1].id[0] = 'b';
+	assert_int_equal(vm_config_validate(&cfg, &err), 0);
+
+	cfg.drives[1].cache = (enum blk_cache_mode)42;
+	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.msg, "--drive id=b: invalid cache mode 42");
+	cfg.drives[1].cache = BLK_CACHE_NONE;
+
+	cfg.serial = VM_SERIAL_FILE;
+	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.msg, "--serial: file: needs a path (e.g. file:console.log)");
+	vm_config_free(&cfg);
+}
+
+static void test_usage(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(f);
+	vm_config_usage(f);
+	fclose(f);
+	assert_non_null(strstr(buf, "--kernel PATH"));
+	assert_non_null(strstr(buf, "reboot=k panic=-1"));
+	assert_non_null(strstr(buf, "0x501"));
+	assert_non_null(strstr(buf, "  124  --timeout expired"));
+	assert_non_null(strstr(buf, "  125  KVM internal error"));
+	assert_non_null(strstr(buf, "130  stopped by SIGINT, 143 by SIGTERM"));
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_size_parse),
+		cmocka_unit_test(test_all_options),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_help_version_skip_checks),
+		cmocka_unit_test(test_auto_ids_skip_used),
+		cmocka_unit_test(test_err_unknown_option),
+		cmocka_unit_test(test_err_missing_argument),
+		cmocka_unit_test(test_err_bad_drive),
+		cmocka_unit_test(test_err_too_many_drives),
+		cmocka_unit_test(test_err_bad_values),
+		cmocka_unit_test(test_merge_override),
+		cmocka_unit_test(test_merge_drives),
+		cmocka_unit_test(test_merge_errors),
+		cmocka_unit_test(test_print_round_trip),
+		cmocka_unit_test(test_print_unrepresentable),
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_usage),
+	};
+
+	return cmocka_run_group_tests(tests, tmpdir_make, tmpdir_remove);
+}
