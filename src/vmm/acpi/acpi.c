@@ -72,7 +72,7 @@ static void acpi_put64(uint8_t *p, uint64_t v)
 }
 
 /* Returns the byte that makes the n bytes at p sum to zero. */
-static uint8_t acpi_checksum(const uint8_t *p, size_t n)
+static uint8_t acpi_checksum_calc(const uint8_t *p, size_t n)
 {
 	uint8_t sum = 0;
 
@@ -82,7 +82,7 @@ static uint8_t acpi_checksum(const uint8_t *p, size_t n)
 }
 
 /* Fills the common header; the checksum is set by acpi_sdt_seal(). */
-static void acpi_sdt_header(uint8_t *t, const char sig[4], uint32_t len, uint8_t rev)
+static void acpi_sdt_header_fill(uint8_t *t, const char sig[4], uint32_t len, uint8_t rev)
 {
 	memcpy(t, sig, 4);
 	acpi_put32(t + 4, len);
@@ -100,10 +100,10 @@ static void acpi_sdt_header(uint8_t *t, const char sig[4], uint32_t len, uint8_t
 static void acpi_sdt_seal(uint8_t *t, uint32_t len)
 {
 	t[9] = 0;
-	t[9] = acpi_checksum(t, len);
+	t[9] = acpi_checksum_calc(t, len);
 }
 
-static void acpi_gas_io8(uint8_t *g, uint16_t port)
+static void acpi_gas_io8_fill(uint8_t *g, uint16_t port)
 {
 	g[0] = ACPI_GAS_SYSTEM_IO;
 	g[1] = 8;			/* register bit width */
@@ -135,7 +135,7 @@ static int acpi_machine_check(const struct acpi_machine *m)
 }
 
 /* Device(name) { _HID, _UID, _CRS { one I/O or memory range, one IRQ } } */
-static int acpi_dsdt_device(struct aml_buf *b, const char *name, const char *hid,
+static int acpi_dsdt_device_emit(struct aml_buf *b, const char *name, const char *hid,
 			    bool hid_is_eisa, unsigned int uid,
 			    const struct acpi_virtio_mmio *mmio, uint16_t io_base,
 			    uint8_t io_len, uint32_t gsi)
@@ -143,27 +143,27 @@ static int acpi_dsdt_device(struct aml_buf *b, const char *name, const char *hid
 	size_t dev, crs;
 
 	aml_device_begin(b, name, &dev);
-	aml_name(b, "_HID");
+	aml_name_emit(b, "_HID");
 	if (hid_is_eisa)
-		aml_eisaid_append(b, hid);
+		aml_eisaid_emit(b, hid);
 	else
-		aml_string(b, hid);
-	aml_name(b, "_UID");
-	aml_integer(b, uid);
-	aml_name(b, "_CRS");
+		aml_string_emit(b, hid);
+	aml_name_emit(b, "_UID");
+	aml_integer_emit(b, uid);
+	aml_name_emit(b, "_CRS");
 	aml_buffer_begin(b, &crs);
 	if (mmio)
-		aml_res_memory32_fixed(b, true, (uint32_t)mmio->base, mmio->size);
+		aml_res_mem32_fixed_emit(b, true, (uint32_t)mmio->base, mmio->size);
 	else
-		aml_res_io16(b, io_base, io_base, 1, io_len);
+		aml_res_io16_emit(b, io_base, io_base, 1, io_len);
 	/* Edge: the VMM raises these through KVM irqfd / a pulse. */
-	aml_res_ext_irq(b, AML_IRQ_CONSUMER | AML_IRQ_EDGE, gsi);
-	aml_res_end_tag(b);
+	aml_res_ext_irq_emit(b, AML_IRQ_CONSUMER | AML_IRQ_EDGE, gsi);
+	aml_res_end_tag_emit(b);
 	aml_buffer_end(b, crs);
-	return aml_end(b, dev);
+	return aml_pkg_end(b, dev);
 }
 
-static int acpi_dsdt_body(struct aml_buf *b, const struct acpi_machine *m)
+static int acpi_dsdt_body_emit(struct aml_buf *b, const struct acpi_machine *m)
 {
 	size_t pkg, sb;
 	char name[5];
@@ -172,25 +172,25 @@ static int acpi_dsdt_body(struct aml_buf *b, const struct acpi_machine *m)
 	 * \_S5: Linux reads SLP_TYPa from element 0 (and SLP_TYPb from 1);
 	 * the four-element form is what firmware traditionally ships.
 	 */
-	aml_name(b, "\\_S5");
+	aml_name_emit(b, "\\_S5");
 	aml_package_begin(b, 4, &pkg);
-	aml_integer(b, m->s5_slp_typ);
-	aml_integer(b, 0);
-	aml_integer(b, 0);
-	aml_integer(b, 0);
-	aml_end(b, pkg);
+	aml_integer_emit(b, m->s5_slp_typ);
+	aml_integer_emit(b, 0);
+	aml_integer_emit(b, 0);
+	aml_integer_emit(b, 0);
+	aml_pkg_end(b, pkg);
 
 	aml_scope_begin(b, "\\_SB", &sb);
-	acpi_dsdt_device(b, "COM1", "PNP0501", true, 1, NULL, ACPI_COM1_PORT, 8,
+	acpi_dsdt_device_emit(b, "COM1", "PNP0501", true, 1, NULL, ACPI_COM1_PORT, 8,
 			 ACPI_COM1_GSI);
 	for (unsigned int i = 0; i < m->nvirtio; i++) {
 		memcpy(name, "VRT", 3);
 		name[3] = (char)('0' + i);
 		name[4] = '\0';
-		acpi_dsdt_device(b, name, "LNRO0005", false, i, &m->virtio[i], 0, 0,
+		acpi_dsdt_device_emit(b, name, "LNRO0005", false, i, &m->virtio[i], 0, 0,
 				 m->virtio[i].gsi);
 	}
-	aml_end(b, sb);
+	aml_pkg_end(b, sb);
 	return aml_buf_error(b);
 }
 
@@ -204,7 +204,7 @@ static void acpi_madt_fill(uint8_t *t, const struct acpi_machine *m, size_t len)
 {
 	uint8_t *e;
 
-	acpi_sdt_header(t, "APIC", (uint32_t)len, ACPI_MADT_REV);
+	acpi_sdt_header_fill(t, "APIC", (uint32_t)len, ACPI_MADT_REV);
 	acpi_put32(t + 36, (uint32_t)m->lapic_addr);
 	/* PCAT_COMPAT: there is a (KVM) 8259 pair the OS should mask. */
 	acpi_put32(t + 40, ACPI_MADT_PCAT_COMPAT);
@@ -245,7 +245,7 @@ static void acpi_madt_fill(uint8_t *t, const struct acpi_machine *m, size_t len)
 
 static void acpi_fadt_fill(uint8_t *t, const struct acpi_machine *m, uint64_t dsdt_gpa)
 {
-	acpi_sdt_header(t, "FACP", ACPI_FADT_LEN, ACPI_FADT_REV);
+	acpi_sdt_header_fill(t, "FACP", ACPI_FADT_LEN, ACPI_FADT_REV);
 	/* No FACS: optional in HW-reduced mode (no firmware waking vector). */
 	if (dsdt_gpa <= UINT32_MAX)
 		acpi_put32(t + 40, (uint32_t)dsdt_gpa);
@@ -253,12 +253,12 @@ static void acpi_fadt_fill(uint8_t *t, const struct acpi_machine *m, uint64_t ds
 	acpi_put16(t + 109, ACPI_IAPC_8042 | ACPI_IAPC_VGA_NOT_PRESENT |
 			    ACPI_IAPC_CMOS_RTC_ABSENT);
 	acpi_put32(t + 112, ACPI_FADT_HW_REDUCED_ACPI | ACPI_FADT_RESET_REG_SUP);
-	acpi_gas_io8(t + 116, m->reset_port);
+	acpi_gas_io8_fill(t + 116, m->reset_port);
 	t[128] = m->reset_value;
 	t[131] = ACPI_FADT_MINOR;
 	acpi_put64(t + 140, dsdt_gpa);	/* X_DSDT */
-	acpi_gas_io8(t + 244, m->sleep_control_port);
-	acpi_gas_io8(t + 256, m->sleep_status_port);
+	acpi_gas_io8_fill(t + 244, m->sleep_control_port);
+	acpi_gas_io8_fill(t + 256, m->sleep_status_port);
 	acpi_sdt_seal(t, ACPI_FADT_LEN);
 }
 
@@ -277,7 +277,7 @@ int acpi_tables_build(const struct acpi_machine *m, uint8_t *buf, size_t cap,
 		return ret;
 
 	aml_buf_init(&dsdt);
-	ret = acpi_dsdt_body(&dsdt, m);
+	ret = acpi_dsdt_body_emit(&dsdt, m);
 	if (ret)
 		goto free_dsdt;
 	dsdt_len = ACPI_SDT_HDR_LEN + dsdt.len;
@@ -301,7 +301,7 @@ int acpi_tables_build(const struct acpi_machine *m, uint8_t *buf, size_t cap,
 
 	t = buf + off_dsdt;
 	/* Revision 2: AML integers are 64 bits wide. */
-	acpi_sdt_header(t, "DSDT", (uint32_t)dsdt_len, 2);
+	acpi_sdt_header_fill(t, "DSDT", (uint32_t)dsdt_len, 2);
 	memcpy(t + ACPI_SDT_HDR_LEN, dsdt.data, dsdt.len);
 	acpi_sdt_seal(t, (uint32_t)dsdt_len);
 
@@ -309,7 +309,7 @@ int acpi_tables_build(const struct acpi_machine *m, uint8_t *buf, size_t cap,
 	acpi_madt_fill(buf + off_madt, m, madt_len);
 
 	t = buf + off_xsdt;
-	acpi_sdt_header(t, "XSDT", (uint32_t)xsdt_len, 1);
+	acpi_sdt_header_fill(t, "XSDT", (uint32_t)xsdt_len, 1);
 	acpi_put64(t + 36, buf_gpa + off_fadt);
 	acpi_put64(t + 44, buf_gpa + off_madt);
 	acpi_sdt_seal(t, (uint32_t)xsdt_len);
@@ -321,8 +321,8 @@ int acpi_tables_build(const struct acpi_machine *m, uint8_t *buf, size_t cap,
 	acpi_put32(t + 16, 0);		/* no RSDT */
 	acpi_put32(t + 20, ACPI_RSDP_LEN);
 	acpi_put64(t + 24, buf_gpa + off_xsdt);
-	t[8] = acpi_checksum(t, 20);
-	t[32] = acpi_checksum(t, ACPI_RSDP_LEN);
+	t[8] = acpi_checksum_calc(t, 20);
+	t[32] = acpi_checksum_calc(t, ACPI_RSDP_LEN);
 
 	*rsdp_gpa = buf_gpa + off_rsdp;
 	ret = (int)end;

@@ -34,7 +34,7 @@
 
 #define AML_MAX_SEGS 255
 
-static int aml_fail(struct aml_buf *b, int err)
+static int aml_buf_fail(struct aml_buf *b, int err)
 {
 	if (!b->err)
 		b->err = err;
@@ -68,19 +68,19 @@ static int aml_buf_reserve(struct aml_buf *b, size_t extra)
 	if (b->err)
 		return b->err;
 	if (extra > SIZE_MAX - b->len)
-		return aml_fail(b, -ENOMEM);
+		return aml_buf_fail(b, -ENOMEM);
 	want = b->len + extra;
 	if (want <= b->cap)
 		return 0;
 	cap = b->cap ? b->cap : 256;
 	while (cap < want) {
 		if (cap > SIZE_MAX / 2)
-			return aml_fail(b, -ENOMEM);
+			return aml_buf_fail(b, -ENOMEM);
 		cap *= 2;
 	}
 	p = realloc(b->data, cap);
 	if (!p)
-		return aml_fail(b, -ENOMEM);
+		return aml_buf_fail(b, -ENOMEM);
 	b->data = p;
 	b->cap = cap;
 	return 0;
@@ -98,12 +98,12 @@ int aml_buf_append(struct aml_buf *b, const void *p, size_t n)
 	return 0;
 }
 
-static int aml_byte(struct aml_buf *b, uint8_t v)
+static int aml_byte_emit(struct aml_buf *b, uint8_t v)
 {
 	return aml_buf_append(b, &v, 1);
 }
 
-static int aml_le(struct aml_buf *b, uint64_t v, unsigned int nbytes)
+static int aml_le_emit(struct aml_buf *b, uint64_t v, unsigned int nbytes)
 {
 	uint8_t tmp[8];
 
@@ -183,7 +183,7 @@ static int aml_seg_parse(const char **pp, uint8_t seg[4])
 	return 0;
 }
 
-int aml_name_string(struct aml_buf *b, const char *path)
+int aml_namestring_emit(struct aml_buf *b, const char *path)
 {
 	uint8_t segs[AML_MAX_SEGS][4];
 	unsigned int nsegs = 0;
@@ -193,11 +193,11 @@ int aml_name_string(struct aml_buf *b, const char *path)
 	if (b->err)
 		return b->err;
 	if (*p == '\\') {
-		ret = aml_byte(b, AML_ROOT_CHAR);
+		ret = aml_byte_emit(b, AML_ROOT_CHAR);
 		p++;
 	} else {
 		while (*p == '^') {
-			ret = aml_byte(b, AML_PARENT_CHAR);
+			ret = aml_byte_emit(b, AML_PARENT_CHAR);
 			if (ret)
 				return ret;
 			p++;
@@ -208,26 +208,26 @@ int aml_name_string(struct aml_buf *b, const char *path)
 		return ret;
 	while (*p) {
 		if (nsegs == AML_MAX_SEGS || aml_seg_parse(&p, segs[nsegs]))
-			return aml_fail(b, -EINVAL);
+			return aml_buf_fail(b, -EINVAL);
 		nsegs++;
 		if (*p == '.') {
 			p++;
 			if (!*p)
-				return aml_fail(b, -EINVAL);
+				return aml_buf_fail(b, -EINVAL);
 		}
 	}
 	switch (nsegs) {
 	case 0:
-		return aml_byte(b, 0x00); /* NullName */
+		return aml_byte_emit(b, 0x00); /* NullName */
 	case 1:
 		break;
 	case 2:
-		ret = aml_byte(b, AML_DUAL_NAME);
+		ret = aml_byte_emit(b, AML_DUAL_NAME);
 		break;
 	default:
-		ret = aml_byte(b, AML_MULTI_NAME);
+		ret = aml_byte_emit(b, AML_MULTI_NAME);
 		if (!ret)
-			ret = aml_byte(b, (uint8_t)nsegs);
+			ret = aml_byte_emit(b, (uint8_t)nsegs);
 		break;
 	}
 	if (ret)
@@ -235,33 +235,33 @@ int aml_name_string(struct aml_buf *b, const char *path)
 	return aml_buf_append(b, segs, (size_t)nsegs * 4);
 }
 
-int aml_integer(struct aml_buf *b, uint64_t v)
+int aml_integer_emit(struct aml_buf *b, uint64_t v)
 {
 	int ret;
 
 	if (v == 0)
-		return aml_byte(b, AML_ZERO_OP);
+		return aml_byte_emit(b, AML_ZERO_OP);
 	if (v == 1)
-		return aml_byte(b, AML_ONE_OP);
+		return aml_byte_emit(b, AML_ONE_OP);
 	if (v == UINT64_MAX)
-		return aml_byte(b, AML_ONES_OP);
+		return aml_byte_emit(b, AML_ONES_OP);
 	if (v <= UINT8_MAX) {
-		ret = aml_byte(b, AML_BYTE_PREFIX);
-		return ret ? ret : aml_le(b, v, 1);
+		ret = aml_byte_emit(b, AML_BYTE_PREFIX);
+		return ret ? ret : aml_le_emit(b, v, 1);
 	}
 	if (v <= UINT16_MAX) {
-		ret = aml_byte(b, AML_WORD_PREFIX);
-		return ret ? ret : aml_le(b, v, 2);
+		ret = aml_byte_emit(b, AML_WORD_PREFIX);
+		return ret ? ret : aml_le_emit(b, v, 2);
 	}
 	if (v <= UINT32_MAX) {
-		ret = aml_byte(b, AML_DWORD_PREFIX);
-		return ret ? ret : aml_le(b, v, 4);
+		ret = aml_byte_emit(b, AML_DWORD_PREFIX);
+		return ret ? ret : aml_le_emit(b, v, 4);
 	}
-	ret = aml_byte(b, AML_QWORD_PREFIX);
-	return ret ? ret : aml_le(b, v, 8);
+	ret = aml_byte_emit(b, AML_QWORD_PREFIX);
+	return ret ? ret : aml_le_emit(b, v, 8);
 }
 
-int aml_string(struct aml_buf *b, const char *s)
+int aml_string_emit(struct aml_buf *b, const char *s)
 {
 	size_t n = strlen(s);
 	int ret;
@@ -270,8 +270,8 @@ int aml_string(struct aml_buf *b, const char *s)
 		return b->err;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] > 0x7F)
-			return aml_fail(b, -EINVAL);
-	ret = aml_byte(b, AML_STRING_PREFIX);
+			return aml_buf_fail(b, -EINVAL);
+	ret = aml_byte_emit(b, AML_STRING_PREFIX);
 	if (!ret)
 		ret = aml_buf_append(b, s, n + 1); /* with the NUL */
 	return ret;
@@ -288,7 +288,7 @@ static int aml_hex_digit(char c)
 	return -1;
 }
 
-int aml_eisaid(const char *id, uint32_t *out)
+int aml_eisaid_encode(const char *id, uint32_t *out)
 {
 	uint16_t vendor = 0, product = 0;
 	uint8_t bytes[4];
@@ -318,34 +318,34 @@ int aml_eisaid(const char *id, uint32_t *out)
 	return 0;
 }
 
-int aml_eisaid_append(struct aml_buf *b, const char *id)
+int aml_eisaid_emit(struct aml_buf *b, const char *id)
 {
 	uint32_t v;
 	int ret;
 
 	if (b->err)
 		return b->err;
-	ret = aml_eisaid(id, &v);
+	ret = aml_eisaid_encode(id, &v);
 	if (ret)
-		return aml_fail(b, ret);
+		return aml_buf_fail(b, ret);
 	/* Always a DWord, even when a shorter integer would do. */
-	ret = aml_byte(b, AML_DWORD_PREFIX);
-	return ret ? ret : aml_le(b, v, 4);
+	ret = aml_byte_emit(b, AML_DWORD_PREFIX);
+	return ret ? ret : aml_le_emit(b, v, 4);
 }
 
-int aml_name(struct aml_buf *b, const char *name)
+int aml_name_emit(struct aml_buf *b, const char *name)
 {
-	int ret = aml_byte(b, AML_NAME_OP);
+	int ret = aml_byte_emit(b, AML_NAME_OP);
 
-	return ret ? ret : aml_name_string(b, name);
+	return ret ? ret : aml_namestring_emit(b, name);
 }
 
 int aml_scope_begin(struct aml_buf *b, const char *path, size_t *mark)
 {
-	int ret = aml_byte(b, AML_SCOPE_OP);
+	int ret = aml_byte_emit(b, AML_SCOPE_OP);
 
 	*mark = b->len;
-	return ret ? ret : aml_name_string(b, path);
+	return ret ? ret : aml_namestring_emit(b, path);
 }
 
 int aml_device_begin(struct aml_buf *b, const char *name, size_t *mark)
@@ -354,7 +354,7 @@ int aml_device_begin(struct aml_buf *b, const char *name, size_t *mark)
 	int ret = aml_buf_append(b, op, sizeof(op));
 
 	*mark = b->len;
-	return ret ? ret : aml_name_string(b, name);
+	return ret ? ret : aml_namestring_emit(b, name);
 }
 
 int aml_package_begin(struct aml_buf *b, unsigned int nelems, size_t *mark)
@@ -362,19 +362,19 @@ int aml_package_begin(struct aml_buf *b, unsigned int nelems, size_t *mark)
 	int ret;
 
 	if (nelems > UINT8_MAX)
-		return aml_fail(b, -EINVAL);
-	ret = aml_byte(b, AML_PACKAGE_OP);
+		return aml_buf_fail(b, -EINVAL);
+	ret = aml_byte_emit(b, AML_PACKAGE_OP);
 	*mark = b->len;
-	return ret ? ret : aml_byte(b, (uint8_t)nelems);
+	return ret ? ret : aml_byte_emit(b, (uint8_t)nelems);
 }
 
 /* Inserts head (n bytes) at mark, shifting the body after it. */
-static int aml_insert(struct aml_buf *b, size_t mark, const uint8_t *head, size_t n)
+static int aml_buf_insert(struct aml_buf *b, size_t mark, const uint8_t *head, size_t n)
 {
 	int ret;
 
 	if (mark > b->len)
-		return aml_fail(b, -EINVAL);
+		return aml_buf_fail(b, -EINVAL);
 	ret = aml_buf_reserve(b, n);
 	if (ret)
 		return ret;
@@ -384,7 +384,7 @@ static int aml_insert(struct aml_buf *b, size_t mark, const uint8_t *head, size_
 	return 0;
 }
 
-int aml_end(struct aml_buf *b, size_t mark)
+int aml_pkg_end(struct aml_buf *b, size_t mark)
 {
 	uint8_t pl[4];
 	int n;
@@ -392,16 +392,16 @@ int aml_end(struct aml_buf *b, size_t mark)
 	if (b->err)
 		return b->err;
 	if (mark > b->len)
-		return aml_fail(b, -EINVAL);
+		return aml_buf_fail(b, -EINVAL);
 	n = aml_pkglen_encode_body(b->len - mark, pl);
 	if (n < 0)
-		return aml_fail(b, n);
-	return aml_insert(b, mark, pl, (size_t)n);
+		return aml_buf_fail(b, n);
+	return aml_buf_insert(b, mark, pl, (size_t)n);
 }
 
 int aml_buffer_begin(struct aml_buf *b, size_t *mark)
 {
-	int ret = aml_byte(b, AML_BUFFER_OP);
+	int ret = aml_byte_emit(b, AML_BUFFER_OP);
 
 	*mark = b->len;
 	return ret;
@@ -416,23 +416,23 @@ int aml_buffer_end(struct aml_buf *b, size_t mark)
 	if (b->err)
 		return b->err;
 	if (mark > b->len)
-		return aml_fail(b, -EINVAL);
+		return aml_buf_fail(b, -EINVAL);
 	body = b->len - mark;
 	/*
 	 * BufferSize goes in front of the byte list: encode it after the list,
 	 * then rotate it into place before adding the PkgLength.
 	 */
-	ret = aml_integer(b, body);
+	ret = aml_integer_emit(b, body);
 	if (ret)
 		return ret;
 	size_len = b->len - mark - body;
 	memcpy(size, b->data + mark + body, size_len);
 	memmove(b->data + mark + size_len, b->data + mark, body);
 	memcpy(b->data + mark, size, size_len);
-	return aml_end(b, mark);
+	return aml_pkg_end(b, mark);
 }
 
-int aml_res_memory32_fixed(struct aml_buf *b, bool writable, uint32_t base, uint32_t len)
+int aml_res_mem32_fixed_emit(struct aml_buf *b, bool writable, uint32_t base, uint32_t len)
 {
 	uint8_t d[12] = { AML_RES_MEM32FIXED, 9, 0, writable ? 1 : 0 };
 
@@ -443,19 +443,19 @@ int aml_res_memory32_fixed(struct aml_buf *b, bool writable, uint32_t base, uint
 	return aml_buf_append(b, d, sizeof(d));
 }
 
-int aml_res_ext_irq(struct aml_buf *b, uint8_t flags, uint32_t gsi)
+int aml_res_ext_irq_emit(struct aml_buf *b, uint8_t flags, uint32_t gsi)
 {
 	/* Length 6: flags, table length, one DWord; no resource source. */
 	uint8_t d[9] = { AML_RES_EXT_IRQ, 6, 0, flags, 1 };
 
 	if (flags & ~0x1Fu)
-		return aml_fail(b, -EINVAL);
+		return aml_buf_fail(b, -EINVAL);
 	for (int i = 0; i < 4; i++)
 		d[5 + i] = (uint8_t)(gsi >> (8 * i));
 	return aml_buf_append(b, d, sizeof(d));
 }
 
-int aml_res_io16(struct aml_buf *b, uint16_t min, uint16_t max, uint8_t align, uint8_t len)
+int aml_res_io16_emit(struct aml_buf *b, uint16_t min, uint16_t max, uint8_t align, uint8_t len)
 {
 	uint8_t d[8] = {
 		AML_RES_IO, 1, /* bit 0: 16-bit address decode */
@@ -467,7 +467,7 @@ int aml_res_io16(struct aml_buf *b, uint16_t min, uint16_t max, uint8_t align, u
 	return aml_buf_append(b, d, sizeof(d));
 }
 
-int aml_res_end_tag(struct aml_buf *b)
+int aml_res_end_tag_emit(struct aml_buf *b)
 {
 	uint8_t d[2] = { AML_RES_END_TAG, 0 };
 

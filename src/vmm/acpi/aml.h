@@ -62,62 +62,62 @@ int aml_pkglen_encode_body(size_t body_len, uint8_t out[4]);
  * [A-Z0-9_]); short segments are padded with '_'. "" gives NullName.
  * Returns 0 or -EINVAL (malformed path) / sticky -errno.
  */
-int aml_name_string(struct aml_buf *b, const char *path);
+int aml_namestring_emit(struct aml_buf *b, const char *path);
 
 /*
  * Appends an Integer in its shortest form: ZeroOp, OneOp, OnesOp (only for
  * UINT64_MAX: a DSDT of revision >= 2 has 64-bit integers), or a Byte, Word,
  * DWord or QWord prefix. Returns 0 or sticky -errno.
  */
-int aml_integer(struct aml_buf *b, uint64_t v);
+int aml_integer_emit(struct aml_buf *b, uint64_t v);
 /* Appends a String (printable ASCII 0x01..0x7F). Returns 0, -EINVAL or sticky -errno. */
-int aml_string(struct aml_buf *b, const char *s);
+int aml_string_emit(struct aml_buf *b, const char *s);
 
 /*
  * Compresses a 7-character EISA id such as "PNP0501" into the 32-bit value
  * that AML stores as a DWord (so "PNP0501" -> 0x0105D041). Returns 0 with
  * *out set, or -EINVAL if id is not three letters A-Z then four hex digits.
  */
-int aml_eisaid(const char *id, uint32_t *out);
+int aml_eisaid_encode(const char *id, uint32_t *out);
 /* Appends the EISA id as a DWord integer. Returns 0, -EINVAL or sticky -errno. */
-int aml_eisaid_append(struct aml_buf *b, const char *id);
+int aml_eisaid_emit(struct aml_buf *b, const char *id);
 
 /*
  * Appends NameOp and the name; the caller appends exactly one data object
  * (integer, string, package, buffer) right after. Returns 0, -EINVAL or
  * sticky -errno.
  */
-int aml_name(struct aml_buf *b, const char *name);
+int aml_name_emit(struct aml_buf *b, const char *name);
 
 /*
  * Package-like constructs are written open/close: *_begin() appends the
- * opcode and head, remembering in *mark where the body starts; aml_end()
- * (or aml_buffer_end() for buffers) then inserts the PkgLength in front of
- * the body. Begin/end calls must nest properly. All return 0 or -errno
+ * opcode and head, remembering in *mark where the body starts; aml_pkg_end()
+ * (for scopes, devices and packages) or aml_buffer_end() (for buffers) then
+ * inserts the PkgLength in front of the body. Begin/end calls must nest properly. All return 0 or -errno
  * (sticky); end returns -ERANGE if the body is too long for a PkgLength.
  */
 int aml_scope_begin(struct aml_buf *b, const char *path, size_t *mark);
 int aml_device_begin(struct aml_buf *b, const char *name, size_t *mark);
 /* The caller appends exactly nelems elements. nelems <= 255. */
 int aml_package_begin(struct aml_buf *b, unsigned int nelems, size_t *mark);
-int aml_end(struct aml_buf *b, size_t mark);
+int aml_pkg_end(struct aml_buf *b, size_t mark);
 
 /*
  * A Buffer whose BufferSize is the length of the bytes appended before
  * aml_buffer_end(); a ResourceTemplate is a buffer of resource descriptors
- * closed by aml_res_end_tag().
+ * closed by aml_res_end_tag_emit().
  */
 int aml_buffer_begin(struct aml_buf *b, size_t *mark);
 int aml_buffer_end(struct aml_buf *b, size_t mark);
 
 /* Resource descriptors (ACPI 6.x, 6.4). Each returns 0 or sticky -errno. */
 /* Memory32Fixed(ReadWrite or ReadOnly, base, length). */
-int aml_res_memory32_fixed(struct aml_buf *b, bool writable, uint32_t base, uint32_t len);
-/* Extended Interrupt with one interrupt number; flags from AML_IRQ_*. */
-int aml_res_ext_irq(struct aml_buf *b, uint8_t flags, uint32_t gsi);
+int aml_res_mem32_fixed_emit(struct aml_buf *b, bool writable, uint32_t base, uint32_t len);
+/* Extended Interrupt with one interrupt number; flags from AML_IRQ_* (else -EINVAL). */
+int aml_res_ext_irq_emit(struct aml_buf *b, uint8_t flags, uint32_t gsi);
 /* IO(Decode16, min, max, align, len). */
-int aml_res_io16(struct aml_buf *b, uint16_t min, uint16_t max, uint8_t align, uint8_t len);
+int aml_res_io16_emit(struct aml_buf *b, uint16_t min, uint16_t max, uint8_t align, uint8_t len);
 /* End Tag; checksum 0 ("treat as valid"). */
-int aml_res_end_tag(struct aml_buf *b);
+int aml_res_end_tag_emit(struct aml_buf *b);
 
 #endif

@@ -95,8 +95,8 @@ static void test_package_two_byte_pkglen(void **state)
 
 	assert_int_equal(aml_package_begin(b, 70, &mark), 0);
 	for (int i = 0; i < 70; i++)
-		assert_int_equal(aml_integer(b, 0), 0);
-	assert_int_equal(aml_end(b, mark), 0);
+		assert_int_equal(aml_integer_emit(b, 0), 0);
+	assert_int_equal(aml_pkg_end(b, mark), 0);
 	/* body = NumElements + 70 ZeroOps = 71; value 73 = 0x49 */
 	assert_int_equal(b->len, 1 + 2 + 71);
 	assert_int_equal(b->data[0], 0x12);
@@ -116,7 +116,7 @@ static void test_scope_one_mib(void **state)
 	memset(filler, 0xA5, sizeof(filler));
 	assert_int_equal(aml_scope_begin(b, "\\", &mark), 0);
 	assert_int_equal(aml_buf_append(b, filler, sizeof(filler)), 0);
-	assert_int_equal(aml_end(b, mark), 0);
+	assert_int_equal(aml_pkg_end(b, mark), 0);
 	/* body = '\' + NullName + 1 MiB -> needs the 4-byte form */
 	size_t body = 2 + sizeof(filler);
 	uint32_t val = (uint32_t)body + 4;
@@ -156,7 +156,7 @@ static void test_integers(void **state)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		b->len = 0;
-		assert_int_equal(aml_integer(b, cases[i].v), 0);
+		assert_int_equal(aml_integer_emit(b, cases[i].v), 0);
 		assert_int_equal(b->len, cases[i].n);
 		assert_memory_equal(b->data, cases[i].bytes, cases[i].n);
 	}
@@ -167,18 +167,18 @@ static void test_eisaid(void **state)
 	struct aml_buf *b = *state;
 	uint32_t v = 0;
 
-	assert_int_equal(aml_eisaid("PNP0501", &v), 0);
+	assert_int_equal(aml_eisaid_encode("PNP0501", &v), 0);
 	assert_int_equal(v, 0x0105D041);
-	assert_int_equal(aml_eisaid("PNP0A03", &v), 0);
+	assert_int_equal(aml_eisaid_encode("PNP0A03", &v), 0);
 	assert_int_equal(v, 0x030AD041);
-	assert_int_equal(aml_eisaid("PNP0c0f", &v), 0);
+	assert_int_equal(aml_eisaid_encode("PNP0c0f", &v), 0);
 	assert_int_equal(v, 0x0F0CD041);
-	assert_int_equal(aml_eisaid("PNP050", &v), -EINVAL);
-	assert_int_equal(aml_eisaid("PNP05011", &v), -EINVAL);
-	assert_int_equal(aml_eisaid("pNP0501", &v), -EINVAL);
-	assert_int_equal(aml_eisaid("PNP05G1", &v), -EINVAL);
+	assert_int_equal(aml_eisaid_encode("PNP050", &v), -EINVAL);
+	assert_int_equal(aml_eisaid_encode("PNP05011", &v), -EINVAL);
+	assert_int_equal(aml_eisaid_encode("pNP0501", &v), -EINVAL);
+	assert_int_equal(aml_eisaid_encode("PNP05G1", &v), -EINVAL);
 
-	assert_int_equal(aml_eisaid_append(b, "PNP0501"), 0);
+	assert_int_equal(aml_eisaid_emit(b, "PNP0501"), 0);
 	assert_bytes(b, 0x0C, 0x41, 0xD0, 0x05, 0x01);
 }
 
@@ -186,26 +186,26 @@ static void test_name_strings(void **state)
 {
 	struct aml_buf *b = *state;
 
-	assert_int_equal(aml_name_string(b, "_S5"), 0);
+	assert_int_equal(aml_namestring_emit(b, "_S5"), 0);
 	assert_bytes(b, '_', 'S', '5', '_');
 	b->len = 0;
-	assert_int_equal(aml_name_string(b, "\\_SB"), 0);
+	assert_int_equal(aml_namestring_emit(b, "\\_SB"), 0);
 	assert_bytes(b, 0x5C, '_', 'S', 'B', '_');
 	b->len = 0;
-	assert_int_equal(aml_name_string(b, "\\_SB.VRT0"), 0);
+	assert_int_equal(aml_namestring_emit(b, "\\_SB.VRT0"), 0);
 	assert_bytes(b, 0x5C, 0x2E, '_', 'S', 'B', '_', 'V', 'R', 'T', '0');
 	b->len = 0;
-	assert_int_equal(aml_name_string(b, "\\_SB.PCI0.ISA"), 0);
+	assert_int_equal(aml_namestring_emit(b, "\\_SB.PCI0.ISA"), 0);
 	assert_bytes(b, 0x5C, 0x2F, 3, '_', 'S', 'B', '_', 'P', 'C', 'I', '0',
 		     'I', 'S', 'A', '_');
 	b->len = 0;
-	assert_int_equal(aml_name_string(b, "^^COM1"), 0);
+	assert_int_equal(aml_namestring_emit(b, "^^COM1"), 0);
 	assert_bytes(b, 0x5E, 0x5E, 'C', 'O', 'M', '1');
 	b->len = 0;
-	assert_int_equal(aml_name_string(b, ""), 0);
+	assert_int_equal(aml_namestring_emit(b, ""), 0);
 	assert_bytes(b, 0x00);
 	b->len = 0;
-	assert_int_equal(aml_name_string(b, "\\"), 0);
+	assert_int_equal(aml_namestring_emit(b, "\\"), 0);
 	assert_bytes(b, 0x5C, 0x00);
 }
 
@@ -220,12 +220,12 @@ static void test_bad_names_are_sticky(void **state)
 		struct aml_buf b;
 
 		aml_buf_init(&b);
-		assert_int_equal(aml_name_string(&b, bad[i]), -EINVAL);
+		assert_int_equal(aml_namestring_emit(&b, bad[i]), -EINVAL);
 		assert_int_equal(aml_buf_error(&b), -EINVAL);
 		/* Everything after the first failure is refused. */
 		size_t len = b.len;
-		assert_int_equal(aml_integer(&b, 7), -EINVAL);
-		assert_int_equal(aml_string(&b, "x"), -EINVAL);
+		assert_int_equal(aml_integer_emit(&b, 7), -EINVAL);
+		assert_int_equal(aml_string_emit(&b, "x"), -EINVAL);
 		assert_int_equal(b.len, len);
 		aml_buf_free(&b);
 	}
@@ -235,9 +235,9 @@ static void test_string(void **state)
 {
 	struct aml_buf *b = *state;
 
-	assert_int_equal(aml_string(b, "LNRO0005"), 0);
+	assert_int_equal(aml_string_emit(b, "LNRO0005"), 0);
 	assert_bytes(b, 0x0D, 'L', 'N', 'R', 'O', '0', '0', '0', '5', 0x00);
-	assert_int_equal(aml_string(b, "\x80"), -EINVAL);
+	assert_int_equal(aml_string_emit(b, "\x80"), -EINVAL);
 }
 
 /* Name (_S5, Package (0x04) { 0x05, Zero, Zero, Zero }) */
@@ -246,13 +246,13 @@ static void test_s5_package(void **state)
 	struct aml_buf *b = *state;
 	size_t mark;
 
-	aml_name(b, "_S5");
+	aml_name_emit(b, "_S5");
 	aml_package_begin(b, 4, &mark);
-	aml_integer(b, 5);
-	aml_integer(b, 0);
-	aml_integer(b, 0);
-	aml_integer(b, 0);
-	assert_int_equal(aml_end(b, mark), 0);
+	aml_integer_emit(b, 5);
+	aml_integer_emit(b, 0);
+	aml_integer_emit(b, 0);
+	aml_integer_emit(b, 0);
+	assert_int_equal(aml_pkg_end(b, mark), 0);
 	assert_bytes(b, 0x08, '_', 'S', '5', '_', 0x12, 0x07, 0x04, 0x0A, 0x05,
 		     0x00, 0x00, 0x00);
 }
@@ -263,9 +263,9 @@ static void test_resource_template(void **state)
 	size_t mark;
 
 	assert_int_equal(aml_buffer_begin(b, &mark), 0);
-	aml_res_memory32_fixed(b, true, 0xD0000000, 0x200);
-	aml_res_ext_irq(b, AML_IRQ_CONSUMER | AML_IRQ_EDGE, 5);
-	aml_res_end_tag(b);
+	aml_res_mem32_fixed_emit(b, true, 0xD0000000, 0x200);
+	aml_res_ext_irq_emit(b, AML_IRQ_CONSUMER | AML_IRQ_EDGE, 5);
+	aml_res_end_tag_emit(b);
 	assert_int_equal(aml_buffer_end(b, mark), 0);
 	assert_bytes(b,
 		     0x11, 0x1A, 0x0A, 0x17,                 /* Buffer(23) */
@@ -300,12 +300,12 @@ static void test_io_and_irq_flags(void **state)
 {
 	struct aml_buf *b = *state;
 
-	assert_int_equal(aml_res_io16(b, 0x3F8, 0x3F8, 1, 8), 0);
+	assert_int_equal(aml_res_io16_emit(b, 0x3F8, 0x3F8, 1, 8), 0);
 	assert_bytes(b, 0x47, 0x01, 0xF8, 0x03, 0xF8, 0x03, 0x01, 0x08);
 	b->len = 0;
-	assert_int_equal(aml_res_ext_irq(b, AML_IRQ_ACTIVE_LOW | AML_IRQ_SHARED, 0x1234), 0);
+	assert_int_equal(aml_res_ext_irq_emit(b, AML_IRQ_ACTIVE_LOW | AML_IRQ_SHARED, 0x1234), 0);
 	assert_bytes(b, 0x89, 0x06, 0x00, 0x0C, 0x01, 0x34, 0x12, 0x00, 0x00);
-	assert_int_equal(aml_res_ext_irq(b, 0x20, 1), -EINVAL);
+	assert_int_equal(aml_res_ext_irq_emit(b, 0x20, 1), -EINVAL);
 }
 
 /* Device (VRT0) { Name (_UID, Zero) } inside Scope (\_SB) */
@@ -316,10 +316,10 @@ static void test_scope_device(void **state)
 
 	aml_scope_begin(b, "\\_SB", &sb);
 	aml_device_begin(b, "VRT0", &dev);
-	aml_name(b, "_UID");
-	aml_integer(b, 0);
-	aml_end(b, dev);
-	assert_int_equal(aml_end(b, sb), 0);
+	aml_name_emit(b, "_UID");
+	aml_integer_emit(b, 0);
+	aml_pkg_end(b, dev);
+	assert_int_equal(aml_pkg_end(b, sb), 0);
 	assert_bytes(b,
 		     0x10, 0x13, 0x5C, '_', 'S', 'B', '_',
 		     0x5B, 0x82, 0x0B, 'V', 'R', 'T', '0',
