@@ -58,7 +58,8 @@ int x86_cmdline_build(char *out, size_t cap, const char *user, const char *vmm_p
  * protocol is too old or the kernel cannot boot in 64-bit mode; -ENOMEM if
  * it does not fit in guest RAM below 4 GiB; -EINVAL if malformed (offsets or
  * sizes past the end of the file, overflow, segments below 1 MiB).
- * On error guest memory may hold part of a bzImage but never an ELF segment.
+ * Every check runs before the first byte is written: on error guest memory
+ * is untouched.
  */
 int x86_kernel_load(const struct gmem *mem, const void *image, size_t size, struct x86_kernel *out);
 
@@ -67,7 +68,8 @@ int x86_kernel_load(const struct gmem *mem, const void *image, size_t size, stru
  * address at or above 1 MiB whose range ends at or below min(initrd_addr_max
  * + 1, end of the RAM region holding 1 MiB, 4 GiB) and does not overlap the
  * kernel's [load_addr, load_addr + max(init_size, load_end - load_addr)).
- * The caller copies the bytes there. initrd_size 0 gives *gpa = 0.
+ * The caller copies the bytes there. initrd_size 0 gives *gpa = 0. Reads
+ * only the regions' gpa and size, never guest memory.
  * Returns 0, or -ENOMEM if no such range exists.
  */
 int x86_initrd_place(const struct gmem *mem, const struct x86_kernel *k, uint64_t initrd_size,
