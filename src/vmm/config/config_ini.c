@@ -162,8 +162,8 @@ static const char *ini_key_home(const char *key)
 
 /*
  * Splits a drive section name: `drive "ID"` or `drive.ID`. 1 and *id (a
- * pointer into a static-free copy the caller frees) for drive sections, 0 for
- * other sections, -EINVAL (message set) for a malformed drive section.
+ * checked copy the caller frees) for drive sections, 0 for other sections,
+ * -EINVAL/-ENOMEM (message set) for a malformed drive section.
  */
 static int ini_drive_section(struct ini_ctx *c, const char *section, int line, char **id)
 {
@@ -572,7 +572,8 @@ int vm_config_load_string(struct vm_config *cfg, const char *text, const char *n
 	 * Debian's libinih exposes its compile-time knobs as globals. Allow long
 	 * lines (kernel command lines) and take an indented line as an ordinary
 	 * key rather than a continuation of the previous value, which would
-	 * otherwise surface as a confusing "set twice".
+	 * otherwise surface as a confusing "set twice". Saved and restored
+	 * around the call; like the rest of config, not for concurrent use.
 	 */
 	int saved_max_line = ini_max_line;
 	bool saved_multiline = ini_allow_multiline;
