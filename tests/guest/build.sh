@@ -1,0 +1,157 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Builds the integration-test guest (kernel, vmlinux, busybox initramfs) from Debian packages only.
+#
+# usage: tests/guest/build.sh OUTDIR [--with-fio]
+#
+# Outputs: OUTDIR/vmlinuz (bzImage), OUTDIR/vmlinux (uncompressed ELF taken from
+# the bzImage payload), OUTDIR/initrd.img (gzip newc cpio), OUTDIR/kernel-version,
+# and with --with-fio also OUTDIR/initrd-fio.img (the same plus fio and its libs).
+# A second run with unchanged inputs (this script, /init, the resolved package
+# versions) does nothing; downloaded .debs stay in OUTDIR/debs.
+set -eu
+LOG_TAG=guest-build
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/debian.sh"
+
+[ $# -ge 1 ] || { echo "usage: $0 OUTDIR [--with-fio]" >&2; exit 2; }
+OUT=$1
+shift
+WITH_FIO=0
+for a in "$@"; do
+	case $a in
+	--with-fio) WITH_FIO=1 ;;
+	*) echo "$0: unknown option $a" >&2; exit 2 ;;
+	esac
+done
+
+# The modules the guest loads at boot, dependencies resolved from modules.dep.
+GUEST_MODULES="virtio_mmio virtio_blk"
+# Present in the image (for `modprobe` by a scenario) but not loaded at boot.
+GUEST_EXTRA_MODULES="ext4 crc32c_generic"
+
+need_cmd apt-get apt
+need_cmd dpkg-deb dpkg
+need_cmd cpio cpio
+need_cmd depmod kmod
+need_cmd xz xz-utils
+need_cmd gzip gzip
+need_cmd od coreutils
+
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+KPKG=$(kernel_pkg)
+KPKG_V=$(pkg_version "$KPKG")
+BB_V=$(pkg_version busybox-static)
+FIO_V=none
+[ "$WITH_FIO" = 1 ] && FIO_V=$(pkg_version fio)
+
+# Everything that decides the output goes into the stamp.
+inputs=$(
+	cat "$HERE/build.sh" "$HERE/debian.sh" "$HERE/init"
+	echo "$KPKG=$KPKG_V busybox-static=$BB_V fio=$FIO_V"
+	echo "modules: $GUEST_MODULES / $GUEST_EXTRA_MODULES"
+)
+stamp=$(printf '%s' "$inputs" | sha256sum | cut -d' ' -f1)
+if [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$stamp" ] &&
+	[ -f "$OUT/vmlinuz" ] && [ -f "$OUT/vmlinux" ] && [ -f "$OUT/initrd.img" ] &&
+	{ [ "$WITH_FIO" = 0 ] || [ -f "$OUT/initrd-fio.img" ]; }; then
+	log "up to date ($OUT)"
+	exit 0
+fi
+rm -f "$OUT/stamp"
+
+DEBS=$OUT/debs
+WORK=$OUT/work
+rm -rf "$WORK"
+mkdir -p "$WORK/kernel" "$WORK/busybox"
+
+log "kernel package $KPKG $KPKG_V"
+dpkg -x "$(fetch_deb "$KPKG" "$DEBS")" "$WORK/kernel"
+dpkg -x "$(fetch_deb busybox-static "$DEBS")" "$WORK/busybox"
+KVER=$(ls "$WORK/kernel/lib/modules")
+[ -n "$KVER" ] && [ -f "$WORK/kernel/boot/vmlinuz-$KVER" ] || die "unexpected layout of $KPKG"
+
+# What the guest relies on being built in (=y) or modular (=m). Noted in
+# docs/testing.md; checked here so a Debian config change fails the build,
+# not a boot an hour later.
+check_config "$WORK/kernel/boot/config-$KVER" \
+	SERIAL_8250=y SERIAL_8250_CONSOLE=y DEVTMPFS=y DEVPORT=y BLK_DEV_INITRD=y RD_GZIP=y \
+	ACPI=y PVH=y BINFMT_SCRIPT=y TMPFS=y PROC_FS=y SYSFS=y IO_URING=y \
+	VIRTIO=m VIRTIO_MMIO=m VIRTIO_BLK=m
+
+depmod -b "$WORK/kernel" "$KVER"
+
+# --- kernel images -----------------------------------------------------------
+cp "$WORK/kernel/boot/vmlinuz-$KVER" "$OUT/vmlinuz.tmp"
+# The bzImage's setup header says where the compressed payload is: setup_sects
+# (byte 0x1f1; 0 means 4) tells how many 512-byte sectors precede the protected
+# mode code, and payload_offset (0x248) / payload_length (0x24c, both le32)
+# locate the payload inside that code. Debian compresses it with xz; the
+# payload decompresses to the ELF vmlinux (with relocation data appended,
+# which ELF loaders ignore). The kernel build appends the decompressed size as
+# a le32 after the xz stream; xz would read it as a truncated second stream,
+# so it is cut off here and used to check the result instead.
+u8() { od -An -tu1 -j "$2" -N1 "$1" | tr -d ' '; }
+u32() { od -An -tu4 -j "$2" -N4 --endian=little "$1" | tr -d ' '; }
+BZ=$OUT/vmlinuz.tmp
+[ "$(dd if="$BZ" bs=1 skip=514 count=4 2>/dev/null)" = HdrS ] || die "vmlinuz has no HdrS setup header"
+sects=$(u8 "$BZ" $((0x1f1)))
+[ "$sects" = 0 ] && sects=4
+poff=$(u32 "$BZ" $((0x248)))
+plen=$(u32 "$BZ" $((0x24c)))
+start=$(((sects + 1) * 512 + poff))
+usize=$(u32 "$BZ" $((start + plen - 4)))
+log "bzImage payload at $start, $plen bytes, $usize bytes decompressed"
+dd if="$BZ" bs=4096 iflag=skip_bytes,count_bytes skip="$start" count=$((plen - 4)) 2>/dev/null |
+	xz -dc >"$OUT/vmlinux.tmp" || die "xz could not decompress the bzImage payload"
+[ "$(dd if="$OUT/vmlinux.tmp" bs=1 skip=1 count=3 2>/dev/null)" = ELF ] ||
+	die "the bzImage payload did not decompress to an ELF"
+[ "$(stat -c %s "$OUT/vmlinux.tmp")" = "$usize" ] || die "vmlinux size differs from the size the bzImage records"
+mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"
+mv "$OUT/vmlinux.tmp" "$OUT/vmlinux"
+echo "$KVER" >"$OUT/kernel-version"
+cp "$WORK/kernel/boot/config-$KVER" "$OUT/config"
+
+# --- initramfs ---------------------------------------------------------------
+ROOT=$WORK/root
+mkdir -p "$ROOT/bin" "$ROOT/sbin" "$ROOT/etc/vmm-guest" "$ROOT/proc" "$ROOT/sys" \
+	"$ROOT/dev" "$ROOT/tmp" "$ROOT/root" "$ROOT/mnt" "$ROOT/usr/bin" "$ROOT/usr/sbin"
+cp "$WORK/busybox/bin/busybox" "$ROOT/bin/busybox"
+# Applet links made now, so init does not spend boot time on --install.
+"$ROOT/bin/busybox" --list-full | while read -r app; do
+	[ -e "$ROOT/$app" ] || ln -s /bin/busybox "$ROOT/$app"
+done
+# The kernel opens /dev/console before /init runs, before devtmpfs exists.
+mknod -m 600 "$ROOT/dev/console" c 5 1 || die "mknod /dev/console needs root"
+mknod -m 666 "$ROOT/dev/null" c 1 3
+cp "$HERE/init" "$ROOT/init"
+chmod 755 "$ROOT/init"
+
+module_order "$WORK/kernel" "$KVER" $GUEST_MODULES >"$ROOT/etc/vmm-guest/modules.load"
+module_order "$WORK/kernel" "$KVER" $GUEST_MODULES $GUEST_EXTRA_MODULES >"$WORK/modules.all"
+copy_modules "$WORK/kernel" "$KVER" "$ROOT" "$WORK/modules.all"
+log "modules loaded at boot: $(tr '\n' ' ' <"$ROOT/etc/vmm-guest/modules.load")"
+echo "root:x:0:0:root:/root:/bin/sh" >"$ROOT/etc/passwd"
+echo "root:x:0:" >"$ROOT/etc/group"
+
+mkcpio() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 >"$2"; }
+mkcpio "$ROOT" "$OUT/initrd.img.tmp"
+mv "$OUT/initrd.img.tmp" "$OUT/initrd.img"
+
+if [ "$WITH_FIO" = 1 ]; then
+	# fio's many optional engines (rbd, rados, gluster, rdma...) are shared
+	# libraries it links against; installing the package makes ldd able to
+	# resolve them all, and they are copied with the binary.
+	need_pkg fio
+	[ "$(dpkg-query -W -f='${Version}' fio)" = "$FIO_V" ] ||
+		log "note: installed fio $(dpkg-query -W -f='${Version}' fio) differs from candidate $FIO_V"
+	copy_with_libs "$ROOT" /usr/bin/fio
+	cp /usr/bin/fio "$ROOT/usr/bin/fio"
+	mkcpio "$ROOT" "$OUT/initrd-fio.img.tmp"
+	mv "$OUT/initrd-fio.img.tmp" "$OUT/initrd-fio.img"
+fi
+
+rm -rf "$WORK"
+echo "$stamp" >"$OUT/stamp"
+log "done: $(ls -s "$OUT" | tr '\n' ' ')"

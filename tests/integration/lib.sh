@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: MIT
+# Helpers sourced by integration scenarios: boot the test guest with vmm and assert on the outcome.
+#
+# POSIX sh: runs under busybox sh in the test host and dash on a hardware-KVM
+# machine. A scenario sources it with
+#     . "${ITEST_LIB:-$(dirname "$0")/../lib.sh}"
+# and ends with `finish` (exit 0 when every expectation held, 1 otherwise).
+# Environment given by the runner: VMM, GUEST_VMLINUX, GUEST_BZIMAGE,
+# GUEST_INITRD, GUEST_INITRD_FIO (may be empty), SCRATCH, HOST_BLOCK_STAT (may
+# be empty), QEMU (may be empty), ITEST_MODE (testhost or direct).
+
+: "${VMM:?VMM is not set: run scenarios through tests/integration/run.py}"
+: "${SCRATCH:?SCRATCH is not set}"
+# Kernel command line before " -- " for guest boots; vmm appends
+# "reboot=k panic=-1" itself. quiet: every console byte is a VM exit, and
+# in the emulated test host a full boot log costs seconds.
+GUEST_CMDLINE_BASE=${GUEST_CMDLINE_BASE:-console=ttyS0 quiet}
+# vmm's own --timeout for guest boots, so a hung guest fails in this time and
+# not at the runner's per-scenario limit.
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-60}
+GUEST_MEMORY=${GUEST_MEMORY:-256M}
+
+ITEST_FAILED=0
+ITEST_CHECKS=0
+OUT=$SCRATCH/vmm.stdout
+ERR=$SCRATCH/vmm.stderr
+STATUS=
+
+fail() { echo "FAIL: $*"; ITEST_FAILED=$((ITEST_FAILED + 1)); }
+ok() { echo "ok: $*"; }
+skip() { echo "SKIP: $*"; exit 77; }
+
+# finish: the scenario's verdict. A scenario that checked nothing fails, so a
+# scenario can never pass by accident.
+finish() {
+	if [ "$ITEST_CHECKS" = 0 ]; then
+		echo "FAIL: scenario made no checks"
+		exit 1
+	fi
+	if [ "$ITEST_FAILED" != 0 ]; then
+		echo "$ITEST_FAILED of $ITEST_CHECKS checks failed"
+		exit 1
+	fi
+	echo "all $ITEST_CHECKS checks passed"
+	exit 0
+}
+
+now_s() { date +%s; }
+
+# run_vmm ARG...: run vmm as given; stdout to $OUT (with the serial console's
+# \r removed), stderr to $ERR, exit status in $STATUS and seconds in $ELAPSED.
+# Prints the command and what vmm printed, so a failure log shows everything.
+run_vmm() {
+	echo "+ vmm $*"
+	_t0=$(now_s)
+	"$VMM" "$@" >"$OUT.raw" 2>"$ERR"
+	STATUS=$?
+	ELAPSED=$(($(now_s) - _t0))
+	tr -d '\r' <"$OUT.raw" >"$OUT"
+	echo "+ exit status $STATUS after ${ELAPSED}s"
+	sed 's/^/| /' "$OUT"
+	sed 's/^/! /' "$ERR"
+	return 0
+}
+
+# boot_guest [VMM-ARG...] -- COMMAND: boot the test guest (vmlinux, the test
+# initrd, $GUEST_MEMORY) and have its /init run COMMAND with sh -c; vmm's exit
+# status is then COMMAND's. Extra VMM-ARGs come after the defaults, so
+# e.g. `--kernel "$GUEST_BZIMAGE"` or `--memory 4G` override them for vmm's
+# last-one-wins options; --timeout $GUEST_TIMEOUT is added unless given.
+boot_guest() {
+	_args=
+	_tmo=1
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		[ "$1" = --timeout ] && _tmo=0
+		_args="$_args $(quote "$1")"
+		shift
+	done
+	[ "${1:-}" = -- ] && shift
+	_cmd="$*"
+	[ "$_tmo" = 1 ] && _args="--timeout $GUEST_TIMEOUT$_args"
+	eval "run_vmm --kernel \"\$GUEST_VMLINUX\" --initrd \"\$GUEST_INITRD\" \
+		--memory \"\$GUEST_MEMORY\" $_args --cmdline \"\$GUEST_CMDLINE_BASE -- \$_cmd\""
+}
+
+# quote WORD: WORD as one single-quoted shell word (for eval).
+quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+
+expect_status() {
+	ITEST_CHECKS=$((ITEST_CHECKS + 1))
+	if [ "$STATUS" = "$1" ]; then ok "exit status $1"; else fail "exit status $STATUS, expected $1${2:+ ($2)}"; fi
+}
+
+# expect_output ERE: some line of vmm's stdout (the guest console) matches.
+expect_output() {
+	ITEST_CHECKS=$((ITEST_CHECKS + 1))
+	if grep -Eq -- "$1" "$OUT"; then ok "stdout has /$1/"; else fail "no stdout line matches /$1/"; fi
+}
+
+expect_no_output() {
+	ITEST_CHECKS=$((ITEST_CHECKS + 1))
+	if grep -Eq -- "$1" "$OUT"; then fail "stdout unexpectedly matches /$1/: $(grep -E -- "$1" "$OUT" | head -n1)"; else ok "stdout lacks /$1/"; fi
+}
+
+expect_stderr() {
+	ITEST_CHECKS=$((ITEST_CHECKS + 1))
+	if grep -Eq -- "$1" "$ERR"; then ok "stderr has /$1/"; else fail "no stderr line matches /$1/"; fi
+}
+
+# expect_stderr_lines N: stderr has exactly N lines.
+expect_stderr_lines() {
+	ITEST_CHECKS=$((ITEST_CHECKS + 1))
+	_n=$(wc -l <"$ERR" | tr -d ' ')
+	# A last line without its newline still counts as a line.
+	[ -s "$ERR" ] && [ "$(tail -c 1 "$ERR" | od -An -c | tr -d ' ')" != '\n' ] && _n=$((_n + 1))
+	if [ "$_n" = "$1" ]; then ok "stderr has $1 line(s)"; else fail "stderr has $_n line(s), expected $1"; fi
+}
+
+# expect_true DESCRIPTION COMMAND...: COMMAND succeeds.
+expect_true() {
+	ITEST_CHECKS=$((ITEST_CHECKS + 1))
+	_d=$1
+	shift
+	if "$@"; then ok "$_d"; else fail "$_d"; fi
+}
+
+# output_value KEY: the value from the last stdout line "KEY=VALUE".
+output_value() { sed -n "s/^$1=//p" "$OUT" | tail -n1; }
+
+# host_flushes: flush requests that reached the test host's disk so far
+# (field 16 of the block stat file); empty when not available.
+host_flushes() {
+	[ -n "${HOST_BLOCK_STAT:-}" ] && [ -r "$HOST_BLOCK_STAT" ] || return 0
+	awk '{ print $16 }' "$HOST_BLOCK_STAT"
+}

@@ -1,0 +1,549 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# Runs integration scenarios: all in one boot of the emulated test host, or directly on a hardware-KVM machine.
+"""Integration test runner for vmm.
+
+Modes of use (see docs/testing.md):
+  run.py --build-dir B --scenario NAME   one meson test: shares one test-host
+                                         batch per `meson test` run, prints
+                                         NAME's output, exits with its verdict
+  run.py --build-dir B --batch [NAME..]  run scenarios now and print a summary
+  run.py --build-dir B --script FILE     run any script in the same environment
+                                         (bench/boot.sh, demos); streams its
+                                         output and exits with its status
+  run.py --build-dir B --images-only     just build the guest/test-host images
+"""
+
+import argparse
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(HERE)
+SCENARIOS = os.path.join(HERE, "scenarios")
+GUEST_BUILD = os.path.join(TESTS, "guest", "build.sh")
+HOST_BUILD = os.path.join(TESTS, "host", "build.sh")
+
+DEFAULT_SCENARIO_TIMEOUT = 120
+# Whole batch, on top of the per-scenario limits' sum: test-host boot, disk
+# creation, power-off. The batch is also capped so meson's timeout (1800 s)
+# is never reached first.
+HOST_BOOT_ALLOWANCE = 180
+BATCH_CAP = 1500
+MARK = "@@vmm-itest "
+
+
+def log(msg):
+    print(f"itest: {msg}", flush=True)
+
+
+# ---------------------------------------------------------------- scenarios
+
+
+def scenario_names():
+    return sorted(f[:-3] for f in os.listdir(SCENARIOS) if f.endswith(".sh"))
+
+
+def scenario_timeout(path):
+    """A scenario may ask for more time with a '# timeout: N' header line."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for _, line in zip(range(20), f):
+            m = re.match(r"#\s*timeout:\s*(\d+)", line)
+            if m:
+                return int(m.group(1))
+    return DEFAULT_SCENARIO_TIMEOUT
+
+
+# ---------------------------------------------------------------- environment
+
+
+def hardware_kvm():
+    """True when /dev/kvm is a real (VMX/SVM) KVM we can use directly."""
+    if os.path.exists("/sys/module/kvm_pvm"):
+        return False
+    if not (os.path.exists("/sys/module/kvm_intel") or os.path.exists("/sys/module/kvm_amd")):
+        return False
+    return os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+def pick_mode(requested):
+    mode = requested or os.environ.get("VMM_ITEST_MODE", "auto")
+    if mode == "auto":
+        mode = "direct" if hardware_kvm() else "testhost"
+    return mode
+
+
+class Paths:
+    def __init__(self, build_dir, vmm):
+        self.build = os.path.abspath(build_dir)
+        self.work = os.path.join(self.build, "tests", "integration", "itest")
+        self.guest = os.path.join(self.work, "guest")
+        self.host = os.path.join(self.work, "host")
+        self.batch = os.path.join(self.work, "batch")
+        self.run = os.path.join(self.work, "run")
+        self.vmm = os.path.abspath(vmm or os.path.join(self.build, "src", "vmm", "vmm"))
+
+
+def sh_need_pkg(pkg):
+    """Install a Debian package through the same helper the image builds use."""
+    subprocess.run(["sh", "-c", f'. "{TESTS}/guest/debian.sh"; need_pkg "$1"', "need_pkg", pkg],
+                   check=True, stdout=sys.stderr)
+
+
+def build_images(p, with_fio):
+    t0 = time.time()
+    cmd = ["sh", GUEST_BUILD, p.guest] + (["--with-fio"] if with_fio else [])
+    subprocess.run(cmd, check=True, stdout=sys.stderr)
+    subprocess.run(["sh", HOST_BUILD, p.host], check=True, stdout=sys.stderr)
+    log(f"images ready in {time.time() - t0:.1f}s")
+
+
+def base_env(p, mode):
+    env = dict(os.environ)
+    env.update({
+        "VMM": p.vmm,
+        "GUEST_VMLINUX": os.path.join(p.guest, "vmlinux"),
+        "GUEST_BZIMAGE": os.path.join(p.guest, "vmlinuz"),
+        "GUEST_INITRD": os.path.join(p.guest, "initrd.img"),
+        "GUEST_INITRD_FIO": os.path.join(p.guest, "initrd-fio.img")
+        if os.path.exists(os.path.join(p.guest, "initrd-fio.img")) else "",
+        "ITEST_LIB": os.path.join(HERE, "lib.sh"),
+        "ITEST_MODE": mode,
+        "QEMU": shutil.which("qemu-system-x86_64") or "",
+        "HOST_BLOCK_STAT": "",
+    })
+    return env
+
+
+def block_stat_for(path):
+    """The stat file of the block device under path (noisy: shared with
+    everything else on that disk), or '' when it has none."""
+    try:
+        dev = os.stat(path).st_dev
+        f = f"/sys/dev/block/{os.major(dev)}:{os.minor(dev)}/stat"
+        return f if os.path.exists(f) else ""
+    except OSError:
+        return ""
+
+
+# ---------------------------------------------------------------- direct mode
+
+
+def run_direct(p, items, extra_env, stream):
+    """Run scenarios on this machine's hardware KVM, one after another."""
+    results = {}
+    for name, path, tmo in items:
+        scratch = os.path.join(p.work, "scratch", name)
+        shutil.rmtree(scratch, ignore_errors=True)
+        os.makedirs(scratch)
+        env = base_env(p, "direct")
+        env["SCRATCH"] = scratch
+        env["HOST_BLOCK_STAT"] = os.environ.get("VMM_ITEST_HOST_BLOCK_STAT", block_stat_for(scratch))
+        env.update(extra_env)
+        log(f"running {name} directly (timeout {tmo}s)")
+        t0 = time.time()
+        # Own session, so a timeout kills vmm and anything else it started.
+        proc = subprocess.Popen(["/bin/sh", path], cwd=scratch, env=env, start_new_session=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        out = []
+        timed_out = False
+        deadline = t0 + tmo
+        os.set_blocking(proc.stdout.fileno(), False)
+        while True:
+            chunk = proc.stdout.read()
+            if chunk:
+                text = chunk.decode(errors="replace")
+                out.append(text)
+                if stream:
+                    sys.stdout.write(text)
+                    sys.stdout.flush()
+            if proc.poll() is not None and not chunk:
+                break
+            if time.time() > deadline and not timed_out:
+                timed_out = True
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(3)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+            time.sleep(0.05)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        text = "".join(out)
+        if timed_out:
+            text += f"\nitest: scenario {name} killed after {tmo}s\n"
+        results[name] = {"status": proc.returncode, "seconds": round(time.time() - t0, 2),
+                         "timeout": timed_out, "output": text}
+    return results
+
+
+# ---------------------------------------------------------------- test host
+
+
+def qemu_command(p, run_dir):
+    return [
+        "qemu-system-x86_64",
+        "-machine", "q35", "-accel", "tcg",
+        # An AMD CPU with SVM and nested paging: the test host's kvm_amd
+        # then gives vmm hardware-style KVM (see FIELD-NOTES).
+        "-cpu", "EPYC,+svm,+npt", "-smp", "2", "-m", "3072",
+        "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+        "-kernel", os.path.join(p.host, "vmlinuz"),
+        "-initrd", os.path.join(p.host, "initrd.img"),
+        "-append", "console=ttyS0 panic=-1 mitigations=off",
+        "-serial", "file:" + os.path.join(run_dir, "console.log"),
+        "-serial", "file:" + os.path.join(run_dir, "results.log"),
+        # cache=unsafe still shows the test host a write cache (so its flush
+        # counters move) while QEMU ignores the flushes: the disk is scratch.
+        "-drive", "file=" + os.path.join(run_dir, "disk.img") + ",if=none,id=disk,format=raw,cache=unsafe",
+        "-device", "virtio-blk-pci,drive=disk",
+    ]
+
+
+def tail(path, n=40):
+    try:
+        with open(path, errors="replace") as f:
+            lines = f.read().replace("\r", "").splitlines()
+        return "\n".join(lines[-n:])
+    except OSError:
+        return "(no console log)"
+
+
+def run_testhost(p, items, extra_env, stream, with_qemu, keep=False):
+    """Boot the emulated test host once and run every item inside it."""
+    if not shutil.which("qemu-system-x86_64"):
+        sh_need_pkg("qemu-system-x86")
+    run_dir = p.run
+    shutil.rmtree(run_dir, ignore_errors=True)
+    job = os.path.join(run_dir, "job")
+    os.makedirs(os.path.join(job, "scenarios"))
+    with open(os.path.join(job, "list"), "w") as f:
+        for name, path, tmo in items:
+            shutil.copy(path, os.path.join(job, "scenarios", name + ".sh"))
+            f.write(f"{name} {tmo}\n")
+    shutil.copy(os.path.join(HERE, "lib.sh"), os.path.join(job, "lib.sh"))
+    with open(os.path.join(job, "env"), "w") as f:
+        for k, v in extra_env.items():
+            f.write(f"export {k}='{v}'\n")
+
+    t0 = time.time()
+    cmd = ["sh", HOST_BUILD, p.host, "--disk", os.path.join(run_dir, "disk.img"), "--vmm", p.vmm,
+           "--guest", p.guest, "--job", job] + (["--with-qemu"] if with_qemu else [])
+    subprocess.run(cmd, check=True, stdout=sys.stderr)
+    log(f"test-host disk ready in {time.time() - t0:.1f}s")
+
+    console = os.path.join(run_dir, "console.log")
+    results_log = os.path.join(run_dir, "results.log")
+    budget = min(BATCH_CAP, HOST_BOOT_ALLOWANCE + sum(t + 5 for _, _, t in items))
+    log(f"booting the test host for {len(items)} scenario(s), batch limit {budget}s; "
+        f"console: {console}")
+    qemu_log = open(os.path.join(run_dir, "qemu.log"), "w")
+    t_boot = time.time()
+    proc = subprocess.Popen(qemu_command(p, run_dir), stdout=qemu_log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
+    results = {}
+    state = {"cur": None, "buf": [], "host_up": None, "done": False, "t_cur": None}
+    pos = 0
+    partial = ""
+    killed = False
+
+    def handle(line):
+        if line.startswith(MARK):
+            words = line[len(MARK):].split()
+            what = words[0] if words else ""
+            if what == "host-up":
+                state["host_up"] = time.time() - t_boot
+                log(f"test host up after {state['host_up']:.1f}s ({' '.join(words[1:])})")
+            elif what == "begin" and len(words) > 1:
+                state["cur"], state["buf"], state["t_cur"] = words[1], [], time.time()
+                log(f"[{words[1]}] started")
+            elif what == "end" and len(words) > 1:
+                kv = dict(w.split("=", 1) for w in words[2:] if "=" in w)
+                name = words[1]
+                st = int(kv.get("status", "1"))
+                results[name] = {"status": st, "seconds": float(kv.get("seconds", "0")),
+                                 "timeout": "timeout" in words, "output": "".join(state["buf"])}
+                verdict = {0: "pass", 77: "skip"}.get(st, f"FAIL (status {st})")
+                log(f"[{name}] {verdict} in {kv.get('seconds', '?')}s")
+                state["cur"] = None
+            elif what == "done":
+                state["done"] = True
+            elif what == "fatal":
+                log("test host: " + " ".join(words[1:]))
+            return
+        if state["cur"] is not None:
+            state["buf"].append(line + "\n")
+            if stream:
+                print(line, flush=True)
+
+    while True:
+        finished = proc.poll() is not None
+        try:
+            with open(results_log, "rb") as f:
+                f.seek(pos)
+                data = f.read()
+                pos += len(data)
+        except OSError:
+            data = b""
+        if data:
+            text = partial + data.decode(errors="replace").replace("\r", "")
+            lines = text.split("\n")
+            partial = lines.pop()
+            for line in lines:
+                handle(line)
+        if finished:
+            if partial:
+                handle(partial)
+            break
+        if time.time() - t_boot > budget:
+            log(f"batch limit of {budget}s reached: stopping the test host")
+            proc.kill()
+            proc.wait()
+            killed = True
+            break
+        time.sleep(0.2)
+    qemu_log.close()
+    total = time.time() - t_boot
+    log(f"test host ran {total:.1f}s (qemu status {proc.returncode})")
+
+    ctail = tail(console)
+    for name, _, _ in items:
+        if name in results:
+            continue
+        if state["host_up"] is None:
+            why = "the test host did not boot"
+        elif state["cur"] == name:
+            why = "the test host stopped during this scenario" + (" (batch limit)" if killed else "")
+        else:
+            why = "not run: the test host stopped before it" + (" (batch limit)" if killed else "")
+        out = "".join(state["buf"]) if state["cur"] == name else ""
+        results[name] = {"status": 1, "seconds": 0, "timeout": killed, "output":
+                         f"{out}\nitest: {why}; test host console (last lines):\n{ctail}\n"}
+    for r in results.values():
+        r["host_boot_s"] = round(state["host_up"], 2) if state["host_up"] else None
+    if not keep:
+        try:
+            os.unlink(os.path.join(run_dir, "disk.img"))
+        except OSError:
+            pass
+    return results
+
+
+def run_items(p, mode, items, extra_env, stream, with_qemu, keep=False):
+    if mode == "direct":
+        return run_direct(p, items, extra_env, stream)
+    return run_testhost(p, items, extra_env, stream, with_qemu, keep)
+
+
+# ---------------------------------------------------------------- meson mode
+
+
+def session_id():
+    """Identifies one `meson test` run: every scenario test of that run is a
+    child of the same meson process. Overridable with VMM_ITEST_SESSION."""
+    s = os.environ.get("VMM_ITEST_SESSION")
+    if s:
+        return "env:" + s
+    ppid = os.getppid()
+    try:
+        with open(f"/proc/{ppid}/stat") as f:
+            start = f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        start = "?"
+    return f"ppid:{ppid}:{start}:{os.environ.get('MESON_TEST_ITERATION', '')}"
+
+
+def inputs_digest(p, with_qemu):
+    """Everything a batch result depends on, as present now. Images are not
+    rebuilt to compute this; their stamps (which change with every rebuild)
+    stand for them."""
+    h = hashlib.sha256()
+
+    def add_file(path):
+        h.update(path.encode() + b"\0")
+        try:
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+        except OSError:
+            h.update(b"<missing>")
+
+    add_file(p.vmm)
+    for d in (SCENARIOS,):
+        for f in sorted(os.listdir(d)):
+            add_file(os.path.join(d, f))
+    for f in ("lib.sh", "run.py"):
+        add_file(os.path.join(HERE, f))
+    for f in ("build.sh", "init"):
+        add_file(os.path.join(TESTS, "host", f))
+    for f in ("build.sh", "init", "debian.sh"):
+        add_file(os.path.join(TESTS, "guest", f))
+    add_file(os.path.join(p.guest, "stamp"))
+    add_file(os.path.join(p.host, "stamp"))
+    h.update(f"qemu={with_qemu}".encode())
+    return h.hexdigest()
+
+
+def meson_scenario(p, name, mode, with_qemu):
+    path = os.path.join(SCENARIOS, name + ".sh")
+    if not os.path.exists(path):
+        print(f"itest: no scenario {name} in {SCENARIOS}")
+        return 1
+    if mode == "direct":
+        # Real KVM: no batch to share; run just this scenario.
+        build_images(p, False)
+        r = run_direct(p, [(name, path, scenario_timeout(path))], {}, stream=True)[name]
+        return verdict(name, r, printed=True)
+
+    os.makedirs(p.batch, exist_ok=True)
+    lock = open(os.path.join(p.work, "batch.lock"), "w")
+    t_wait = time.time()
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    if time.time() - t_wait > 1:
+        log(f"waited {time.time() - t_wait:.0f}s for the shared test-host batch")
+    key = session_id() + "\n" + inputs_digest(p, with_qemu)
+    key_file = os.path.join(p.batch, "key")
+    res_file = os.path.join(p.batch, "results.json")
+    fresh = False
+    try:
+        with open(key_file) as f:
+            fresh = f.read() == key and os.path.exists(res_file)
+    except OSError:
+        pass
+    if fresh:
+        log("using this meson test run's batch results")
+    else:
+        try:
+            os.unlink(key_file)
+        except OSError:
+            pass
+        build_images(p, False)
+        # Rebuilt images change the digest: take it again after building.
+        key = session_id() + "\n" + inputs_digest(p, with_qemu)
+        items = [(n, os.path.join(SCENARIOS, n + ".sh"), scenario_timeout(os.path.join(SCENARIOS, n + ".sh")))
+                 for n in scenario_names()]
+        results = run_testhost(p, items, {}, stream=False, with_qemu=with_qemu)
+        with open(res_file + ".tmp", "w") as f:
+            json.dump(results, f)
+        os.replace(res_file + ".tmp", res_file)
+        # The key is written last: a crash in between leaves the batch stale.
+        with open(key_file, "w") as f:
+            f.write(key)
+    with open(res_file) as f:
+        results = json.load(f)
+    fcntl.flock(lock, fcntl.LOCK_UN)
+    if name not in results:
+        print(f"itest: {name} is not in the batch results")
+        return 1
+    return verdict(name, results[name])
+
+
+def verdict(name, r, printed=False):
+    if not printed:
+        sys.stdout.write(r["output"])
+    st = r["status"]
+    extra = " (killed at the scenario time limit)" if r.get("timeout") else ""
+    print(f"itest: {name}: status {st} in {r['seconds']}s{extra}")
+    if st == 0:
+        return 0
+    if st == 77:
+        return 77
+    return 1
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build-dir", required=True, help="meson build directory")
+    ap.add_argument("--vmm", help="vmm binary (default BUILD/src/vmm/vmm)")
+    g = ap.add_mutually_exclusive_group(required=True)
+    g.add_argument("--scenario", help="meson-test mode for one scenario")
+    g.add_argument("--batch", nargs="*", metavar="NAME", help="run these (default: all) scenarios now")
+    g.add_argument("--script", help="run this script like a scenario and exit with its status")
+    g.add_argument("--images-only", action="store_true", help="only build the images")
+    g.add_argument("--list", action="store_true", help="list the scenarios")
+    ap.add_argument("--timeout", type=int, help="time limit for --script (seconds)")
+    ap.add_argument("--env", action="append", default=[], metavar="K=V", help="extra environment for scenarios")
+    ap.add_argument("--mode", choices=["auto", "testhost", "direct"], help="default: $VMM_ITEST_MODE or auto")
+    ap.add_argument("--with-fio", action="store_true", help="also build the guest initrd with fio")
+    ap.add_argument("--with-qemu", action="store_true", help="put qemu-system-x86_64 into the test host")
+    ap.add_argument("--keep", action="store_true", help="keep the test-host disk image afterwards")
+    a = ap.parse_args()
+
+    if a.list:
+        print("\n".join(scenario_names()))
+        return 0
+    p = Paths(a.build_dir, a.vmm)
+    os.makedirs(p.work, exist_ok=True)
+    mode = pick_mode(a.mode)
+    # The QEMU check scenario is a harness canary; see docs/testing.md.
+    with_qemu = a.with_qemu or os.environ.get("VMM_ITEST_WITH_QEMU", "1") == "1"
+
+    if a.images_only:
+        build_images(p, a.with_fio)
+        return 0
+    if a.scenario:
+        return meson_scenario(p, a.scenario, mode, with_qemu)
+
+    extra_env = {}
+    for kv in a.env:
+        k, _, v = kv.partition("=")
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", k) or "'" in v:
+            print(f"itest: bad --env {kv!r}", file=sys.stderr)
+            return 2
+        extra_env[k] = v
+
+    if a.script:
+        path = os.path.abspath(a.script)
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", os.path.basename(path))
+        name = name[:-3] if name.endswith(".sh") else name
+        build_images(p, a.with_fio)
+        log(f"mode {mode}")
+        tmo = a.timeout or scenario_timeout(path)
+        r = run_items(p, mode, [(name, path, tmo)], extra_env, True, a.with_qemu, a.keep)[name]
+        if r["status"] != 0 and mode == "testhost" and not r["output"].strip():
+            pass
+        if "not boot" in r["output"] or "stopped" in r["output"]:
+            sys.stdout.write(r["output"])
+        print(f"itest: {name}: status {r['status']} in {r['seconds']}s")
+        return r["status"] if r["status"] < 256 else 1
+
+    names = a.batch or scenario_names()
+    items = []
+    for n in names:
+        path = os.path.join(SCENARIOS, n + ".sh")
+        if not os.path.exists(path):
+            print(f"itest: no scenario {n}", file=sys.stderr)
+            return 2
+        items.append((n, path, scenario_timeout(path)))
+    build_images(p, a.with_fio)
+    log(f"mode {mode}")
+    results = run_items(p, mode, items, extra_env, True, with_qemu, a.keep)
+    npass = nfail = nskip = 0
+    for n in names:
+        st = results[n]["status"]
+        if st == 0:
+            npass += 1
+        elif st == 77:
+            nskip += 1
+        else:
+            nfail += 1
+        print(f"  {n:24s} {'pass' if st == 0 else 'skip' if st == 77 else 'FAIL %d' % st:8s} {results[n]['seconds']}s")
+    print(f"{npass} passed, {nfail} failed, {nskip} skipped")
+    return 1 if nfail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

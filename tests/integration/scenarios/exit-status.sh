@@ -1,0 +1,8 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Scenario: a guest command's exit status (one byte to port 0x501) becomes vmm's exit status.
+. "${ITEST_LIB:-$(dirname "$0")/../lib.sh}"
+
+boot_guest -- exit 7
+expect_status 7
+finish
