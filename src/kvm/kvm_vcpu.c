@@ -144,9 +144,10 @@ int kvm_vcpu_set_cpuid(struct kvm_vcpu *vcpu, const struct kvm_cpuid2 *cpuid)
 }
 
 /* KVM_GET_MSRS and KVM_SET_MSRS return how many entries they handled,
- * stopping at the first MSR they refuse. */
-static int kvm_vcpu_msrs_ctl(struct kvm_vcpu *vcpu, unsigned long req, struct kvm_msr_entry *entries,
-			     uint32_t n, uint32_t *failed)
+ * stopping at the first MSR they refuse. out (GET only) receives the
+ * entries KVM filled in. */
+static int kvm_vcpu_msrs_ctl(struct kvm_vcpu *vcpu, unsigned long req, const struct kvm_msr_entry *in,
+			     struct kvm_msr_entry *out, uint32_t n, uint32_t *failed)
 {
 	struct kvm_msrs *msrs;
 	int ret;
@@ -157,18 +158,18 @@ static int kvm_vcpu_msrs_ctl(struct kvm_vcpu *vcpu, unsigned long req, struct kv
 	if (!msrs)
 		return -ENOMEM;
 	msrs->nmsrs = n;
-	memcpy(msrs->entries, entries, (size_t)n * sizeof(entries[0]));
+	memcpy(msrs->entries, in, (size_t)n * sizeof(in[0]));
 
 	ret = ioctl(vcpu->fd, req, msrs);
 	if (ret < 0) {
 		ret = -errno;
 		goto free_msrs;
 	}
-	if (req == KVM_GET_MSRS)
-		memcpy(entries, msrs->entries, (size_t)ret * sizeof(entries[0]));
+	if (out)
+		memcpy(out, msrs->entries, (size_t)ret * sizeof(out[0]));
 	if ((uint32_t)ret < n) {
 		if (failed)
-			*failed = entries[ret].index;
+			*failed = in[ret].index;
 		ret = -EIO;
 		goto free_msrs;
 	}
@@ -182,15 +183,13 @@ free_msrs:
 int kvm_vcpu_set_msrs(struct kvm_vcpu *vcpu, const struct kvm_msr_entry *entries, uint32_t n,
 		      uint32_t *failed)
 {
-	/* The helper copies in before the ioctl and copies out only for GET,
-	 * so entries is never written here despite the shared signature. */
-	return kvm_vcpu_msrs_ctl(vcpu, KVM_SET_MSRS, (struct kvm_msr_entry *)entries, n, failed);
+	return kvm_vcpu_msrs_ctl(vcpu, KVM_SET_MSRS, entries, NULL, n, failed);
 }
 
 int kvm_vcpu_get_msrs(struct kvm_vcpu *vcpu, struct kvm_msr_entry *entries, uint32_t n,
 		      uint32_t *failed)
 {
-	return kvm_vcpu_msrs_ctl(vcpu, KVM_GET_MSRS, entries, n, failed);
+	return kvm_vcpu_msrs_ctl(vcpu, KVM_GET_MSRS, entries, entries, n, failed);
 }
 
 int kvm_vcpu_setup_msrs(struct kvm_vcpu *vcpu, uint32_t *failed)

@@ -572,8 +572,9 @@ static void test_irqchip_state(void **state)
 	uint32_t failed = 0;
 	int ret;
 
-	/* Everything else is only possible once the irqchip exists. */
+	/* kvm_vm_setup_x86 really created both: a second try is refused. */
 	assert_int_equal(kvm_vm_create_irqchip(&s->vm), -EEXIST);
+	assert_int_equal(kvm_vm_create_pit2(&s->vm), -EEXIST);
 
 	assert_int_equal(kvm_vcpu_setup_lapic(&s->vcpu), 0);
 	assert_int_equal(kvm_vcpu_get_lapic(&s->vcpu, &lapic), 0);
