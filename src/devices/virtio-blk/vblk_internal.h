@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/* virtio-blk internals shared by the device's sources and its unit tests: wire format, request parser, device state, test hooks. */
+#ifndef VMM_VBLK_INTERNAL_H
+#define VMM_VBLK_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "blk_backend.h"
+#include "gmem.h"
+#include "virtio_blk.h"
+#include "virtio_mmio.h"
+#include "virtqueue.h"
+
+#define VIRTIO_ID_BLOCK 2
+
+/* Feature bits (virtio 1.x, 5.2.3). */
+#define VIRTIO_BLK_F_SIZE_MAX 1
+#define VIRTIO_BLK_F_SEG_MAX 2
+#define VIRTIO_BLK_F_RO 5
+#define VIRTIO_BLK_F_BLK_SIZE 6
+#define VIRTIO_BLK_F_FLUSH 9
+#define VIRTIO_BLK_F_CONFIG_WCE 11
+#define VIRTIO_BLK_F_DISCARD 13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
+
+/* Request types and status values (5.2.6). */
+#define VIRTIO_BLK_T_IN 0
+#define VIRTIO_BLK_T_OUT 1
+#define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_T_DISCARD 11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
+
+#define VIRTIO_BLK_S_OK 0
+#define VIRTIO_BLK_S_IOERR 1
+#define VIRTIO_BLK_S_UNSUPP 2
+
+#define VIRTIO_BLK_DWZ_F_UNMAP 1u   /* discard/write-zeroes segment flag */
+
+#define VBLK_SECTOR 512ull
+#define VBLK_HDR_SIZE 16
+#define VBLK_DWZ_SEG_SIZE 16
+#define VBLK_ID_BYTES 20
+
+/* Limits we advertise. A chain carries header + seg_max data buffers + status. */
+#define VBLK_SEG_MAX (VIRTQ_ELEM_MAX_SEGS - 2)
+#define VBLK_SIZE_MAX (1u << 20)
+/* seg_max * size_max: keeps every transfer far below INT_MAX, the most a completion can report. */
+#define VBLK_MAX_DATA ((uint64_t)VBLK_SEG_MAX * VBLK_SIZE_MAX)
+#define VBLK_MAX_DWZ_SECTORS (1u << 22)   /* 2 GiB per discard / write-zeroes */
+#define VBLK_MAX_DWZ_SEG 1                /* one range per request keeps one backend op per request */
+#define VBLK_DEFAULT_QUEUE_SIZE 256
+
+/* struct virtio_blk_config offsets (little-endian fields). */
+#define VBLK_CFG_CAPACITY 0
+#define VBLK_CFG_SIZE_MAX 8
+#define VBLK_CFG_SEG_MAX 12
+#define VBLK_CFG_BLK_SIZE 20
+#define VBLK_CFG_WRITEBACK 32
+#define VBLK_CFG_MAX_DISCARD_SECTORS 36
+#define VBLK_CFG_MAX_DISCARD_SEG 40
+#define VBLK_CFG_DISCARD_ALIGN 44
+#define VBLK_CFG_MAX_WZ_SECTORS 48
+#define VBLK_CFG_MAX_WZ_SEG 52
+#define VBLK_CFG_WZ_MAY_UNMAP 56
+#define VBLK_CFG_SIZE 60
+
+/* What the parser needs to know about the device and the negotiation. */
+struct vblk_limits {
+	uint64_t capacity;        /* sectors of 512 bytes */
+	bool readonly;
+	bool discard;             /* VIRTIO_BLK_F_DISCARD negotiated */
+	bool write_zeroes;        /* VIRTIO_BLK_F_WRITE_ZEROES negotiated */
+	uint32_t max_dwz_sectors;
+	uint32_t max_dwz_seg;
+	uint64_t max_data;        /* most data bytes in one IN/OUT */
+};
+
+/* A parsed request. iov points into the caller's array, which points into guest RAM. */
+struct vblk_parsed {
+	uint32_t type;
+	uint64_t sector;          /* from the header (IN/OUT) */
+	uint8_t *status;          /* the status byte, or NULL when the chain has none */
+	struct iovec *iov;        /* IN/OUT: the data; GET_ID: the id buffer (VBLK_ID_BYTES) */
+	unsigned int iovcnt;
+	uint64_t data_len;        /* bytes in iov */
+	uint64_t offset;          /* bytes: IN/OUT/DISCARD/WRITE_ZEROES */
+	uint64_t len;             /* bytes: DISCARD/WRITE_ZEROES */
+	bool unmap;               /* WRITE_ZEROES may deallocate */
+};
+
+/*
+ * Parse the popped chain elem as a virtio-blk request. Pure: reads the header
+ * and discard/write-zeroes segments from guest memory, writes nothing. Data
+ * buffers are described into iov[0 .. iov_cap). out->status is set whenever
+ * the chain has a writable last byte, also on error, so a status can be sent.
+ *   0           ok
+ *   -ENOMSG     no device-writable byte for the status (out->status NULL)
+ *   -EBADMSG    header shorter than 16 bytes
+ *   -EOPNOTSUPP unknown type, or DISCARD/WRITE_ZEROES not negotiated, or a
+ *               reserved segment flag, or UNMAP on a DISCARD    (-> UNSUPP)
+ *   -EPROTO     data in the wrong direction (IN with readable data after the
+ *               header, OUT with writable bytes besides the status)
+ *   -EINVAL     IN/OUT data length not a multiple of 512
+ *   -EFBIG      IN/OUT data longer than lim->max_data
+ *   -ERANGE     sector range past the end of the disk
+ *   -EROFS      OUT/DISCARD/WRITE_ZEROES on a read-only drive
+ *   -EMSGSIZE   DISCARD/WRITE_ZEROES payload not whole segments, none, or more than max_dwz_seg
+ *   -EDOM       a segment's num_sectors is zero or above max_dwz_sectors
+ *   -ENOBUFS    GET_ID buffer shorter than 20 bytes
+ *   -E2BIG      iov_cap too small (cannot happen with VIRTQ_ELEM_MAX_SEGS)
+ */
+int vblk_req_parse(const struct vblk_limits *lim, const struct virtq_elem *elem,
+		   struct iovec *iov, unsigned int iov_cap, struct vblk_parsed *out);
+
+/* The virtio-blk status a parse error maps to (UNSUPP for -EOPNOTSUPP, else IOERR). */
+uint8_t vblk_req_parse_status(int err);
+
+/* One request slot: lives from pop to push. */
+struct vblk_req {
+	struct vblk_dev *dev;
+	struct vblk_req *next;     /* free list or retry list */
+	uint64_t generation;       /* dev->generation at pop; a reset makes it stale */
+	uint32_t type;
+	uint8_t *status;
+	uint64_t data_len;         /* IN/OUT total */
+	uint64_t done;             /* IN/OUT bytes transferred so far (short I/O resumes here) */
+	unsigned int iov_first;    /* first iov entry still to transfer */
+	struct blk_req breq;
+	struct virtq_elem elem;
+	struct iovec iov[VIRTQ_ELEM_MAX_SEGS];
+};
+
+struct vblk_dev {
+	const struct gmem *mem;
+	const struct blk_image *image;
+	struct blk_cache_props props;
+	uint8_t serial[VBLK_ID_BYTES];
+	unsigned int queue_size;
+	uint64_t capacity;          /* sectors */
+	uint64_t offered;           /* device features */
+	struct virtio_mmio mmio;
+	struct blk_backend *be;
+	int notify_fd;
+	int irq_fd;
+	int stop_fd;
+	int epoll_fd;
+
+	/*
+	 * lock guards the queue and request state below. Taken by the I/O thread
+	 * (or a test) while processing, and by vCPU threads in the transport hooks
+	 * (which already hold mmio.lock: the order is mmio.lock, then lock).
+	 */
+	pthread_mutex_t lock;
+	pthread_cond_t idle;        /* signalled when inflight reaches 0 */
+	struct virtq vq;
+	bool active;                /* vq set up and DRIVER_OK */
+	uint64_t features;          /* negotiated, valid while active */
+	bool blocked;               /* backend full or no free slot: resume after a completion */
+	bool stopping;
+	bool thread_running;
+	pthread_t thread;
+	uint64_t generation;
+	struct vblk_req *reqs;
+	struct vblk_req *free_list;
+	struct vblk_req *retry_head, *retry_tail;   /* short I/O remainders waiting to be resubmitted */
+	unsigned int inflight;      /* slots popped and not yet pushed or dropped */
+	unsigned int be_inflight;   /* requests inside the backend */
+	bool need_irq_check;        /* pushed since the last virtq_should_notify */
+
+	uint8_t wce;                /* atomic: guest-visible write cache on (config `writeback`) */
+	struct vblk_stats stats;    /* atomic fields */
+};
+
+/*
+ * Build a device over an existing backend (tests use a fake). The backend's
+ * complete/complete_ctx are set to the device's; the device owns be from here
+ * on (vblk_destroy destroys it). props are the cache mode's. 0 or -errno;
+ * on error be is not destroyed.
+ */
+int vblk_create_with_backend(const struct vblk_params *p, const struct gmem *mem,
+			     const struct blk_cache_props *props, struct blk_backend *be,
+			     struct vblk_dev **out);
+
+/* The two halves of vblk_create_with_backend, for vblk_create (which needs dev before the backend exists). */
+int vblk_dev_alloc(const struct vblk_params *p, const struct gmem *mem,
+		   const struct blk_cache_props *props, struct vblk_dev **out);
+void vblk_dev_attach(struct vblk_dev *dev, struct blk_backend *be);
+void vblk_dev_free(struct vblk_dev *dev);
+/* The backend's completion callback; ctx is the device. */
+void vblk_backend_complete(void *ctx, struct blk_req *req, int res);
+
+/*
+ * Pop and start every available request, one backend kick at the end, then
+ * interrupt the guest if it wants one. What the I/O thread does on a notify;
+ * tests call it directly instead of starting the thread. Count of chains
+ * popped, or -errno from the backend kick.
+ */
+int vblk_process_queue(struct vblk_dev *dev);
+/*
+ * Reap backend completions, resubmit short-I/O remainders, resume a queue
+ * blocked by back-pressure, interrupt the guest if it wants one. Count of
+ * completions reaped, or -errno from the backend poll.
+ */
+int vblk_process_completions(struct vblk_dev *dev);
+
+#endif

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/* virtio-blk request parsing: a pure function from a popped chain to a checked request or a distinct error. */
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "vblk_internal.h"
+
+/*
+ * The spec lets a driver split the header, data and status across
+ * descriptors any way it likes, so everything here works on byte ranges of
+ * the element's iovecs rather than assuming one buffer per part.
+ */
+
+/* Copy len bytes starting at byte skip of iov[0..n) into dst. 0, or -ERANGE when the iovs are shorter. */
+static int iov_gather(const struct iovec *iov, unsigned int n, uint64_t skip, void *dst, uint64_t len)
+{
+	uint8_t *d = dst;
+
+	for (unsigned int i = 0; i < n && len > 0; i++) {
+		uint64_t l = iov[i].iov_len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		uint64_t take = l - skip < len ? l - skip : len;
+
+		memcpy(d, (const uint8_t *)iov[i].iov_base + skip, take);
+		d += take;
+		len -= take;
+		skip = 0;
+	}
+	return len == 0 ? 0 : -ERANGE;
+}
+
+/*
+ * Describe bytes [skip, skip + len) of iov[0..n) into dst[0..cap). Count of
+ * entries, or -E2BIG when cap is too small. The caller knows the range exists.
+ */
+static int iov_slice(const struct iovec *iov, unsigned int n, uint64_t skip, uint64_t len,
+		     struct iovec *dst, unsigned int cap)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n && len > 0; i++) {
+		uint64_t l = iov[i].iov_len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		uint64_t take = l - skip < len ? l - skip : len;
+
+		if (k >= cap)
+			return -E2BIG;
+		dst[k].iov_base = (uint8_t *)iov[i].iov_base + skip;
+		dst[k].iov_len = take;
+		k++;
+		len -= take;
+		skip = 0;
+	}
+	return (int)k;
+}
+
+static int parse_dwz(const struct vblk_limits *lim, const struct virtq_elem *elem, uint32_t type,
+		     struct vblk_parsed *out)
+{
+	bool discard = type == VIRTIO_BLK_T_DISCARD;
+
+	if (discard ? !lim->discard : !lim->write_zeroes)
+		return -EOPNOTSUPP;
+	if (lim->readonly)
+		return -EROFS;
+	if (elem->in_len != 1)
+		return -EPROTO;
+
+	uint64_t payload = elem->out_len - VBLK_HDR_SIZE;
+
+	if (payload == 0 || payload % VBLK_DWZ_SEG_SIZE != 0 || payload / VBLK_DWZ_SEG_SIZE > lim->max_dwz_seg)
+		return -EMSGSIZE;
+
+	uint8_t seg[VBLK_DWZ_SEG_SIZE];
+	uint64_t sector;
+	uint32_t num, flags;
+
+	if (iov_gather(elem->iov, elem->out_num, VBLK_HDR_SIZE, seg, sizeof(seg)) < 0)
+		return -EMSGSIZE;
+	memcpy(&sector, seg, 8);
+	memcpy(&num, seg + 8, 4);
+	memcpy(&flags, seg + 12, 4);
+	sector = le64toh(sector);
+	num = le32toh(num);
+	flags = le32toh(flags);
+	/* Spec: unknown flags, and UNMAP on a discard, get UNSUPP. */
+	if ((flags & ~VIRTIO_BLK_DWZ_F_UNMAP) != 0 || (discard && (flags & VIRTIO_BLK_DWZ_F_UNMAP)))
+		return -EOPNOTSUPP;
+	if (num == 0 || num > lim->max_dwz_sectors)
+		return -EDOM;
+	if (sector > lim->capacity || num > lim->capacity - sector)
+		return -ERANGE;
+	out->sector = sector;
+	out->offset = sector * VBLK_SECTOR;
+	out->len = (uint64_t)num * VBLK_SECTOR;
+	out->unmap = flags & VIRTIO_BLK_DWZ_F_UNMAP;
+	return 0;
+}
+
+int vblk_req_parse(const struct vblk_limits *lim, const struct virtq_elem *elem,
+		   struct iovec *iov, unsigned int iov_cap, struct vblk_parsed *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->iov = iov;
+
+	/* The status is the last writable byte; without one, no status can be reported at all. */
+	if (elem->in_len == 0)
+		return -ENOMSG;
+	const struct iovec *last = &elem->iov[elem->out_num + elem->in_num - 1];
+
+	out->status = (uint8_t *)last->iov_base + last->iov_len - 1;
+
+	if (elem->out_len < VBLK_HDR_SIZE)
+		return -EBADMSG;
+
+	uint8_t hdr[VBLK_HDR_SIZE];
+	uint32_t type;
+	uint64_t sector;
+
+	if (iov_gather(elem->iov, elem->out_num, 0, hdr, sizeof(hdr)) < 0)
+		return -EBADMSG;
+	memcpy(&type, hdr, 4);
+	memcpy(&sector, hdr + 8, 8);
+	type = le32toh(type);
+	sector = le64toh(sector);
+	out->type = type;
+	out->sector = sector;
+
+	const struct iovec *in = &elem->iov[elem->out_num];
+	uint64_t in_data = elem->in_len - 1;
+	int n;
+
+	switch (type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT: {
+		bool is_in = type == VIRTIO_BLK_T_IN;
+		uint64_t len = is_in ? in_data : elem->out_len - VBLK_HDR_SIZE;
+
+		if (is_in ? elem->out_len != VBLK_HDR_SIZE : in_data != 0)
+			return -EPROTO;
+		if (!is_in && lim->readonly)
+			return -EROFS;
+		if (len % VBLK_SECTOR != 0)
+			return -EINVAL;
+		if (len > lim->max_data)
+			return -EFBIG;
+		/* sector <= capacity first, so sector * 512 cannot overflow (capacity = bytes / 512). */
+		if (sector > lim->capacity || len / VBLK_SECTOR > lim->capacity - sector)
+			return -ERANGE;
+		if (is_in)
+			n = iov_slice(in, elem->in_num, 0, len, iov, iov_cap);
+		else
+			n = iov_slice(elem->iov, elem->out_num, VBLK_HDR_SIZE, len, iov, iov_cap);
+		if (n < 0)
+			return n;
+		out->iovcnt = (unsigned int)n;
+		out->data_len = len;
+		out->offset = sector * VBLK_SECTOR;
+		return 0;
+	}
+	case VIRTIO_BLK_T_FLUSH:
+		/* Any payload is ignored: the spec gives FLUSH none and the sector field is reserved. */
+		return 0;
+	case VIRTIO_BLK_T_GET_ID:
+		if (in_data < VBLK_ID_BYTES)
+			return -ENOBUFS;
+		n = iov_slice(in, elem->in_num, 0, VBLK_ID_BYTES, iov, iov_cap);
+		if (n < 0)
+			return n;
+		out->iovcnt = (unsigned int)n;
+		out->data_len = VBLK_ID_BYTES;
+		return 0;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		return parse_dwz(lim, elem, type, out);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+uint8_t vblk_req_parse_status(int err)
+{
+	return err == -EOPNOTSUPP ? VIRTIO_BLK_S_UNSUPP : VIRTIO_BLK_S_IOERR;
+}

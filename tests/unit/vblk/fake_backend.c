@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* The fake block backend (see fake_backend.h). */
+#include "fake_backend.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static struct fake_backend *fb_of(struct blk_backend *be)
+{
+	return (struct fake_backend *)be;
+}
+
+static int fake_submit(struct blk_backend *be, struct blk_req *req)
+{
+	struct fake_backend *fb = fb_of(be);
+
+	fb->submit_attempts++;
+	if (fb->fail_next_submit) {
+		int r = fb->fail_next_submit;
+
+		fb->fail_next_submit = 0;
+		return r;
+	}
+	if ((fb->capacity && fb->npending >= fb->capacity) || fb->npending >= FAKE_MAX_PENDING)
+		return -EAGAIN;
+	assert_true(fb->ncalls < FAKE_MAX_CALLS);
+	uint64_t len = req->len;
+
+	if (req->op == BLK_OP_READ || req->op == BLK_OP_WRITE) {
+		/* The device promised len == the iov's total: check it. */
+		uint64_t sum = 0;
+
+		for (unsigned int i = 0; i < req->iovcnt; i++)
+			sum += req->iov[i].iov_len;
+		assert_int_equal(sum, req->len);
+	}
+	fb->calls[fb->ncalls++] = (struct fake_call){
+		.op = req->op, .offset = req->offset, .len = len, .iovcnt = req->iovcnt, .durable = req->durable,
+	};
+	fb->pending[fb->npending++] = req;
+	return 0;
+}
+
+static int fake_kick(struct blk_backend *be)
+{
+	fb_of(be)->kicks++;
+	return 0;
+}
+
+static int fake_poll(struct blk_backend *be)
+{
+	struct fake_backend *fb = fb_of(be);
+	unsigned int n = fb->ndone;
+
+	/* Take the list first: complete() may lead to new submits and finishes. */
+	struct blk_req *done[FAKE_MAX_PENDING];
+	int res[FAKE_MAX_PENDING];
+
+	memcpy(done, fb->done, n * sizeof(done[0]));
+	memcpy(res, fb->done_res, n * sizeof(res[0]));
+	fb->ndone = 0;
+	for (unsigned int i = 0; i < n; i++)
+		be->complete(be->complete_ctx, done[i], res[i]);
+	return (int)n;
+}
+
+static int fake_event_fd(struct blk_backend *be)
+{
+	return fb_of(be)->efd;
+}
+
+static void fake_destroy(struct blk_backend *be)
+{
+	struct fake_backend *fb = fb_of(be);
+
+	close(fb->efd);
+	free(fb->disk);
+	free(fb);
+}
+
+static const struct blk_backend_ops fake_ops = {
+	.submit = fake_submit,
+	.kick = fake_kick,
+	.poll = fake_poll,
+	.event_fd = fake_event_fd,
+	.destroy = fake_destroy,
+};
+
+struct fake_backend *fake_backend_new(uint64_t disk_size)
+{
+	struct fake_backend *fb = calloc(1, sizeof(*fb));
+
+	if (!fb)
+		return NULL;
+	fb->disk = calloc(1, disk_size);
+	fb->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!fb->disk || fb->efd < 0) {
+		free(fb->disk);
+		free(fb);
+		return NULL;
+	}
+	fb->disk_size = disk_size;
+	fb->be.ops = &fake_ops;
+	return fb;
+}
+
+int fake_backend_full_res(const struct blk_req *req)
+{
+	return (req->op == BLK_OP_READ || req->op == BLK_OP_WRITE) ? (int)req->len : 0;
+}
+
+static void transfer(struct fake_backend *fb, struct blk_req *req, uint64_t n)
+{
+	uint64_t off = req->offset;
+
+	assert_true(off <= fb->disk_size && n <= fb->disk_size - off);
+	for (unsigned int i = 0; i < req->iovcnt && n > 0; i++) {
+		uint64_t take = req->iov[i].iov_len < n ? req->iov[i].iov_len : n;
+
+		if (req->op == BLK_OP_READ)
+			memcpy(req->iov[i].iov_base, fb->disk + off, take);
+		else
+			memcpy(fb->disk + off, req->iov[i].iov_base, take);
+		off += take;
+		n -= take;
+	}
+}
+
+struct blk_req *fake_backend_finish(struct fake_backend *fb, unsigned int i, int res)
+{
+	assert_true(i < fb->npending);
+	struct blk_req *req = fb->pending[i];
+
+	memmove(&fb->pending[i], &fb->pending[i + 1], (fb->npending - i - 1) * sizeof(fb->pending[0]));
+	fb->npending--;
+	if ((req->op == BLK_OP_READ || req->op == BLK_OP_WRITE) && res > 0)
+		transfer(fb, req, (uint64_t)res);
+	if (req->op == BLK_OP_WRITE_ZEROES && res == 0)
+		memset(fb->disk + req->offset, 0, req->len);
+	fb->done[fb->ndone] = req;
+	fb->done_res[fb->ndone] = res;
+	fb->ndone++;
+	(void)eventfd_write(fb->efd, 1);
+	return req;
+}
+
+void fake_backend_finish_all(struct fake_backend *fb)
+{
+	while (fb->npending > 0)
+		fake_backend_finish(fb, 0, fake_backend_full_res(fb->pending[0]));
+}

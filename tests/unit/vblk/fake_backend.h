@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* A fake block backend for the virtio-blk tests: records every call, completes only when the test says, over an in-memory disk. */
+#ifndef VMM_FAKE_BACKEND_H
+#define VMM_FAKE_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "blk_backend.h"
+
+#define FAKE_MAX_CALLS 256
+#define FAKE_MAX_PENDING 64
+
+struct fake_call {
+	enum blk_op op;
+	uint64_t offset;
+	uint64_t len;
+	unsigned int iovcnt;
+	bool durable;
+};
+
+struct fake_backend {
+	struct blk_backend be;
+	int efd;
+	uint8_t *disk;
+	uint64_t disk_size;
+	struct fake_call calls[FAKE_MAX_CALLS];   /* accepted submits, in order */
+	unsigned int ncalls;
+	unsigned int submit_attempts;
+	unsigned int kicks;
+	unsigned int capacity;        /* submit returns -EAGAIN at this many pending; 0: unlimited */
+	int fail_next_submit;         /* nonzero: the next submit returns this */
+	struct blk_req *pending[FAKE_MAX_PENDING];   /* submitted, not yet finished */
+	unsigned int npending;
+	struct blk_req *done[FAKE_MAX_PENDING];      /* finished, waiting for poll */
+	int done_res[FAKE_MAX_PENDING];
+	unsigned int ndone;
+	bool destroyed_with_pending;
+};
+
+/* A fake over a zeroed disk of disk_size bytes; NULL on allocation failure. Freed by blk_backend_destroy. */
+struct fake_backend *fake_backend_new(uint64_t disk_size);
+
+/*
+ * Finish pending request i (0 = oldest) with res. For READ/WRITE with res > 0
+ * the first res bytes really move between the disk and the iov; with res ==
+ * the request length everything does. The completion is delivered by the
+ * next poll. Returns the blk_req.
+ */
+struct blk_req *fake_backend_finish(struct fake_backend *fb, unsigned int i, int res);
+/* Finish every pending request in full (in submission order). */
+void fake_backend_finish_all(struct fake_backend *fb);
+/* The natural result for req: its length for READ/WRITE, 0 otherwise. */
+int fake_backend_full_res(const struct blk_req *req);
+
+#endif
