@@ -1,9 +1,327 @@
 // SPDX-License-Identifier: MIT
-/* vmm entry point: the only place that prints errors and chooses exit statuses. */
+/* vmm entry point: the only place that prints errors and chooses exit statuses (docs/exit-status.md). */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
 
-int main(void)
+#include "blk_backend.h"
+#include "vm.h"
+#include "vm_config.h"
+
+/* Exit statuses; the guest's own status (exit port) can be any byte. */
+enum {
+	EXIT_OK = 0,
+	EXIT_VMM_ERROR = 1,
+	EXIT_USAGE = 2,
+	EXIT_GUEST_RESET = 123,
+	EXIT_TIMEOUT = 124,
+	EXIT_KVM_INTERNAL = 125,
+	EXIT_SIGNAL_BASE = 128,
+};
+
+static struct termios saved_tty;
+static bool tty_raw;
+
+static void tty_restore(void)
 {
-	fprintf(stderr, "vmm: not yet implemented\n");
-	return 1;
+	if (tty_raw) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
+		tty_raw = false;
+	}
+}
+
+/* Raw input so the guest's line discipline does the editing; ISIG stays on so Ctrl-C stops vmm. */
+static void tty_make_raw(void)
+{
+	struct termios t;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tty) < 0)
+		return;
+	t = saved_tty;
+	t.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+	t.c_lflag &= ~(ECHO | ECHONL | ICANON | IEXTEN);
+	t.c_cflag |= CS8;
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0) {
+		tty_raw = true;
+		atexit(tty_restore);
+	}
+}
+
+static void err_line(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vmm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void log_debug(void *ctx, const char *fmt, va_list ap)
+{
+	(void)ctx;
+	fputs("vmm: debug: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A readable regular file, or one line saying what is wrong with it. */
+static int check_input_file(const char *opt, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		err_line("%s %s: %s (check the path)", opt, path, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err_line("%s %s: is a directory (give the file itself)", opt, path);
+		return -1;
+	}
+	if (access(path, R_OK) < 0) {
+		err_line("%s %s: %s (make it readable)", opt, path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int check_output_dir(const char *opt, const char *path)
+{
+	char buf[PATH_MAX];
+	const char *dir;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		err_line("%s %s: path too long", opt, path);
+		return -1;
+	}
+	dir = dirname(buf);
+	if (access(dir, W_OK) < 0) {
+		err_line("%s %s: directory %s is not writable: %s (create it or choose another path)",
+			 opt, path, dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void drive_error(const struct vm_drive_config *d, int r)
+{
+	const char *where = d->origin.file ? d->origin.file : "--drive";
+	char loc[PATH_MAX + 32];
+
+	if (d->origin.file)
+		snprintf(loc, sizeof(loc), "%s:%d: drive \"%s\"", where, d->origin.line, d->id ? d->id : "");
+	else
+		snprintf(loc, sizeof(loc), "--drive file=%s", d->file);
+	switch (r) {
+	case -ENOENT:
+		err_line("%s: %s does not exist (create the image first, e.g. truncate -s 1G %s)", loc, d->file, d->file);
+		break;
+	case -EISDIR:
+		err_line("%s: %s is a directory (give a disk image file)", loc, d->file);
+		break;
+	case -EACCES:
+	case -EROFS:
+	case -EPERM:
+		err_line("%s: %s is not writable (%s); add readonly=on to use it read-only", loc, d->file, strerror(-r));
+		break;
+	case -EINVAL:
+		err_line("%s: %s size is not a non-zero multiple of 512 bytes (resize it, e.g. truncate -s 1G)", loc, d->file);
+		break;
+	case -ENOTSUP:
+		err_line("%s: %s: the filesystem does not support O_DIRECT, which cache=%s needs (use cache=writeback or writethrough, or move the image)",
+			 loc, d->file, blk_cache_mode_name(d->cache));
+		break;
+	default:
+		err_line("%s: cannot open %s: %s", loc, d->file, strerror(-r));
+	}
+}
+
+/* Returns the exit status for a failed vm_create. */
+static int create_error(const struct vm_config *cfg, const struct vm_error *e)
+{
+	const char *subj = e->subject ? e->subject : "";
+
+	switch (e->stage) {
+	case VM_STAGE_KVM:
+		if (e->err == -ENOENT)
+			err_line("/dev/kvm does not exist: load kvm_intel or kvm_amd (and enable virtualization in firmware)");
+		else if (e->err == -EACCES || e->err == -EPERM)
+			err_line("/dev/kvm: permission denied (add yourself to the kvm group or run as root)");
+		else if (e->err == -ENOSYS)
+			err_line("/dev/kvm lacks a required capability: %s (a newer kernel is needed)", e->cap ? e->cap : "?");
+		else if (e->err == -EPROTO)
+			err_line("/dev/kvm: unsupported KVM API version");
+		else
+			err_line("KVM set-up failed at %s: %s", subj, strerror(-e->err));
+		return EXIT_VMM_ERROR;
+	case VM_STAGE_MEMORY:
+		err_line("cannot allocate %llu MiB of guest memory: %s (lower --memory)",
+			 (unsigned long long)(cfg->memory >> 20), strerror(-e->err));
+		return EXIT_VMM_ERROR;
+	case VM_STAGE_KERNEL:
+		if (e->err == -ENOEXEC)
+			err_line("--kernel %s: not a Linux bzImage or ELF vmlinux (give the kernel image, e.g. /boot/vmlinuz-*)", subj);
+		else if (e->err == -EPROTONOSUPPORT)
+			err_line("--kernel %s: boot protocol too old or kernel not 64-bit capable (use a 64-bit kernel, boot protocol 2.06 or newer)", subj);
+		else if (e->err == -ENOMEM)
+			err_line("--kernel %s: does not fit in %llu MiB of guest memory (raise --memory)", subj,
+				 (unsigned long long)(cfg->memory >> 20));
+		else if (e->err == -EINVAL)
+			err_line("--kernel %s: malformed kernel image (headers point outside the file)", subj);
+		else
+			err_line("--kernel %s: %s", subj, strerror(-e->err));
+		return EXIT_USAGE;
+	case VM_STAGE_INITRD:
+		if (e->err == -ENOMEM)
+			err_line("--initrd %s: does not fit in guest memory below the kernel's limit (raise --memory)", subj);
+		else
+			err_line("--initrd %s: %s", subj, strerror(-e->err));
+		return EXIT_USAGE;
+	case VM_STAGE_CMDLINE:
+		err_line("--cmdline: too long once vmm adds its parameters (the limit is 2047 bytes; shorten it)");
+		return EXIT_USAGE;
+	case VM_STAGE_SERIAL:
+		err_line("--serial file:%s: %s", subj, strerror(-e->err));
+		return EXIT_USAGE;
+	case VM_STAGE_DRIVE:
+		err_line("drive %s: cannot create the virtio-blk device: %s", subj, strerror(-e->err));
+		return EXIT_VMM_ERROR;
+	case VM_STAGE_BOOT:
+		err_line("building boot structures (%s): %s", subj, strerror(-e->err));
+		return EXIT_VMM_ERROR;
+	case VM_STAGE_VCPU:
+		err_line("vCPU set-up failed%s%s: %s", e->subject ? " at " : "", subj, strerror(-e->err));
+		return EXIT_VMM_ERROR;
+	}
+	return EXIT_VMM_ERROR;
+}
+
+static int exit_status(const struct vm_config *cfg, const struct vm_exit *ex)
+{
+	switch (ex->kind) {
+	case VM_EXIT_POWEROFF:
+		return EXIT_OK;
+	case VM_EXIT_PORT:
+		return ex->status & 0xff;
+	case VM_EXIT_RESET:
+		return EXIT_GUEST_RESET;
+	case VM_EXIT_TIMEOUT:
+		err_line("guest still running after --timeout %u s: stopped", cfg->timeout);
+		return EXIT_TIMEOUT;
+	case VM_EXIT_SIGNAL:
+		return EXIT_SIGNAL_BASE + ex->status;
+	case VM_EXIT_INTERNAL:
+		err_line("%s: %s", ex->what ? ex->what : "KVM error", ex->detail);
+		return EXIT_KVM_INTERNAL;
+	case VM_EXIT_ERROR:
+		err_line("%s: %s", ex->what ? ex->what : "error", strerror(-ex->err));
+		return EXIT_VMM_ERROR;
+	}
+	return EXIT_VMM_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t t_start = now_ns();
+	struct vm_config cfg;
+	struct vm_config_error cerr;
+	struct blk_image images[VM_MAX_DRIVES];
+	struct vm_drive drives[VM_MAX_DRIVES];
+	struct vm_log log = { .fn = log_debug };
+	unsigned int nopen = 0;
+	struct vm_error verr;
+	struct vm_exit ex;
+	struct vm *vm = NULL;
+	int status = EXIT_USAGE, r;
+
+	vm_config_init(&cfg);
+	if (vm_config_from_args(&cfg, argc, argv, &cerr) < 0) {
+		err_line("%s", cerr.msg);
+		goto free_cfg;
+	}
+	if (cfg.help) {
+		vm_config_usage(stdout);
+		status = EXIT_OK;
+		goto free_cfg;
+	}
+	if (cfg.version) {
+		printf("vmm %s\n", VMM_VERSION);
+		status = EXIT_OK;
+		goto free_cfg;
+	}
+	if (cfg.print_config) {
+		status = vm_config_print(&cfg, stdout) < 0 ? EXIT_VMM_ERROR : EXIT_OK;
+		goto free_cfg;
+	}
+
+	/* Every user-supplied file is checked before any guest memory exists. */
+	if (check_input_file("--kernel", cfg.kernel) < 0 ||
+	    (cfg.initrd && check_input_file("--initrd", cfg.initrd) < 0) ||
+	    (cfg.stats_path && check_output_dir("--stats", cfg.stats_path) < 0) ||
+	    (cfg.serial == VM_SERIAL_FILE && check_output_dir("--serial file:", cfg.serial_path) < 0))
+		goto free_cfg;
+	for (; nopen < cfg.ndrives; nopen++) {
+		const struct vm_drive_config *d = &cfg.drives[nopen];
+
+		r = blk_image_open(d->file, d->cache, d->readonly, &images[nopen]);
+		if (r < 0) {
+			drive_error(d, r);
+			goto close_images;
+		}
+		drives[nopen].cfg = d;
+		drives[nopen].image = &images[nopen];
+	}
+
+	log.verbose = cfg.verbose;
+	r = vm_create(&cfg, drives, cfg.ndrives, &log, t_start, &vm, &verr);
+	if (r < 0) {
+		status = create_error(&cfg, &verr);
+		goto close_images;
+	}
+	if (cfg.serial == VM_SERIAL_STDIO)
+		tty_make_raw();
+	r = vm_run(vm, &ex);
+	tty_restore();
+	if (r < 0) {
+		err_line("running the VM: %s", strerror(-r));
+		status = EXIT_VMM_ERROR;
+		goto destroy;
+	}
+	status = exit_status(&cfg, &ex);
+	if (cfg.stats_path) {
+		r = vm_stats_write(vm, &ex, cfg.stats_path);
+		if (r < 0) {
+			err_line("--stats %s: cannot write: %s", cfg.stats_path, strerror(-r));
+			if (status == EXIT_OK)
+				status = EXIT_VMM_ERROR;
+		}
+	}
+destroy:
+	vm_destroy(vm);
+close_images:
+	while (nopen > 0)
+		blk_image_close(&images[--nopen]);
+free_cfg:
+	vm_config_free(&cfg);
+	fflush(stdout);
+	return status;
 }

@@ -1,0 +1,1024 @@
+// SPDX-License-Identifier: MIT
+/* VM lifecycle: build the machine, run one thread per vCPU, dispatch port and MMIO exits, stop cleanly. */
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "acpi.h"
+#include "gmem.h"
+#include "kvm.h"
+#include "serial.h"
+#include "virtio_blk.h"
+#include "x86_boot.h"
+#include "x86_layout.h"
+
+/* Parameters vmm adds to every kernel command line (docs/guest.md). */
+#define VM_KERNEL_PARAMS "reboot=k panic=-1"
+#define VM_CMDLINE_MAX 2048
+#define VM_QUEUE_SIZE 256
+/* Signal used only to kick vCPU threads out of KVM_RUN. */
+#define VM_SIG_KICK SIGUSR1
+
+/* ACPI sleep control register bits (ACPI 6.x, 4.8.3.7). */
+#define SLP_EN 0x20
+#define SLP_TYP_SHIFT 2
+#define SLP_TYP_MASK 0x7
+#define VM_S5_SLP_TYP 5
+/* Value the guest writes to the FADT reset register. */
+#define VM_ACPI_RESET_VALUE 1
+
+struct vm_vcpu {
+	struct vm *vm;
+	struct kvm_vcpu kvm;
+	pthread_t thread;
+	bool started;
+};
+
+struct vm {
+	const struct vm_config *cfg;
+	struct vm_log log;
+	struct kvm_sys sys;
+	struct kvm_vm kvm;
+	bool kvm_open, vm_open;
+
+	struct gmem mem;
+	unsigned int nram;
+
+	struct vm_vcpu *vcpus;
+	unsigned int ncpus;
+
+	struct serial serial;
+	int serial_out;            /* fd guest console output goes to, -1 for none */
+	bool serial_out_owned;
+
+	struct vblk_dev *drives[VM_MAX_DRIVES];
+	const struct vm_drive *drive_in;
+	unsigned int ndrives;
+
+	/* The first stop request wins; the main loop is woken through exit_fd. */
+	atomic_bool stopping;
+	pthread_mutex_t exit_lock;
+	bool exit_set;
+	struct vm_exit exit;
+	int exit_fd;
+
+	uint64_t t_start_ns;
+	_Atomic uint64_t t_first_run_ns;
+	_Atomic uint64_t t_boot_marker_ns;
+};
+
+static uint64_t vm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void vm_debug(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!vm->log.verbose || !vm->log.fn)
+		return;
+	va_start(ap, fmt);
+	vm->log.fn(vm->log.ctx, fmt, ap);
+	va_end(ap);
+}
+
+/* -v: how long each set-up step took since exec, to keep set-up cost visible. */
+static void vm_debug_step(struct vm *vm, const char *step)
+{
+	vm_debug(vm, "set-up: %s done at %.3f ms", step, (vm_now_ns() - vm->t_start_ns) / 1e6);
+}
+
+/* Record why the VM stops (first caller wins) and wake the main loop. */
+static void vm_request_exit(struct vm *vm, const struct vm_exit *ex)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&vm->exit_lock);
+	if (!vm->exit_set) {
+		vm->exit = *ex;
+		vm->exit_set = true;
+	}
+	pthread_mutex_unlock(&vm->exit_lock);
+	atomic_store(&vm->stopping, true);
+	if (write(vm->exit_fd, &one, sizeof(one)) < 0) {
+		/* The counter cannot overflow with our few writes; nothing to do. */
+	}
+}
+
+static void vm_request_exit_kind(struct vm *vm, enum vm_exit_kind kind, int status)
+{
+	struct vm_exit ex = { .kind = kind, .status = status };
+
+	vm_request_exit(vm, &ex);
+}
+
+/* ---- serial console glue ---- */
+
+static void vm_serial_tx(void *ctx, uint8_t byte)
+{
+	struct vm *vm = ctx;
+
+	if (vm->serial_out < 0)
+		return;
+	while (write(vm->serial_out, &byte, 1) < 0 && errno == EINTR)
+		;
+}
+
+static void vm_serial_set_irq(void *ctx, int level)
+{
+	struct vm *vm = ctx;
+
+	kvm_vm_irq_line(&vm->kvm, SERIAL_COM1_IRQ, level);
+}
+
+static const struct serial_ops vm_serial_ops = {
+	.tx = vm_serial_tx,
+	.set_irq = vm_serial_set_irq,
+};
+
+/* ---- port I/O ---- */
+
+static void vm_pio_out(struct vm *vm, uint16_t port, const uint8_t *data, unsigned int size)
+{
+	if (port >= SERIAL_COM1_BASE && port < SERIAL_COM1_BASE + SERIAL_NREGS) {
+		serial_write(&vm->serial, port - SERIAL_COM1_BASE, data[0]);
+		return;
+	}
+	switch (port) {
+	case X86_PORT_EXIT_STATUS:
+		vm_request_exit_kind(vm, VM_EXIT_PORT, data[0]);
+		return;
+	case X86_PORT_BOOT_MARKER: {
+		uint64_t zero = 0;
+
+		atomic_compare_exchange_strong(&vm->t_boot_marker_ns, &zero, vm_now_ns());
+		return;
+	}
+	case X86_PORT_ACPI_SLEEP_CTL:
+		/* Linux in hardware-reduced ACPI mode writes SLP_TYPx << 2 | SLP_EN here. */
+		if ((data[0] & SLP_EN) && ((data[0] >> SLP_TYP_SHIFT) & SLP_TYP_MASK) == VM_S5_SLP_TYP)
+			vm_request_exit_kind(vm, VM_EXIT_POWEROFF, 0);
+		return;
+	case X86_PORT_ACPI_RESET:
+		if (data[0] == VM_ACPI_RESET_VALUE)
+			vm_request_exit_kind(vm, VM_EXIT_RESET, 0);
+		return;
+	case 0x64:
+		/* i8042 command 0xFE pulses the CPU reset line: what reboot=k uses. */
+		if (data[0] == 0xfe)
+			vm_request_exit_kind(vm, VM_EXIT_RESET, 0);
+		return;
+	case 0x80:
+		return;  /* POST code / I/O delay port: silent */
+	default:
+		vm_debug(vm, "unhandled port write 0x%x size %u", port, size);
+	}
+}
+
+static void vm_pio_in(struct vm *vm, uint16_t port, uint8_t *data, unsigned int size)
+{
+	memset(data, 0xff, size);  /* unclaimed ports float high */
+	if (port >= SERIAL_COM1_BASE && port < SERIAL_COM1_BASE + SERIAL_NREGS) {
+		data[0] = serial_read(&vm->serial, port - SERIAL_COM1_BASE);
+		return;
+	}
+	switch (port) {
+	case 0x64:
+		data[0] = 0x00;  /* i8042 status: both buffers empty, so kb_wait() never spins */
+		return;
+	case 0x60:
+		data[0] = 0x00;
+		return;
+	case X86_PORT_ACPI_SLEEP_STS:
+		data[0] = 0x00;
+		return;
+	case 0x80:
+		return;
+	default:
+		vm_debug(vm, "unhandled port read 0x%x size %u", port, size);
+	}
+}
+
+static void vm_handle_pio(struct vm *vm, struct kvm_run *run)
+{
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	unsigned int size = run->io.size;
+
+	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
+		if (run->io.direction == KVM_EXIT_IO_OUT)
+			vm_pio_out(vm, run->io.port, data, size);
+		else
+			vm_pio_in(vm, run->io.port, data, size);
+	}
+}
+
+/* ---- MMIO ---- */
+
+static void vm_handle_mmio(struct vm *vm, struct kvm_run *run)
+{
+	uint64_t addr = run->mmio.phys_addr;
+	unsigned int len = run->mmio.len;
+
+	if (addr >= X86_VIRTIO_MMIO_BASE &&
+	    addr < X86_VIRTIO_MMIO_BASE + (uint64_t)vm->ndrives * X86_VIRTIO_MMIO_STRIDE) {
+		unsigned int idx = (addr - X86_VIRTIO_MMIO_BASE) / X86_VIRTIO_MMIO_STRIDE;
+		uint64_t off = (addr - X86_VIRTIO_MMIO_BASE) % X86_VIRTIO_MMIO_STRIDE;
+
+		if (off + len <= VBLK_MMIO_SIZE) {
+			if (run->mmio.is_write)
+				vblk_mmio_write(vm->drives[idx], off, run->mmio.data, len);
+			else
+				vblk_mmio_read(vm->drives[idx], off, run->mmio.data, len);
+			return;
+		}
+	}
+	if (!run->mmio.is_write)
+		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+	vm_debug(vm, "unhandled mmio %s 0x%llx len %u", run->mmio.is_write ? "write" : "read",
+		 (unsigned long long)addr, len);
+}
+
+/* ---- vCPU threads ---- */
+
+static void vm_internal_exit(struct vm *vm, struct vm_vcpu *v, const char *what)
+{
+	struct vm_exit ex = { .kind = VM_EXIT_INTERNAL, .what = what };
+	int n;
+
+	n = snprintf(ex.detail, sizeof(ex.detail), "vcpu %u: exit reason %u", v->kvm.id,
+		     v->kvm.run->exit_reason);
+	if (v->kvm.run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
+		n += snprintf(ex.detail + n, sizeof(ex.detail) - n, ", suberror %u",
+			      v->kvm.run->internal.suberror);
+	else if (v->kvm.run->exit_reason == KVM_EXIT_FAIL_ENTRY)
+		n += snprintf(ex.detail + n, sizeof(ex.detail) - n, ", hardware entry failure reason 0x%llx",
+			      (unsigned long long)v->kvm.run->fail_entry.hardware_entry_failure_reason);
+	if (n > 0 && (size_t)n < sizeof(ex.detail) - 1) {
+		ex.detail[n++] = '\n';
+		ex.detail[n] = '\0';
+		kvm_vcpu_format_regs(&v->kvm, ex.detail + n, sizeof(ex.detail) - n);
+	}
+	vm_request_exit(vm, &ex);
+}
+
+static void vm_kick_handler(int sig)
+{
+	(void)sig;  /* only here so the signal interrupts KVM_RUN */
+}
+
+static void *vm_vcpu_thread(void *arg)
+{
+	struct vm_vcpu *v = arg;
+	struct vm *vm = v->vm;
+	struct kvm_run *run = v->kvm.run;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, VM_SIG_KICK);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (!atomic_load(&vm->stopping)) {
+		int r;
+
+		if (v->kvm.id == 0) {
+			uint64_t zero = 0;
+
+			atomic_compare_exchange_strong(&vm->t_first_run_ns, &zero, vm_now_ns());
+		}
+		r = kvm_vcpu_run(&v->kvm);
+		if (r == -EINTR || r == -EAGAIN) {
+			run->immediate_exit = 0;
+			continue;
+		}
+		if (r < 0) {
+			struct vm_exit ex = { .kind = VM_EXIT_ERROR, .err = r, .what = "KVM_RUN" };
+
+			vm_request_exit(vm, &ex);
+			break;
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			vm_handle_pio(vm, run);
+			break;
+		case KVM_EXIT_MMIO:
+			vm_handle_mmio(vm, run);
+			break;
+		case KVM_EXIT_INTR:
+			break;
+		case KVM_EXIT_HLT:
+			/* Only without an in-kernel LAPIC; we always have one. Treat as a stop. */
+			vm_request_exit_kind(vm, VM_EXIT_POWEROFF, 0);
+			break;
+		case KVM_EXIT_SHUTDOWN:
+			/* Triple fault: the machine resets. */
+			vm_request_exit_kind(vm, VM_EXIT_RESET, 0);
+			break;
+		case KVM_EXIT_SYSTEM_EVENT:
+			if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
+				vm_request_exit_kind(vm, VM_EXIT_POWEROFF, 0);
+			else
+				vm_request_exit_kind(vm, VM_EXIT_RESET, 0);
+			break;
+		case KVM_EXIT_INTERNAL_ERROR:
+			vm_internal_exit(vm, v, "KVM internal error");
+			break;
+		case KVM_EXIT_FAIL_ENTRY:
+			vm_internal_exit(vm, v, "VM entry failed");
+			break;
+		default:
+			vm_internal_exit(vm, v, "unexpected KVM exit");
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void vm_vcpus_stop(struct vm *vm)
+{
+	atomic_store(&vm->stopping, true);
+	if (!vm->vcpus)
+		return;
+	for (unsigned int i = 0; i < vm->ncpus; i++) {
+		struct vm_vcpu *v = &vm->vcpus[i];
+
+		if (!v->started)
+			continue;
+		/* immediate_exit closes the race with a thread just about to enter KVM_RUN. */
+		v->kvm.run->immediate_exit = 1;
+		pthread_kill(v->thread, VM_SIG_KICK);
+	}
+	for (unsigned int i = 0; i < vm->ncpus; i++) {
+		if (vm->vcpus[i].started) {
+			pthread_join(vm->vcpus[i].thread, NULL);
+			vm->vcpus[i].started = false;
+		}
+	}
+}
+
+/* ---- set-up ---- */
+
+static int vm_fail(struct vm_error *err, enum vm_stage stage, int r, const char *subject)
+{
+	err->stage = stage;
+	err->err = r;
+	err->subject = subject;
+	return r;
+}
+
+static int vm_ram_create(struct vm *vm, uint64_t mem_bytes)
+{
+	struct gmem_region regions[2];
+	unsigned int n = x86_ram_layout(mem_bytes, regions);
+
+	for (unsigned int i = 0; i < n; i++) {
+		void *p = mmap(NULL, regions[i].size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		int r;
+
+		if (p == MAP_FAILED)
+			return -errno;
+		/* Guest RAM is not worth a core dump. */
+		madvise(p, regions[i].size, MADV_DONTDUMP);
+		regions[i].host = p;
+		vm->mem.regions[i] = regions[i];
+		vm->mem.nregions = ++vm->nram;
+		r = kvm_vm_set_memslot(&vm->kvm, i, regions[i].gpa, regions[i].size, p);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int vm_file_map(const char *path, void **data, size_t *size)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto close_fd;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		r = -EISDIR;
+		goto close_fd;
+	}
+	if (st.st_size == 0) {
+		r = -ENOEXEC;
+		goto close_fd;
+	}
+	*data = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (*data == MAP_FAILED) {
+		r = -errno;
+		goto close_fd;
+	}
+	*size = st.st_size;
+close_fd:
+	close(fd);
+	return r;
+}
+
+/* Read the initrd straight into guest RAM at the place the kernel allows. */
+static int vm_initrd_load(struct vm *vm, const struct x86_kernel *k, const char *path,
+			  uint64_t *gpa, uint64_t *size)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r;
+	char *dst;
+	uint64_t done = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto close_fd;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		r = -EISDIR;
+		goto close_fd;
+	}
+	r = x86_initrd_place(&vm->mem, k, st.st_size, gpa);
+	if (r < 0)
+		goto close_fd;
+	dst = gmem_ptr(&vm->mem, *gpa, st.st_size);
+	if (!dst) {
+		r = -ENOMEM;
+		goto close_fd;
+	}
+	while (done < (uint64_t)st.st_size) {
+		ssize_t n = pread(fd, dst + done, st.st_size - done, done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			goto close_fd;
+		}
+		done += n;
+	}
+	*size = st.st_size;
+	r = 0;
+close_fd:
+	close(fd);
+	return r;
+}
+
+static int vm_acpi_build(struct vm *vm, uint64_t *rsdp)
+{
+	struct acpi_machine m = {
+		.ncpus = vm->ncpus,
+		.lapic_addr = X86_LAPIC_BASE,
+		.ioapic_addr = X86_IOAPIC_BASE,
+		.ioapic_id = vm->ncpus,
+		.sleep_control_port = X86_PORT_ACPI_SLEEP_CTL,
+		.sleep_status_port = X86_PORT_ACPI_SLEEP_STS,
+		.s5_slp_typ = VM_S5_SLP_TYP,
+		.reset_port = X86_PORT_ACPI_RESET,
+		.reset_value = VM_ACPI_RESET_VALUE,
+		.nvirtio = vm->ndrives,
+	};
+	uint64_t size = X86_ACPI_END - X86_ACPI_START;
+	uint8_t *buf = gmem_ptr(&vm->mem, X86_ACPI_START, size);
+	int r;
+
+	for (unsigned int i = 0; i < vm->ndrives; i++) {
+		m.virtio[i].base = X86_VIRTIO_MMIO_BASE + (uint64_t)i * X86_VIRTIO_MMIO_STRIDE;
+		m.virtio[i].size = VBLK_MMIO_SIZE;
+		m.virtio[i].gsi = X86_VIRTIO_MMIO_GSI_BASE + i;
+	}
+	if (!buf)
+		return -ENOMEM;
+	r = acpi_tables_build(&m, buf, size, X86_ACPI_START, rsdp);
+	return r < 0 ? r : 0;
+}
+
+static int vm_boot_setup(struct vm *vm, struct vm_error *err)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct x86_kernel k;
+	void *image = NULL;
+	size_t image_size = 0;
+	uint64_t initrd_gpa = 0, initrd_size = 0, rsdp = 0;
+	char cmdline[VM_CMDLINE_MAX];
+	char *dst;
+	int r;
+
+	r = vm_file_map(cfg->kernel, &image, &image_size);
+	if (r < 0)
+		return vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
+	r = x86_kernel_load(&vm->mem, image, image_size, &k);
+	munmap(image, image_size);
+	if (r < 0)
+		return vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
+
+	if (cfg->initrd) {
+		r = vm_initrd_load(vm, &k, cfg->initrd, &initrd_gpa, &initrd_size);
+		if (r < 0)
+			return vm_fail(err, VM_STAGE_INITRD, r, cfg->initrd);
+	}
+
+	/* The kernel's own limit (header cmdline_size) may be below our buffer. */
+	r = x86_cmdline_build(cmdline, k.cmdline_cap < sizeof(cmdline) ? k.cmdline_cap : sizeof(cmdline),
+			      cfg->cmdline, VM_KERNEL_PARAMS);
+	if (r < 0)
+		return vm_fail(err, VM_STAGE_CMDLINE, r, NULL);
+	dst = gmem_ptr(&vm->mem, X86_CMDLINE_ADDR, strlen(cmdline) + 1);
+	if (!dst)
+		return vm_fail(err, VM_STAGE_BOOT, -ENOMEM, NULL);
+	memcpy(dst, cmdline, strlen(cmdline) + 1);
+
+	r = vm_acpi_build(vm, &rsdp);
+	if (r < 0)
+		return vm_fail(err, VM_STAGE_BOOT, r, "ACPI tables");
+	r = x86_boot_params_build(&vm->mem, &k, cfg->memory, X86_CMDLINE_ADDR, initrd_gpa, initrd_size, rsdp);
+	if (r < 0)
+		return vm_fail(err, VM_STAGE_BOOT, r, "boot_params");
+	r = x86_page_tables_build(&vm->mem);
+	if (r < 0)
+		return vm_fail(err, VM_STAGE_BOOT, r, "page tables");
+	r = x86_gdt_build(&vm->mem);
+	if (r < 0)
+		return vm_fail(err, VM_STAGE_BOOT, r, "GDT");
+
+	/* Only the boot CPU starts at the kernel entry; the others wait for INIT/SIPI in the in-kernel LAPIC. */
+	{
+		struct kvm_vcpu *bsp = &vm->vcpus[0].kvm;
+		struct kvm_sregs sregs;
+		struct kvm_regs regs;
+
+		r = kvm_vcpu_get_sregs(bsp, &sregs);
+		if (r < 0)
+			return vm_fail(err, VM_STAGE_VCPU, r, NULL);
+		x86_sregs_long_mode(&sregs);
+		r = kvm_vcpu_set_sregs(bsp, &sregs);
+		if (r < 0)
+			return vm_fail(err, VM_STAGE_VCPU, r, NULL);
+		x86_regs_boot(&regs, k.entry);
+		r = kvm_vcpu_set_regs(bsp, &regs);
+		if (r < 0)
+			return vm_fail(err, VM_STAGE_VCPU, r, NULL);
+	}
+	return 0;
+}
+
+static int vm_vcpus_create(struct vm *vm, struct vm_error *err)
+{
+	struct kvm_cpuid2 *supported = NULL;
+	int r;
+
+	r = kvm_sys_get_supported_cpuid(&vm->sys, &supported);
+	if (r < 0)
+		return vm_fail(err, VM_STAGE_VCPU, r, "KVM_GET_SUPPORTED_CPUID");
+	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		r = vm_fail(err, VM_STAGE_VCPU, -ENOMEM, NULL);
+		goto free_supported;
+	}
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		vm->vcpus[i].kvm.fd = -1;
+	for (unsigned int i = 0; i < vm->ncpus; i++) {
+		struct vm_vcpu *v = &vm->vcpus[i];
+		struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
+		struct kvm_cpuid2 *cpuid;
+
+		v->vm = vm;
+		r = kvm_vcpu_create(&vm->sys, &vm->kvm, i, &v->kvm);
+		if (r < 0)
+			goto fail;
+		/* Each vCPU gets its own APIC id and the topology of ncpus cores in the CPUID it sees. */
+		r = kvm_cpuid_make_vcpu(supported, i, vm->ncpus, &cpuid);
+		if (r < 0)
+			goto fail;
+		r = kvm_vcpu_set_cpuid(&v->kvm, cpuid);
+		free(cpuid);
+		if (r < 0)
+			goto fail;
+		r = kvm_vcpu_setup_msrs(&v->kvm, NULL);
+		if (r < 0)
+			goto fail;
+		r = kvm_vcpu_set_fpu(&v->kvm, &fpu);
+		if (r < 0)
+			goto fail;
+		r = kvm_vcpu_setup_lapic(&v->kvm);
+		if (r < 0)
+			goto fail;
+	}
+	r = 0;
+	goto free_supported;
+fail:
+	vm_fail(err, VM_STAGE_VCPU, r, NULL);
+free_supported:
+	free(supported);
+	return r;
+}
+
+static int vm_drives_create(struct vm *vm, const struct vm_drive *drives, unsigned int n,
+			    struct vm_error *err)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct vblk_params p = {
+			.image = drives[i].image,
+			.serial = drives[i].cfg->serial,
+			.queue_size = VM_QUEUE_SIZE,
+		};
+		uint64_t base = X86_VIRTIO_MMIO_BASE + (uint64_t)i * X86_VIRTIO_MMIO_STRIDE;
+		int r;
+
+		r = vblk_create(&p, &vm->mem, &vm->drives[i]);
+		if (r < 0)
+			return vm_fail(err, VM_STAGE_DRIVE, r, drives[i].cfg->file);
+		vm->ndrives = i + 1;
+		/* Queue kicks never leave the kernel: KVM signals the device's eventfd directly. */
+		r = kvm_vm_ioeventfd(&vm->kvm, vblk_notify_fd(vm->drives[i]),
+				     base + VBLK_MMIO_QUEUE_NOTIFY, 4, false);
+		if (r < 0)
+			return vm_fail(err, VM_STAGE_DRIVE, r, drives[i].cfg->file);
+		r = kvm_vm_irqfd(&vm->kvm, vblk_irq_fd(vm->drives[i]), X86_VIRTIO_MMIO_GSI_BASE + i);
+		if (r < 0)
+			return vm_fail(err, VM_STAGE_DRIVE, r, drives[i].cfg->file);
+	}
+	return 0;
+}
+
+static int vm_serial_open(struct vm *vm, struct vm_error *err)
+{
+	switch (vm->cfg->serial) {
+	case VM_SERIAL_NONE:
+		vm->serial_out = -1;
+		break;
+	case VM_SERIAL_FILE:
+		vm->serial_out = open(vm->cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (vm->serial_out < 0)
+			return vm_fail(err, VM_STAGE_SERIAL, -errno, vm->cfg->serial_path);
+		vm->serial_out_owned = true;
+		break;
+	default:
+		vm->serial_out = STDOUT_FILENO;
+		break;
+	}
+	serial_init(&vm->serial, &vm_serial_ops, vm);
+	return 0;
+}
+
+int vm_create(const struct vm_config *cfg, const struct vm_drive *drives, unsigned int ndrives,
+	      const struct vm_log *log, uint64_t t_start_ns, struct vm **out, struct vm_error *err)
+{
+	struct vm *vm;
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return vm_fail(err, VM_STAGE_MEMORY, -ENOMEM, NULL);
+	vm->cfg = cfg;
+	if (log)
+		vm->log = *log;
+	vm->ncpus = cfg->cpus;
+	vm->drive_in = drives;
+	vm->t_start_ns = t_start_ns;
+	vm->serial_out = -1;
+	pthread_mutex_init(&vm->exit_lock, NULL);
+	vm->exit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->exit_fd < 0) {
+		r = vm_fail(err, VM_STAGE_KVM, -errno, NULL);
+		goto destroy;
+	}
+
+	vm_debug_step(vm, "start");
+	r = kvm_sys_open(&vm->sys, NULL);
+	if (r < 0) {
+		vm_fail(err, VM_STAGE_KVM, r, "/dev/kvm");
+		if (r == -ENOSYS)
+			err->cap = kvm_sys_missing_cap(&vm->sys);
+		goto destroy;
+	}
+	vm->kvm_open = true;
+	r = kvm_vm_create(&vm->sys, &vm->kvm);
+	if (r < 0) {
+		vm_fail(err, VM_STAGE_KVM, r, "KVM_CREATE_VM");
+		goto destroy;
+	}
+	vm->vm_open = true;
+	r = kvm_vm_setup_x86(&vm->kvm);
+	if (r < 0) {
+		vm_fail(err, VM_STAGE_KVM, r, "irqchip/PIT");
+		goto destroy;
+	}
+	r = vm_ram_create(vm, cfg->memory);
+	if (r < 0) {
+		vm_fail(err, VM_STAGE_MEMORY, r, NULL);
+		goto destroy;
+	}
+	vm_debug_step(vm, "KVM VM and guest RAM");
+	r = vm_serial_open(vm, err);
+	if (r < 0)
+		goto destroy;
+	r = vm_vcpus_create(vm, err);
+	if (r < 0)
+		goto destroy;
+	vm_debug_step(vm, "vCPUs");
+	/* Drives come before the ACPI tables, which describe them. */
+	r = vm_drives_create(vm, drives, ndrives, err);
+	if (r < 0)
+		goto destroy;
+	vm_debug_step(vm, "drives");
+	r = vm_boot_setup(vm, err);
+	if (r < 0)
+		goto destroy;
+	vm_debug_step(vm, "kernel, initrd, ACPI and boot state");
+	*out = vm;
+	return 0;
+destroy:
+	vm_destroy(vm);
+	return r;
+}
+
+/* ---- the main loop ---- */
+
+static int vm_epoll_add(int ep, int fd, uint32_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+enum { VM_EV_EXIT, VM_EV_SIGNAL, VM_EV_TIMER, VM_EV_STDIN };
+
+static void vm_stdin_feed(struct vm *vm, int ep, bool *stdin_on)
+{
+	uint8_t buf[512];
+	unsigned int space = serial_rx_space(&vm->serial);
+	ssize_t n;
+
+	if (space == 0)
+		return;  /* the guest is not reading; retry on the next wake-up */
+	n = read(STDIN_FILENO, buf, space < sizeof(buf) ? space : sizeof(buf));
+	if (n > 0) {
+		serial_input(&vm->serial, buf, n);
+	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		/* EOF or a dead terminal: stop listening, the guest keeps running. */
+		epoll_ctl(ep, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
+		*stdin_on = false;
+	}
+}
+
+int vm_run(struct vm *vm, struct vm_exit *ex)
+{
+	struct sigaction sa = { .sa_handler = vm_kick_handler };
+	sigset_t stop_set;
+	int ep, sfd = -1, tfd = -1, r = 0;
+	bool stdin_on = false;
+
+	sigemptyset(&stop_set);
+	sigaddset(&stop_set, SIGINT);
+	sigaddset(&stop_set, SIGTERM);
+	sigaddset(&stop_set, VM_SIG_KICK);
+	/* Block before creating threads so they inherit the mask; vCPU threads unblock the kick only. */
+	pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
+	sigaction(VM_SIG_KICK, &sa, NULL);
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return -errno;
+	sigdelset(&stop_set, VM_SIG_KICK);
+	sfd = signalfd(-1, &stop_set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		r = -errno;
+		goto close_ep;
+	}
+	if ((r = vm_epoll_add(ep, vm->exit_fd, VM_EV_EXIT)) < 0 ||
+	    (r = vm_epoll_add(ep, sfd, VM_EV_SIGNAL)) < 0)
+		goto close_fds;
+	if (vm->cfg->timeout) {
+		struct itimerspec its = { .it_value.tv_sec = vm->cfg->timeout };
+
+		tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
+			r = -errno;
+			goto close_fds;
+		}
+		if ((r = vm_epoll_add(ep, tfd, VM_EV_TIMER)) < 0)
+			goto close_fds;
+	}
+	if (vm->cfg->serial == VM_SERIAL_STDIO && vm_epoll_add(ep, STDIN_FILENO, VM_EV_STDIN) == 0)
+		stdin_on = true;  /* fails harmlessly for /dev/null or a regular file */
+
+	for (unsigned int i = 0; i < vm->ndrives; i++) {
+		r = vblk_start(vm->drives[i]);
+		if (r < 0) {
+			struct vm_exit e = { .kind = VM_EXIT_ERROR, .err = r, .what = "starting a drive's I/O thread" };
+
+			vm_request_exit(vm, &e);
+			goto stop;
+		}
+	}
+	for (unsigned int i = 0; i < vm->ncpus; i++) {
+		r = -pthread_create(&vm->vcpus[i].thread, NULL, vm_vcpu_thread, &vm->vcpus[i]);
+		if (r < 0) {
+			struct vm_exit e = { .kind = VM_EXIT_ERROR, .err = r, .what = "starting a vCPU thread" };
+
+			vm_request_exit(vm, &e);
+			goto stop;
+		}
+		vm->vcpus[i].started = true;
+	}
+
+	while (!atomic_load(&vm->stopping)) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(ep, evs, 4, stdin_on ? 100 : -1);
+
+		if (n < 0 && errno != EINTR) {
+			struct vm_exit e = { .kind = VM_EXIT_ERROR, .err = -errno, .what = "epoll_wait" };
+
+			vm_request_exit(vm, &e);
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			switch (evs[i].data.u32) {
+			case VM_EV_SIGNAL: {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) == sizeof(si))
+					vm_request_exit_kind(vm, VM_EXIT_SIGNAL, si.ssi_signo);
+				break;
+			}
+			case VM_EV_TIMER:
+				vm_request_exit_kind(vm, VM_EXIT_TIMEOUT, 0);
+				break;
+			case VM_EV_STDIN:
+				vm_stdin_feed(vm, ep, &stdin_on);
+				break;
+			default:
+				break;  /* VM_EV_EXIT: the loop condition sees it */
+			}
+		}
+	}
+stop:
+	vm_vcpus_stop(vm);
+	/* Drain and flush drives per cache mode, so a stop by signal keeps what the guest wrote. */
+	for (unsigned int i = 0; i < vm->ndrives; i++) {
+		int s = vblk_stop(vm->drives[i]);
+
+		if (s < 0 && vm->exit.kind != VM_EXIT_ERROR) {
+			struct vm_exit e = { .kind = VM_EXIT_ERROR, .err = s, .what = "flushing a drive at exit" };
+
+			pthread_mutex_lock(&vm->exit_lock);
+			vm->exit = e;
+			pthread_mutex_unlock(&vm->exit_lock);
+		}
+	}
+	pthread_mutex_lock(&vm->exit_lock);
+	*ex = vm->exit;
+	pthread_mutex_unlock(&vm->exit_lock);
+	r = 0;
+close_fds:
+	if (tfd >= 0)
+		close(tfd);
+	close(sfd);
+close_ep:
+	close(ep);
+	return r;
+}
+
+/* ---- stats ---- */
+
+static void vm_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static const char *vm_exit_name(enum vm_exit_kind kind)
+{
+	static const char *const names[] = {
+		[VM_EXIT_POWEROFF] = "poweroff", [VM_EXIT_PORT] = "exit-port",
+		[VM_EXIT_RESET] = "reset",       [VM_EXIT_TIMEOUT] = "timeout",
+		[VM_EXIT_SIGNAL] = "signal",     [VM_EXIT_INTERNAL] = "kvm-internal-error",
+		[VM_EXIT_ERROR] = "vmm-error",
+	};
+
+	return names[kind];
+}
+
+int vm_stats_write(struct vm *vm, const struct vm_exit *ex, const char *path)
+{
+	uint64_t marker = atomic_load(&vm->t_boot_marker_ns);
+	uint64_t first = atomic_load(&vm->t_first_run_ns);
+	char tmp[4096];
+	FILE *f;
+	int r = 0;
+
+	/* Write to a temporary name and rename, so a reader never sees half a file. */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "{\n  \"exit\": ");
+	vm_json_string(f, vm_exit_name(ex->kind));
+	fprintf(f, ",\n");
+	if (ex->kind == VM_EXIT_PORT)
+		fprintf(f, "  \"exit_port_status\": %d,\n", ex->status);
+	if (marker)
+		fprintf(f, "  \"boot_ms\": %.3f,\n", (marker - vm->t_start_ns) / 1e6);
+	else
+		fprintf(f, "  \"boot_ms\": null,\n");
+	if (first)
+		fprintf(f, "  \"setup_us\": %.1f,\n", (first - vm->t_start_ns) / 1e3);
+	else
+		fprintf(f, "  \"setup_us\": null,\n");
+	fprintf(f, "  \"drives\": [");
+	for (unsigned int i = 0; i < vm->ndrives; i++) {
+		const struct vm_drive_config *d = vm->drive_in[i].cfg;
+		struct vblk_stats s;
+
+		vblk_get_stats(vm->drives[i], &s);
+		fprintf(f, "%s\n    {\"id\": ", i ? "," : "");
+		vm_json_string(f, d->id);
+		fprintf(f, ", \"file\": ");
+		vm_json_string(f, d->file);
+		fprintf(f, ", \"cache\": ");
+		vm_json_string(f, blk_cache_mode_name(d->cache));
+		fprintf(f, ", \"readonly\": %s,\n     ", d->readonly ? "true" : "false");
+		fprintf(f, "\"requests\": %llu, \"reads\": %llu, \"writes\": %llu, "
+			"\"read_bytes\": %llu, \"write_bytes\": %llu,\n     "
+			"\"flushes\": %llu, \"host_flushes\": %llu, \"flushes_skipped\": %llu, "
+			"\"discards\": %llu, \"write_zeroes\": %llu, \"errors\": %llu}",
+			(unsigned long long)s.requests, (unsigned long long)s.reads,
+			(unsigned long long)s.writes, (unsigned long long)s.read_bytes,
+			(unsigned long long)s.write_bytes, (unsigned long long)s.flushes,
+			(unsigned long long)s.host_flushes, (unsigned long long)s.flushes_skipped,
+			(unsigned long long)s.discards, (unsigned long long)s.write_zeroes,
+			(unsigned long long)s.errors);
+	}
+	fprintf(f, "%s]\n}\n", vm->ndrives ? "\n  " : "");
+	if (ferror(f))
+		r = -EIO;
+	if (fclose(f) != 0 && !r)
+		r = -errno;
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (!vm)
+		return;
+	vm_vcpus_stop(vm);
+	for (unsigned int i = 0; i < vm->ndrives; i++)
+		vblk_destroy(vm->drives[i]);
+	if (vm->vcpus) {
+		for (unsigned int i = 0; i < vm->ncpus; i++)
+			if (vm->vcpus[i].kvm.fd >= 0)
+				kvm_vcpu_destroy(&vm->vcpus[i].kvm);
+		free(vm->vcpus);
+	}
+	if (vm->serial_out_owned)
+		close(vm->serial_out);
+	serial_destroy(&vm->serial);
+	for (unsigned int i = 0; i < vm->nram; i++)
+		munmap(vm->mem.regions[i].host, vm->mem.regions[i].size);
+	if (vm->vm_open)
+		kvm_vm_destroy(&vm->kvm);
+	if (vm->kvm_open)
+		kvm_sys_close(&vm->sys);
+	if (vm->exit_fd >= 0)
+		close(vm->exit_fd);
+	pthread_mutex_destroy(&vm->exit_lock);
+	free(vm);
+}
