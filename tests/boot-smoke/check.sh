@@ -1,0 +1,42 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Run vmm on one tiny ELF guest and check its exit status (and optionally a stdout/stderr pattern).
+# usage: check.sh VMM ELF EXPECTED_STATUS [STDOUT_PATTERN [STDERR_PATTERN [vmm args...]]]
+set -u
+vmm=$1 elf=$2 want=$3 out_pat=${4:-} err_pat=${5:-}
+shift 3; [ $# -gt 0 ] && shift; [ $# -gt 0 ] && shift
+
+if [ ! -e /dev/kvm ]; then
+	echo "SKIP: /dev/kvm does not exist on this machine"
+	exit 77
+fi
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+"$vmm" --kernel "$elf" --serial stdio --stats "$tmp/stats.json" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+got=$?
+fail=0
+if [ "$got" != "$want" ]; then
+	echo "FAIL: vmm exited $got, expected $want"
+	fail=1
+fi
+if [ -n "$out_pat" ] && ! grep -q -- "$out_pat" "$tmp/out"; then
+	echo "FAIL: stdout lacks /$out_pat/"
+	fail=1
+fi
+if [ -n "$err_pat" ] && ! grep -q -- "$err_pat" "$tmp/err"; then
+	echo "FAIL: stderr lacks /$err_pat/"
+	fail=1
+fi
+if [ "$want" = 2 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
+	echo "FAIL: a usage error must be exactly one line on stderr"
+	fail=1
+fi
+if [ "$got" != 1 ] && [ "$got" != 2 ] && ! grep -q '"setup_us": [0-9]' "$tmp/stats.json" 2>/dev/null; then
+	echo "FAIL: --stats did not record setup_us"
+	fail=1
+fi
+echo "--- stdout"; cat "$tmp/out"
+echo "--- stderr"; cat "$tmp/err"
+echo "--- stats"; cat "$tmp/stats.json" 2>/dev/null
+exit $fail
