@@ -24,11 +24,12 @@
 #define ACPI_FADT_HW_REDUCED_ACPI (1u << 20)
 
 /*
- * FADT IAPC_BOOT_ARCH (5.2.9.3). The VMM has an i8042 stub (its reset line
- * is how reboot=k resets the machine), but neither VGA nor a CMOS RTC; the
- * latter keeps Linux from probing port 0x70.
+ * FADT IAPC_BOOT_ARCH (5.2.9.3). The 8042 flag stays clear: the VMM's i8042
+ * is only a reset line (reboot=k writes 0xFE to port 0x64 whether or not a
+ * driver is bound), and a clear flag makes Linux skip its i8042 probe, which
+ * would otherwise wait out its command timeouts on every boot. Neither VGA
+ * nor a CMOS RTC exist; the latter keeps Linux from probing port 0x70.
  */
-#define ACPI_IAPC_8042            (1u << 1)
 #define ACPI_IAPC_VGA_NOT_PRESENT (1u << 2)
 #define ACPI_IAPC_CMOS_RTC_ABSENT (1u << 5)
 
@@ -250,8 +251,7 @@ static void acpi_fadt_fill(uint8_t *t, const struct acpi_machine *m, uint64_t ds
 	if (dsdt_gpa <= UINT32_MAX)
 		acpi_put32(t + 40, (uint32_t)dsdt_gpa);
 	/* SCI_INT, SMI_CMD and every PM1/PM2/GPE block stay 0: HW-reduced. */
-	acpi_put16(t + 109, ACPI_IAPC_8042 | ACPI_IAPC_VGA_NOT_PRESENT |
-			    ACPI_IAPC_CMOS_RTC_ABSENT);
+	acpi_put16(t + 109, ACPI_IAPC_VGA_NOT_PRESENT | ACPI_IAPC_CMOS_RTC_ABSENT);
 	acpi_put32(t + 112, ACPI_FADT_HW_REDUCED_ACPI | ACPI_FADT_RESET_REG_SUP);
 	acpi_gas_io8_fill(t + 116, m->reset_port);
 	t[128] = m->reset_value;

@@ -148,8 +148,8 @@ static void test_fadt(void **state)
 	flags = test_get32(f + 112);
 	assert_true(flags & (1u << 20)); /* HW_REDUCED_ACPI */
 	assert_true(flags & (1u << 10)); /* RESET_REG_SUP */
-	/* IAPC_BOOT_ARCH: 8042 present, no VGA, no CMOS RTC; nothing else. */
-	assert_int_equal(test_get16(f + 109), (1u << 1) | (1u << 2) | (1u << 5));
+	/* IAPC_BOOT_ARCH: no 8042 driver wanted, no VGA, no CMOS RTC; nothing else. */
+	assert_int_equal(test_get16(f + 109), (1u << 2) | (1u << 5));
 	assert_int_equal(test_get16(f + 46), 0);	/* no SCI */
 	assert_int_equal(test_get32(f + 36), 0);	/* no FACS */
 	assert_int_equal(test_get64(f + 132), 0);
