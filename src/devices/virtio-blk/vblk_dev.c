@@ -123,6 +123,7 @@ static void hook_reset(void *ctx)
 	pthread_mutex_lock(&dev->lock);
 	dev->active = false;
 	dev->blocked = false;
+	dev->resume = false;
 	/* Requests popped before the reset must not reach the (new) rings: their results are dropped. */
 	dev->generation++;
 	while (dev->retry_head) {
@@ -265,8 +266,8 @@ static enum start_result req_start(struct vblk_dev *dev, struct vblk_req *req)
 		b->durable = p.type == VIRTIO_BLK_T_OUT && !wce_get(dev) && !dev->props.flush_noop;
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		stat_add(dev, &dev->stats.flushes, 1);
 		if (dev->props.flush_noop) {
+			stat_add(dev, &dev->stats.flushes, 1);
 			stat_add(dev, &dev->stats.flushes_skipped, 1);
 			req_finish(dev, req, VIRTIO_BLK_S_OK, 1);
 			return DONE;
@@ -291,7 +292,9 @@ static enum start_result req_start(struct vblk_dev *dev, struct vblk_req *req)
 
 	r = req_submit(dev, req);
 	if (r == -EAGAIN)
-		return BACKPRESSURE;
+		return BACKPRESSURE;   /* counted when it is popped again */
+	if (b->op == BLK_OP_FLUSH)
+		stat_add(dev, &dev->stats.flushes, 1);
 	if (r < 0) {
 		req_finish(dev, req, VIRTIO_BLK_S_IOERR, 1);
 		return DONE;
@@ -304,7 +307,8 @@ static int process_queue_locked(struct vblk_dev *dev)
 	int popped = 0;
 	bool submitted = false;
 
-	if (!dev->active || dev->blocked || dev->stopping)
+	/* A broken ring was reported once (NEEDS_RESET); further kicks change nothing until a reset. */
+	if (!dev->active || dev->blocked || dev->stopping || dev->vq.broken)
 		return 0;
 	for (;;) {
 		struct vblk_req *req = dev->free_list;
@@ -312,6 +316,7 @@ static int process_queue_locked(struct vblk_dev *dev)
 		if (!req) {
 			/* A guest re-offering in-flight heads can outrun our slots; wait for a completion. */
 			dev->blocked = true;
+			dev->resume = true;
 			break;
 		}
 		int r = virtq_pop(&dev->vq, &req->elem);
@@ -351,6 +356,7 @@ static int process_queue_locked(struct vblk_dev *dev)
 			req->next = dev->free_list;
 			dev->free_list = req;
 			dev->blocked = true;
+			dev->resume = true;
 			break;
 		}
 		if (s == STARTED)
@@ -486,7 +492,6 @@ static bool retry_resubmit(struct vblk_dev *dev)
 
 static int process_completions_locked(struct vblk_dev *dev)
 {
-	bool was_blocked = dev->blocked;
 	int n = blk_backend_poll(dev->be);
 
 	if (retry_resubmit(dev)) {
@@ -496,8 +501,15 @@ static int process_completions_locked(struct vblk_dev *dev)
 			n = r;
 	}
 	maybe_interrupt(dev);
-	if (was_blocked && !dev->blocked && !dev->retry_head)
+	/*
+	 * Chains left in the avail ring by back-pressure had their kick already;
+	 * nobody will kick for them again, so pick them up here once the
+	 * remainders of short transfers are back in the backend.
+	 */
+	if (dev->resume && !dev->blocked && !dev->retry_head) {
+		dev->resume = false;
 		process_queue_locked(dev);
+	}
 	return n;
 }
 

@@ -159,7 +159,8 @@ struct vblk_dev {
 	struct virtq vq;
 	bool active;                /* vq set up and DRIVER_OK */
 	uint64_t features;          /* negotiated, valid while active */
-	bool blocked;               /* backend full or no free slot: resume after a completion */
+	bool blocked;               /* backend full or no free slot: pop nothing until a completion */
+	bool resume;                /* chains were left in the avail ring by back-pressure: process the queue after completions */
 	bool stopping;
 	bool thread_running;
 	pthread_t thread;

@@ -558,6 +558,38 @@ static void test_short_io_resumes(void **state)
 	assert_int_equal(fx_stats(f).read_bytes, 2048);
 }
 
+static void test_short_io_with_backpressure(void **state)
+{
+	struct fx *f = *state;
+
+	f->fb->capacity = 1;
+	struct treq a = fx_submit(f, VIRTIO_BLK_T_IN, 0, 1024);
+	struct treq b = fx_submit(f, VIRTIO_BLK_T_IN, 8, 512);
+	struct treq c = fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
+
+	assert_int_equal(vblk_process_queue(f->dev), 1);   /* b refused and left in the ring */
+	/* a comes back short: its remainder goes first, b must still not be stranded. */
+	fake_backend_finish(f->fb, 0, 512);
+	vblk_process_completions(f->dev);
+	assert_int_equal(f->fb->ncalls, 2);
+	assert_int_equal(f->fb->calls[1].offset, 512);
+	fake_backend_finish(f->fb, 0, 512);
+	vblk_process_completions(f->dev);
+	fx_expect_used(f, &a, 1025, VIRTIO_BLK_S_OK);
+	/* No new kick from the guest: b and c are picked up after completions alone. */
+	for (int i = 0; i < 4 && f->fb->npending > 0; i++) {
+		fake_backend_finish(f->fb, 0, fake_backend_full_res(f->fb->pending[0]));
+		vblk_process_completions(f->dev);
+	}
+	fx_expect_used(f, &b, 513, VIRTIO_BLK_S_OK);
+	fx_expect_used(f, &c, 1, VIRTIO_BLK_S_OK);
+	struct vblk_stats s = fx_stats(f);
+
+	assert_int_equal(s.requests, 3);
+	assert_int_equal(s.flushes, 1);   /* not counted twice when refused and retried */
+	assert_int_equal(s.host_flushes, 1);
+}
+
 static void test_short_write_then_error(void **state)
 {
 	struct fx *f = *state;
@@ -803,6 +835,20 @@ static void test_wce_on_writethrough(void **state)
 	fx_free(f);
 }
 
+static void test_wce_off_under_unsafe(void **state)
+{
+	(void)state;
+	struct blk_cache_props props = blk_cache_mode_props(BLK_CACHE_UNSAFE);
+	struct fx *f = fx_new_props(&props, BLK_CACHE_UNSAFE, false);
+
+	fx_bringup(f, ALL_FEATURES);
+	set_wce(f, 0);
+	assert_int_equal(cfg8(f, VBLK_CFG_WRITEBACK), 0);
+	/* unsafe never pays for durability, whatever the guest asks. */
+	assert_false(write_durable(f));
+	fx_free(f);
+}
+
 static void test_stop_without_thread(void **state)
 {
 	struct fx *f = *state;
@@ -868,6 +914,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_submit_error, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_host_errors, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_short_io_resumes, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_short_io_with_backpressure, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_short_write_then_error, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_order, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_drops_inflight, setup_rw, teardown),
@@ -878,6 +925,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wce_toggle, setup_rw, teardown),
 		cmocka_unit_test(test_wce_needs_feature),
 		cmocka_unit_test(test_wce_on_writethrough),
+		cmocka_unit_test(test_wce_off_under_unsafe),
 		cmocka_unit_test_setup_teardown(test_stop_without_thread, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_thread_with_fake, setup_rw, teardown),
 	};

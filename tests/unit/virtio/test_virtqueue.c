@@ -454,11 +454,19 @@ static void test_event_idx(void **state)
 	/* Event already behind us: no interrupt until it comes round again. */
 	push_one(f);   /* 8 */
 	assert_false(virtq_should_notify(&f->vq));
+	/* Edge: used_event == old - 1 was already covered by the previous interrupt window. */
+	vtest_used_event_set(&f->g, 7);
+	push_one(f);   /* 9: old 8, entries 8 only */
+	assert_false(virtq_should_notify(&f->vq));
+	/* Edge: used_event == old, the first entry of this batch. */
+	vtest_used_event_set(&f->g, 9);
+	push_one(f);   /* 10 */
+	assert_true(virtq_should_notify(&f->vq));
 
 	/* pop moves avail_event to the next index we want a kick for. */
-	assert_int_equal(vtest_avail_event_get(&f->g), 8);
+	assert_int_equal(vtest_avail_event_get(&f->g), 10);
 	assert_false(virtq_notify_enable(&f->vq));
-	assert_int_equal(vtest_avail_event_get(&f->g), 8);
+	assert_int_equal(vtest_avail_event_get(&f->g), 10);
 }
 
 static void test_event_idx_wrap(void **state)
