@@ -61,7 +61,8 @@ if [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$stamp" ] &&
 fi
 rm -f "$OUT/stamp"
 
-DEBS=$OUT/debs
+# ITEST_DEB_CACHE lets the guest and test-host builds share one download.
+DEBS=${ITEST_DEB_CACHE:-$OUT/debs}
 WORK=$OUT/work
 rm -rf "$WORK"
 mkdir -p "$WORK/kernel" "$WORK/busybox"
@@ -84,30 +85,7 @@ depmod -b "$WORK/kernel" "$KVER"
 
 # --- kernel images -----------------------------------------------------------
 cp "$WORK/kernel/boot/vmlinuz-$KVER" "$OUT/vmlinuz.tmp"
-# The bzImage's setup header says where the compressed payload is: setup_sects
-# (byte 0x1f1; 0 means 4) tells how many 512-byte sectors precede the protected
-# mode code, and payload_offset (0x248) / payload_length (0x24c, both le32)
-# locate the payload inside that code. Debian compresses it with xz; the
-# payload decompresses to the ELF vmlinux (with relocation data appended,
-# which ELF loaders ignore). The kernel build appends the decompressed size as
-# a le32 after the xz stream; xz would read it as a truncated second stream,
-# so it is cut off here and used to check the result instead.
-u8() { od -An -tu1 -j "$2" -N1 "$1" | tr -d ' '; }
-u32() { od -An -tu4 -j "$2" -N4 --endian=little "$1" | tr -d ' '; }
-BZ=$OUT/vmlinuz.tmp
-[ "$(dd if="$BZ" bs=1 skip=514 count=4 2>/dev/null)" = HdrS ] || die "vmlinuz has no HdrS setup header"
-sects=$(u8 "$BZ" $((0x1f1)))
-[ "$sects" = 0 ] && sects=4
-poff=$(u32 "$BZ" $((0x248)))
-plen=$(u32 "$BZ" $((0x24c)))
-start=$(((sects + 1) * 512 + poff))
-usize=$(u32 "$BZ" $((start + plen - 4)))
-log "bzImage payload at $start, $plen bytes, $usize bytes decompressed"
-dd if="$BZ" bs=4096 iflag=skip_bytes,count_bytes skip="$start" count=$((plen - 4)) 2>/dev/null |
-	xz -dc >"$OUT/vmlinux.tmp" || die "xz could not decompress the bzImage payload"
-[ "$(dd if="$OUT/vmlinux.tmp" bs=1 skip=1 count=3 2>/dev/null)" = ELF ] ||
-	die "the bzImage payload did not decompress to an ELF"
-[ "$(stat -c %s "$OUT/vmlinux.tmp")" = "$usize" ] || die "vmlinux size differs from the size the bzImage records"
+extract_vmlinux "$OUT/vmlinuz.tmp" "$OUT/vmlinux.tmp"
 mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"
 mv "$OUT/vmlinux.tmp" "$OUT/vmlinux"
 echo "$KVER" >"$OUT/kernel-version"

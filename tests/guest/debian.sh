@@ -159,3 +159,31 @@ _put() {
 	mkdir -p "$1$(dirname "$2")"
 	cp -L "$2" "$1$2"
 }
+
+# extract_vmlinux BZIMAGE OUT: write the uncompressed ELF vmlinux in BZIMAGE.
+# The setup header says where the compressed payload is: setup_sects (byte
+# 0x1f1; 0 means 4) counts the 512-byte sectors before the protected-mode
+# code, and payload_offset (0x248) / payload_length (0x24c, both le32) locate
+# the payload inside that code. Debian compresses it with xz; it decompresses
+# to the ELF vmlinux (relocation data appended, which ELF loaders ignore). The
+# kernel build appends the decompressed size as a le32 after the xz stream; xz
+# would read that as a truncated second stream, so it is cut off here and used
+# to check the result instead.
+extract_vmlinux() {
+	_bz=$1 _out=$2
+	[ "$(dd if="$_bz" bs=1 skip=514 count=4 2>/dev/null)" = HdrS ] || die "$_bz has no HdrS setup header"
+	_sects=$(_u8 "$_bz" $((0x1f1)))
+	[ "$_sects" = 0 ] && _sects=4
+	_poff=$(_u32 "$_bz" $((0x248)))
+	_plen=$(_u32 "$_bz" $((0x24c)))
+	_start=$(((_sects + 1) * 512 + _poff))
+	_usize=$(_u32 "$_bz" $((_start + _plen - 4)))
+	log "bzImage payload at $_start, $_plen bytes, $_usize bytes decompressed"
+	dd if="$_bz" bs=4096 iflag=skip_bytes,count_bytes skip="$_start" count=$((_plen - 4)) 2>/dev/null |
+		xz -dc >"$_out" || die "xz could not decompress the bzImage payload"
+	[ "$(dd if="$_out" bs=1 skip=1 count=3 2>/dev/null)" = ELF ] ||
+		die "the bzImage payload did not decompress to an ELF"
+	[ "$(stat -c %s "$_out")" = "$_usize" ] || die "vmlinux size differs from the size the bzImage records"
+}
+_u8() { od -An -tu1 -j "$2" -N1 "$1" | tr -d ' '; }
+_u32() { od -An -tu4 -j "$2" -N4 --endian=little "$1" | tr -d ' '; }
