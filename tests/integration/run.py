@@ -187,7 +187,9 @@ def run_direct(p, items, extra_env, stream):
         text = "".join(out)
         if timed_out:
             text += f"\nitest: scenario {name} killed after {tmo}s\n"
-        results[name] = {"status": proc.returncode, "seconds": round(time.time() - t0, 2),
+        # A signal shows as 128+N, as a shell (and the test host) reports it.
+        st = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
+        results[name] = {"status": st, "seconds": round(time.time() - t0, 2),
                          "timeout": timed_out, "output": text}
     return results
 
