@@ -78,6 +78,14 @@ boot_guest() {
 	done
 	[ "${1:-}" = -- ] && shift
 	_cmd="$*"
+	case $_cmd in
+	*\"*)
+		# The kernel's command-line parser treats double quotes itself, so
+		# the guest's sh would get something else than written here.
+		fail "guest command contains a double quote (use single quotes): $_cmd"
+		ITEST_CHECKS=$((ITEST_CHECKS + 1))
+		;;
+	esac
 	[ "$_tmo" = 1 ] && _args="--timeout $GUEST_TIMEOUT$_args"
 	eval "run_vmm --kernel \"\$GUEST_VMLINUX\" --initrd \"\$GUEST_INITRD\" \
 		--memory \"\$GUEST_MEMORY\" $_args --cmdline \"\$GUEST_CMDLINE_BASE -- \$_cmd\""
