@@ -6,7 +6,8 @@
 #
 # Outputs: OUTDIR/vmlinuz (bzImage), OUTDIR/vmlinux (uncompressed ELF taken from
 # the bzImage payload), OUTDIR/initrd.img (gzip newc cpio), OUTDIR/kernel-version,
-# and with --with-fio also OUTDIR/initrd-fio.img (the same plus fio and its libs).
+# and with --with-fio also OUTDIR/initrd-fio.img (the same plus fio and its libs;
+# fio comes from the installed Debian package `fio`, installed when missing).
 # A second run with unchanged inputs (this script, /init, the resolved package
 # versions) does nothing; downloaded .debs stay in OUTDIR/debs.
 set -eu
@@ -43,25 +44,53 @@ OUT=$(cd "$OUT" && pwd)
 KPKG=$(kernel_pkg)
 KPKG_V=$(pkg_version "$KPKG")
 BB_V=$(pkg_version busybox-static)
-FIO_V=none
-[ "$WITH_FIO" = 1 ] && FIO_V=$(pkg_version fio)
 
 # Everything that decides the output goes into the stamp.
 inputs=$(
 	cat "$HERE/build.sh" "$HERE/debian.sh" "$HERE/init"
-	echo "$KPKG=$KPKG_V busybox-static=$BB_V fio=$FIO_V"
+	echo "$KPKG=$KPKG_V busybox-static=$BB_V"
 	echo "modules: $GUEST_MODULES / $GUEST_EXTRA_MODULES"
 )
 stamp=$(printf '%s' "$inputs" | sha256sum | cut -d' ' -f1)
+# build_fio: OUTDIR/initrd-fio.img = initrd.img followed by a second gzip'd
+# cpio holding fio and its libraries. The kernel unpacks concatenated
+# archives in order, so the fio part builds on its own (and has its own stamp)
+# without redoing the base image.
+build_fio() {
+	need_pkg fio
+	FIO_V=$(dpkg-query -W -f='${Version}' fio)
+	fstamp=$(printf '%s fio=%s' "$stamp" "$FIO_V" | sha256sum | cut -d' ' -f1)
+	if [ -f "$OUT/fio-stamp" ] && [ "$(cat "$OUT/fio-stamp")" = "$fstamp" ] && [ -f "$OUT/initrd-fio.img" ]; then
+		log "fio initrd up to date"
+		return 0
+	fi
+	rm -f "$OUT/fio-stamp"
+	FROOT=$OUT/work-fio
+	rm -rf "$FROOT"
+	mkdir -p "$FROOT/usr/bin"
+	# fio's many optional engines (rbd, rados, gluster, rdma...) are shared
+	# libraries it links against; installing the package lets ldd resolve
+	# them all, and they are copied with the binary.
+	copy_with_libs "$FROOT" /usr/bin/fio
+	cp /usr/bin/fio "$FROOT/usr/bin/fio"
+	mkcpio "$FROOT" "$OUT/fio.cpio.gz"
+	cat "$OUT/initrd.img" "$OUT/fio.cpio.gz" >"$OUT/initrd-fio.img.tmp"
+	mv "$OUT/initrd-fio.img.tmp" "$OUT/initrd-fio.img"
+	rm -rf "$FROOT" "$OUT/fio.cpio.gz"
+	echo "$fstamp" >"$OUT/fio-stamp"
+	log "fio initrd built (fio $FIO_V)"
+}
+mkcpio() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 >"$2"; }
+
 if [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$stamp" ] &&
-	[ -f "$OUT/vmlinuz" ] && [ -f "$OUT/vmlinux" ] && [ -f "$OUT/initrd.img" ] &&
-	{ [ "$WITH_FIO" = 0 ] || [ -f "$OUT/initrd-fio.img" ]; }; then
+	[ -f "$OUT/vmlinuz" ] && [ -f "$OUT/vmlinux" ] && [ -f "$OUT/initrd.img" ]; then
 	log "up to date ($OUT)"
+	[ "$WITH_FIO" = 0 ] || build_fio
 	exit 0
 fi
-rm -f "$OUT/stamp"
+# A fio initrd made from an older base image must not outlive it.
+rm -f "$OUT/stamp" "$OUT/fio-stamp" "$OUT/initrd-fio.img"
 
-# ITEST_DEB_CACHE lets the guest and test-host builds share one download.
 DEBS=${ITEST_DEB_CACHE:-$OUT/debs}
 WORK=$OUT/work
 rm -rf "$WORK"
@@ -113,23 +142,10 @@ log "modules loaded at boot: $(tr '\n' ' ' <"$ROOT/etc/vmm-guest/modules.load")"
 echo "root:x:0:0:root:/root:/bin/sh" >"$ROOT/etc/passwd"
 echo "root:x:0:" >"$ROOT/etc/group"
 
-mkcpio() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 >"$2"; }
 mkcpio "$ROOT" "$OUT/initrd.img.tmp"
 mv "$OUT/initrd.img.tmp" "$OUT/initrd.img"
 
-if [ "$WITH_FIO" = 1 ]; then
-	# fio's many optional engines (rbd, rados, gluster, rdma...) are shared
-	# libraries it links against; installing the package makes ldd able to
-	# resolve them all, and they are copied with the binary.
-	need_pkg fio
-	[ "$(dpkg-query -W -f='${Version}' fio)" = "$FIO_V" ] ||
-		log "note: installed fio $(dpkg-query -W -f='${Version}' fio) differs from candidate $FIO_V"
-	copy_with_libs "$ROOT" /usr/bin/fio
-	cp /usr/bin/fio "$ROOT/usr/bin/fio"
-	mkcpio "$ROOT" "$OUT/initrd-fio.img.tmp"
-	mv "$OUT/initrd-fio.img.tmp" "$OUT/initrd-fio.img"
-fi
-
 rm -rf "$WORK"
 echo "$stamp" >"$OUT/stamp"
+[ "$WITH_FIO" = 0 ] || build_fio
 log "done: $(ls -s "$OUT" | tr '\n' ' ')"

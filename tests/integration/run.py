@@ -398,6 +398,7 @@ def inputs_digest(p, with_qemu):
     for f in ("build.sh", "init", "debian.sh"):
         add_file(os.path.join(TESTS, "guest", f))
     add_file(os.path.join(p.guest, "stamp"))
+    add_file(os.path.join(p.guest, "fio-stamp"))
     add_file(os.path.join(p.host, "stamp"))
     h.update(f"qemu={with_qemu}".encode())
     return h.hexdigest()
