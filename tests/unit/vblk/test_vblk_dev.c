@@ -889,6 +889,56 @@ static void test_thread_with_fake(void **state)
 	assert_memory_equal(gp(f, r.data), f->fb->disk, 512);
 }
 
+static void *reset_thread(void *arg)
+{
+	struct fx *f = arg;
+
+	mmio_w32(f, VIRTIO_MMIO_STATUS, 0);
+	return NULL;
+}
+
+/* Wait (bounded) until the fake has n pending requests; reads the fake under the device lock the I/O thread holds. */
+static bool wait_pending(struct fx *f, unsigned int n)
+{
+	for (int i = 0; i < 2000; i++) {
+		pthread_mutex_lock(&f->dev->lock);
+		unsigned int p = f->fb->npending;
+
+		pthread_mutex_unlock(&f->dev->lock);
+		if (p >= n)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+static void test_reset_with_thread_waits_for_inflight(void **state)
+{
+	struct fx *f = *state;
+	pthread_t t;
+
+	assert_int_equal(vblk_start(f->dev), 0);
+	struct treq r = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
+
+	assert_int_equal(eventfd_write(vblk_notify_fd(f->dev), 1), 0);
+	assert_true(wait_pending(f, 1));
+	/* The reset (a vCPU writing Status=0) must not return while the backend may still write guest RAM. */
+	assert_int_equal(pthread_create(&t, NULL, reset_thread, f), 0);
+	usleep(20000);
+	/* Still quiescing. (Not checked through a register: the resetting vCPU holds the register lock.) */
+	assert_int_equal(pthread_tryjoin_np(t, NULL), EBUSY);
+	*gp(f, r.st) = 0xee;
+	pthread_mutex_lock(&f->dev->lock);
+	fake_backend_finish(f->fb, 0, 512);
+	pthread_mutex_unlock(&f->dev->lock);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(mmio_r32(f, VIRTIO_MMIO_STATUS), 0);
+	/* The result was dropped, not pushed into the reset rings. */
+	fx_expect_no_used(f);
+	assert_int_equal(*gp(f, r.st), 0xee);
+	assert_int_equal(vblk_stop(f->dev), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -928,6 +978,7 @@ int main(void)
 		cmocka_unit_test(test_wce_off_under_unsafe),
 		cmocka_unit_test_setup_teardown(test_stop_without_thread, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_thread_with_fake, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_with_thread_waits_for_inflight, setup_rw, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
