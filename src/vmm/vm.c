@@ -28,7 +28,7 @@
 #include "x86_layout.h"
 
 /* Parameters vmm adds to every kernel command line (docs/guest.md). */
-#define VM_KERNEL_PARAMS "reboot=k panic=-1"
+#define VM_KERNEL_PARAMS "reboot=k panic=-1 pci=off"
 #define VM_CMDLINE_MAX 2048
 #define VM_QUEUE_SIZE 256
 /* Signal used only to kick vCPU threads out of KVM_RUN. */

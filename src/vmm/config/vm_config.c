@@ -562,7 +562,7 @@ void vm_config_usage(FILE *out)
 "  --kernel PATH        Linux kernel: bzImage or ELF vmlinux (required)\n"
 "  --initrd PATH        initramfs to load\n"
 "  --cmdline STRING     kernel command line (default \"" VM_DEFAULT_CMDLINE "\").\n"
-"                       vmm appends \"reboot=k panic=-1\" to the kernel's part\n"
+"                       vmm appends \"reboot=k panic=-1 pci=off\" to the kernel's part\n"
 "                       (before any \" -- \"); words after \" -- \" go to the\n"
 "                       guest's init.\n"
 "Machine:\n"
