@@ -70,10 +70,11 @@ int virtq_init(struct virtq *vq, const struct gmem *mem, uint16_t size,
 	vq->desc = desc;
 	vq->avail = avail;
 	vq->used = used;
-	/* A fresh queue has used->idx 0; after a re-init we must continue from what the driver has seen. */
-	vq->used_idx = ld16(&vq->used->idx);
-	vq->last_avail_idx = vq->used_idx;
-	vq->signalled_used = vq->used_idx;
+	/*
+	 * A queue starts at index 0 on both rings (the driver hands over zeroed
+	 * rings after a reset); memset above did that. Nothing is read back from
+	 * the guest's used ring, which the guest could have filled with anything.
+	 */
 	return 0;
 }
 

@@ -87,8 +87,8 @@ struct virtq {
  * features are the negotiated ones (EVENT_IDX and INDIRECT_DESC are read).
  * 0, -EINVAL when size is not a power of two in [1, VIRTQ_MAX_SIZE] or a ring
  * is misaligned (desc 16, avail 2, used 4 bytes), -EFAULT when a ring does not
- * lie wholly inside guest RAM. The used ring's idx is read back (so that a
- * re-initialised queue continues where it was).
+ * lie wholly inside guest RAM. Both ring indices start at 0, as for a queue
+ * just made ready.
  */
 int virtq_init(struct virtq *vq, const struct gmem *mem, uint16_t size,
 	       uint64_t desc_gpa, uint64_t avail_gpa, uint64_t used_gpa, uint64_t features);

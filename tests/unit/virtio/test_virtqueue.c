@@ -427,6 +427,10 @@ static void jump_indices(struct fix *f, uint16_t idx)
 	((struct virtq_used *)vtest_ptr(&f->g, f->g.used_gpa))->idx = idx;
 	assert_int_equal(virtq_init(&f->vq, &f->g.mem, QSIZE, f->g.desc_gpa, f->g.avail_gpa, f->g.used_gpa,
 				    (1ull << VIRTIO_RING_F_EVENT_IDX)), 0);
+	/* As if idx requests had been served since the queue was made ready. */
+	f->vq.last_avail_idx = idx;
+	f->vq.used_idx = idx;
+	f->vq.signalled_used = idx;
 }
 
 static void test_event_idx(void **state)
