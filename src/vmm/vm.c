@@ -972,12 +972,13 @@ int vm_stats_write(struct vm *vm, const struct vm_exit *ex, const char *path)
 		fprintf(f, ", \"cache\": ");
 		vm_json_string(f, blk_cache_mode_name(d->cache));
 		fprintf(f, ", \"readonly\": %s,\n     ", d->readonly ? "true" : "false");
-		fprintf(f, "\"requests\": %llu, \"reads\": %llu, \"writes\": %llu, "
+		fprintf(f, "\"requests\": %llu, \"reads\": %llu, \"writes\": %llu, \"durable_writes\": %llu, "
 			"\"read_bytes\": %llu, \"write_bytes\": %llu,\n     "
 			"\"flushes\": %llu, \"host_flushes\": %llu, \"flushes_skipped\": %llu, "
 			"\"discards\": %llu, \"write_zeroes\": %llu, \"errors\": %llu}",
 			(unsigned long long)s.requests, (unsigned long long)s.reads,
-			(unsigned long long)s.writes, (unsigned long long)s.read_bytes,
+			(unsigned long long)s.writes, (unsigned long long)s.durable_writes,
+			(unsigned long long)s.read_bytes,
 			(unsigned long long)s.write_bytes, (unsigned long long)s.flushes,
 			(unsigned long long)s.host_flushes, (unsigned long long)s.flushes_skipped,
 			(unsigned long long)s.discards, (unsigned long long)s.write_zeroes,

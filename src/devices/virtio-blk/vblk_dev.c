@@ -451,6 +451,8 @@ void vblk_backend_complete(void *ctx, struct blk_req *breq, int res)
 		if (status == VIRTIO_BLK_S_OK) {
 			stat_add(dev, &dev->stats.writes, 1);
 			stat_add(dev, &dev->stats.write_bytes, req->data_len);
+			if (breq->durable)
+				stat_add(dev, &dev->stats.durable_writes, 1);
 		}
 		break;
 	case BLK_OP_FLUSH:

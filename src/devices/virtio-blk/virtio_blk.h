@@ -27,6 +27,7 @@ struct vblk_stats {
 	uint64_t write_bytes;
 	uint64_t reads;
 	uint64_t writes;
+	uint64_t durable_writes;    /* writes made durable before they completed (guest write cache off) */
 	uint64_t flushes;           /* FLUSH requests received from the guest */
 	uint64_t host_flushes;      /* fdatasyncs sent to the host */
 	uint64_t flushes_skipped;   /* FLUSHes completed without a syscall (cache=unsafe) */

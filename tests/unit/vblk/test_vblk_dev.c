@@ -748,6 +748,8 @@ static void run_mode(const struct mode_case *c)
 	struct vblk_stats s = fx_stats(f);
 
 	assert_int_equal(s.flushes, 1);
+	assert_int_equal(s.writes, 1);
+	assert_int_equal(s.durable_writes, c->durable ? 1 : 0);
 	assert_int_equal(s.host_flushes, c->flush_sent ? 1 : 0);
 	assert_int_equal(s.flushes_skipped, c->flush_sent ? 0 : 1);
 	fx_free(f);
