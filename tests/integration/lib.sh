@@ -141,3 +141,112 @@ host_flushes() {
 	[ -n "${HOST_BLOCK_STAT:-}" ] && [ -r "$HOST_BLOCK_STAT" ] || return 0
 	awk '{ print $16 }' "$HOST_BLOCK_STAT"
 }
+
+# ---- drives (virtio-blk) ----
+
+# make_image PATH MIB: a fully allocated, synced image of zeros. Writing into
+# it later allocates no blocks, so the test host's ext4 has no journal commit
+# (and so no flush of its own) to make while a guest writes.
+make_image() {
+	dd if=/dev/zero of="$1" bs=1M count="$2" conv=fsync 2>/dev/null
+}
+
+# drive_stat STATS_JSON DRIVE_ID KEY: a per-drive counter from vmm --stats.
+drive_stat() {
+	awk -v id="\"id\": \"$2\"" -v key="\"$3\": " '
+		index($0, id) { found = 1 }
+		found && index($0, key) {
+			s = substr($0, index($0, key) + length(key)); sub(/[^0-9].*/, "", s); print s; exit
+		}' "$1"
+}
+
+# expect_stat STATS_JSON DRIVE_ID KEY OP VALUE: e.g. expect_stat s.json d0 host_flushes -gt 0
+expect_stat() {
+	ITEST_CHECKS=$((ITEST_CHECKS + 1))
+	_v=$(drive_stat "$1" "$2" "$3")
+	if [ -n "$_v" ] && [ "$_v" "$4" "$5" ]; then ok "$2 $3 = $_v ($4 $5)"; else fail "$2 $3 = '${_v}', expected $4 $5"; fi
+}
+
+# The 1 MiB test pattern for a tag, made the same way in the guest and here.
+# GUEST_PATTERN is the guest-side shell text that writes it to /tmp/p.
+pattern_file() { yes "vmm-pattern-$1" | head -c 1048576 >"$2"; }
+guest_pattern() { echo "yes vmm-pattern-$1 | head -c 1048576 >/tmp/p"; }
+
+# expect_image_region IMAGE OFFSET_MIB PATTERN_FILE: the host sees the pattern there.
+expect_image_region() {
+	ITEST_CHECKS=$((ITEST_CHECKS + 1))
+	if dd if="$1" bs=1M skip="$2" count=1 2>/dev/null | cmp -s - "$3"; then
+		ok "image holds the pattern at ${2} MiB"
+	else
+		fail "image does not hold the pattern at ${2} MiB"
+	fi
+}
+
+# drive_mode_scenario MODE: the per-cache-mode check. The guest writes the
+# pattern at 0 MiB with O_DIRECT and at 2 MiB through its page cache with
+# fsync, drops its caches, reads both back with O_DIRECT and compares; then
+# the host compares the image file, and the counters show where durability
+# came from:
+#   writeback, none: the guest sees a write cache, so its fsync sends FLUSH,
+#     and each FLUSH became an fdatasync that reached the host disk;
+#   writethrough, directsync: the guest sees no write cache and sends no
+#     FLUSH; every write was made durable (RWF_DSYNC) before it completed,
+#     which reaches the host disk as flushes too;
+#   unsafe: the guest sends FLUSH, each completes with no syscall, and not
+#     one flush reaches the host disk.
+drive_mode_scenario() {
+	_mode=$1
+	_img=$SCRATCH/disk.img
+	_st=$SCRATCH/stats.json
+	make_image "$_img" 16
+	pattern_file "$_mode" "$SCRATCH/p"
+	_f0=$(host_flushes)
+	boot_guest --drive "file=$_img,cache=$_mode,id=d0" --stats "$_st" -- \
+		"$(guest_pattern "$_mode");" \
+		'echo guest-wce=$(cat /sys/block/vda/queue/write_cache);' \
+		'dd if=/tmp/p of=/dev/vda bs=64k oflag=direct 2>/dev/null &&' \
+		'dd if=/tmp/p of=/dev/vda bs=64k seek=32 conv=fsync 2>/dev/null &&' \
+		'echo 3 >/proc/sys/vm/drop_caches &&' \
+		'dd if=/dev/vda bs=64k count=16 iflag=direct 2>/dev/null | cmp - /tmp/p &&' \
+		'dd if=/dev/vda bs=64k skip=32 count=16 iflag=direct 2>/dev/null | cmp - /tmp/p &&' \
+		'echo guest-verify=ok'
+	_f1=$(host_flushes)
+	expect_status 0
+	expect_output '^guest-verify=ok$'
+	expect_image_region "$_img" 0 "$SCRATCH/p"
+	expect_image_region "$_img" 2 "$SCRATCH/p"
+	expect_stat "$_st" d0 writes -gt 0
+	expect_stat "$_st" d0 errors -eq 0
+	case $_mode in
+	writeback|none)
+		expect_output '^guest-wce=write back$'
+		expect_stat "$_st" d0 flushes -gt 0
+		_n=$(drive_stat "$_st" d0 flushes)
+		expect_stat "$_st" d0 host_flushes -eq "${_n:-x}"
+		expect_stat "$_st" d0 flushes_skipped -eq 0
+		;;
+	writethrough|directsync)
+		expect_output '^guest-wce=write through$'
+		expect_stat "$_st" d0 flushes -eq 0
+		_n=$(drive_stat "$_st" d0 writes)
+		expect_stat "$_st" d0 durable_writes -eq "${_n:-x}"
+		;;
+	unsafe)
+		expect_output '^guest-wce=write back$'
+		expect_stat "$_st" d0 flushes -gt 0
+		expect_stat "$_st" d0 host_flushes -eq 0
+		_n=$(drive_stat "$_st" d0 flushes)
+		expect_stat "$_st" d0 flushes_skipped -eq "${_n:-x}"
+		expect_stat "$_st" d0 durable_writes -eq 0
+		;;
+	esac
+	if [ -n "$_f0" ] && [ -n "$_f1" ]; then
+		ITEST_CHECKS=$((ITEST_CHECKS + 1))
+		_d=$((_f1 - _f0))
+		if [ "$_mode" = unsafe ]; then
+			[ "$_d" -eq 0 ] && ok "no flush reached the test host's disk" || fail "$_d flushes reached the test host's disk under unsafe"
+		else
+			[ "$_d" -gt 0 ] && ok "$_d flushes reached the test host's disk" || fail "no flush reached the test host's disk"
+		fi
+	fi
+}
