@@ -121,6 +121,7 @@ def base_env(p, mode):
         "GUEST_INITRD_FIO": os.path.join(p.guest, "initrd-fio.img")
         if os.path.exists(os.path.join(p.guest, "initrd-fio.img")) else "",
         "ITEST_LIB": os.path.join(HERE, "lib.sh"),
+        "CONFIG_DIR": os.path.join(os.path.dirname(TESTS), "config"),
         "ITEST_MODE": mode,
         "QEMU": shutil.which("qemu-system-x86_64") or "",
         "HOST_BLOCK_STAT": "",
@@ -241,6 +242,8 @@ def run_testhost(p, items, extra_env, stream, with_qemu, keep=False):
             shutil.copy(path, os.path.join(job, "scenarios", name + ".sh"))
             f.write(f"{name} {tmo}\n")
     shutil.copy(os.path.join(HERE, "lib.sh"), os.path.join(job, "lib.sh"))
+    # The shipped example INI files, for the scenarios that boot them as they are.
+    shutil.copytree(os.path.join(os.path.dirname(TESTS), "config"), os.path.join(job, "config"))
     with open(os.path.join(job, "env"), "w") as f:
         for k, v in extra_env.items():
             f.write(f"export {k}='{v}'\n")
@@ -326,6 +329,9 @@ def run_testhost(p, items, extra_env, stream, with_qemu, keep=False):
     log(f"test host ran {total:.1f}s (qemu status {proc.returncode})")
 
     ctail = tail(console)
+    qtail = tail(os.path.join(run_dir, "qemu.log"), 10)
+    if qtail.strip():
+        ctail += "\nitest: QEMU said:\n" + qtail
     for name, _, _ in items:
         if name in results:
             continue
@@ -388,7 +394,7 @@ def inputs_digest(p, with_qemu):
             h.update(b"<missing>")
 
     add_file(p.vmm)
-    for d in (SCENARIOS,):
+    for d in (SCENARIOS, os.path.join(os.path.dirname(TESTS), "config")):
         for f in sorted(os.listdir(d)):
             add_file(os.path.join(d, f))
     for f in ("lib.sh", "run.py"):
