@@ -36,9 +36,32 @@ need_pkg() {
 	fi
 }
 
+# apt look-ups cost about a second each; with ITEST_APT_CACHE set, answers are
+# kept there, keyed by the modification times of apt's package lists and of
+# dpkg's status, which change whenever an answer could.
+_apt_cached() { # KEY COMMAND...
+	if [ -z "${ITEST_APT_CACHE:-}" ]; then
+		shift
+		"$@"
+		return
+	fi
+	_ak=$(stat -c %Y /var/lib/apt/lists /var/lib/dpkg/status 2>/dev/null | tr '\n' .)
+	_cf="$ITEST_APT_CACHE/$_ak$1"
+	if [ -s "$_cf" ]; then
+		cat "$_cf"
+		return 0
+	fi
+	shift
+	_ans=$("$@") || return 1
+	mkdir -p "$ITEST_APT_CACHE"
+	printf '%s\n' "$_ans" >"$_cf.tmp" && mv "$_cf.tmp" "$_cf"
+	printf '%s\n' "$_ans"
+}
+
 # kernel_pkg: print the concrete bookworm kernel package that linux-image-amd64
 # points at today (linux-image-6.1.0-N-amd64).
-kernel_pkg() {
+kernel_pkg() { _apt_cached kernel-pkg _kernel_pkg; }
+_kernel_pkg() {
 	_k=$(apt-cache depends linux-image-amd64 2>/dev/null |
 		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n1)
 	if [ -z "$_k" ]; then
@@ -51,7 +74,8 @@ kernel_pkg() {
 }
 
 # pkg_version PACKAGE: the candidate version apt would download.
-pkg_version() {
+pkg_version() { _apt_cached "version-$1" _pkg_version "$1"; }
+_pkg_version() {
 	_v=$(apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p')
 	if [ -z "$_v" ] || [ "$_v" = "(none)" ]; then
 		apt_update_once

@@ -104,7 +104,8 @@ def sh_need_pkg(pkg):
 
 def build_images(p, with_fio):
     t0 = time.time()
-    env = dict(os.environ, ITEST_DEB_CACHE=os.path.join(p.work, "debs"))
+    env = dict(os.environ, ITEST_DEB_CACHE=os.path.join(p.work, "debs"),
+               ITEST_APT_CACHE=os.path.join(p.work, "apt-answers"))
     cmd = ["sh", GUEST_BUILD, p.guest] + (["--with-fio"] if with_fio else [])
     subprocess.run(cmd, check=True, stdout=sys.stderr, env=env)
     subprocess.run(["sh", HOST_BUILD, p.host], check=True, stdout=sys.stderr, env=env)
@@ -249,9 +250,10 @@ def run_testhost(p, items, extra_env, stream, with_qemu, keep=False):
             f.write(f"export {k}='{v}'\n")
 
     t0 = time.time()
+    env = dict(os.environ, ITEST_APT_CACHE=os.path.join(p.work, "apt-answers"))
     cmd = ["sh", HOST_BUILD, p.host, "--disk", os.path.join(run_dir, "disk.img"), "--vmm", p.vmm,
            "--guest", p.guest, "--job", job] + (["--with-qemu"] if with_qemu else [])
-    subprocess.run(cmd, check=True, stdout=sys.stderr)
+    subprocess.run(cmd, check=True, stdout=sys.stderr, env=env)
     log(f"test-host disk ready in {time.time() - t0:.1f}s")
 
     console = os.path.join(run_dir, "console.log")
@@ -546,6 +548,10 @@ def main():
     build_images(p, a.with_fio)
     log(f"mode {mode}")
     results = run_items(p, mode, items, extra_env, True, with_qemu, a.keep)
+    for n in names:
+        if results[n].get("harness"):
+            # Not streamed: the harness's own account of why NAME did not run.
+            print(f"--- {n} ---\n{results[n]['output']}")
     npass = nfail = nskip = 0
     for n in names:
         st = results[n]["status"]
