@@ -3,7 +3,6 @@
 # Scenario: --memory 4G gives the guest about 4 GiB (memory above the 32-bit PCI hole included).
 . "${ITEST_LIB:-$(dirname "$0")/../lib.sh}"
 
-# No double quotes in guest commands: the kernel's command-line parser eats them.
 boot_guest --memory 4G -- "echo memtotal_kb=\$(awk '/^MemTotal:/ { print \$2 }' /proc/meminfo)"
 expect_status 0
 kb=$(output_value memtotal_kb)
