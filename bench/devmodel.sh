@@ -12,6 +12,7 @@
 #   IMAGE_DIR=/var/tmp  where the scratch image is made (must be a real disk, not tmpfs)
 #   IMAGE=path     use this existing image instead (kept; it is overwritten by the write jobs)
 #   KEEP_IMAGE=1   keep the scratch image          BUILD=<repo>/build-bench
+#   STRICT=1       exit 1 when a job's ratio is below the 0.9 target (default: report only)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,6 +51,7 @@ fi
 ninja -C "$BUILD" bench/devmodel/vmm-devmodel >/dev/null || die "building vmm-devmodel failed (ninja -C $BUILD)"
 
 # ---- the image: on the host disk, fully written once ----
+# shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() { :; }
 if [ -n "${IMAGE:-}" ]; then
 	[ -f "$IMAGE" ] || die "IMAGE=$IMAGE does not exist"
@@ -64,6 +66,7 @@ else
 	if [ "${KEEP_IMAGE:-0}" = 1 ]; then
 		echo "devmodel.sh: keeping $img"
 	else
+		# shellcheck disable=SC2317  # called through the EXIT trap
 		cleanup() { rm -f "$img"; }
 	fi
 	trap cleanup EXIT
@@ -168,4 +171,7 @@ printf '%-10s %10s %10s %-7s %6s %-5s %8s %8s\n' job "vmm med" "fio med" unit vm
 printf '%-10s %10s %10s %-7s %6s %-5s %8s %8s\n' "" "" "" "" "" "" "us/req" "us/req"
 for job in $JOBS; do echo "${summary[$job]}"; done
 echo "target: vmm/fio >= 0.$TARGET (cpu us/req: whole process time over requests; vmm has two threads, fio one)"
+if [ "$fail" = 1 ] && [ "${STRICT:-0}" = 1 ]; then
+	die "a ratio is below target (STRICT=1)"
+fi
 exit 0

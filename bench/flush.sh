@@ -47,11 +47,21 @@ ninja -C "$BUILD" bench/devmodel/vmm-devmodel >/dev/null || die "building vmm-de
 fsfile=$(mktemp "$WORK_DIR/vmm-flush-XXXXXX.ext4")
 mnt=$(mktemp -d /tmp/vmm-flush-mnt-XXXXXX)
 loop=""
+child=""
+outf=$(mktemp /tmp/vmm-flush-out-XXXXXX)
 cleanup() {
-	if mountpoint -q "$mnt"; then umount "$mnt" || umount -l "$mnt" || true; fi
-	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null || true
+	# A run still going keeps the image open: stop it (by its pid) before unmounting.
+	if [ -n "$child" ]; then kill "$child" 2>/dev/null || true; wait "$child" 2>/dev/null || true; fi
+	# io_uring drops its registered file a moment after the process exits (async ring teardown): retry briefly.
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		mountpoint -q "$mnt" || break
+		umount "$mnt" 2>/dev/null && break
+		sleep 0.2
+	done
+	if mountpoint -q "$mnt"; then umount -l "$mnt" || true; fi
+	if [ -n "$loop" ]; then losetup -d "$loop" 2>/dev/null || true; fi
 	rmdir "$mnt" 2>/dev/null || true
-	rm -f "$fsfile"
+	rm -f "$fsfile" "$outf"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -83,8 +93,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		# Settle the filesystem first (the last run's dirty pages and journal), so this run is charged only its own flushes.
 		sync -f "$img"
 		before=$(flushes)
-		out=$("$bin" --image "$img" --cache "$mode" --job writeflush --qd 1 --bs 4096 \
-			--runtime "$RUNTIME" --ramp "$RAMP") || die "vmm-devmodel --cache $mode failed"
+		# In the background and waited for, so a signal reaches the trap at once (see cleanup).
+		"$bin" --image "$img" --cache "$mode" --job writeflush --qd 1 --bs 4096 \
+			--runtime "$RUNTIME" --ramp "$RAMP" >"$outf" &
+		child=$!
+		wait "$child" || die "vmm-devmodel --cache $mode failed"
+		child=""
+		out=$(cat "$outf")
 		after=$(flushes)
 		lf=$((after - before))
 		pps=$(kv pairs_per_s "$out") tp=$(kv total_pairs "$out")
