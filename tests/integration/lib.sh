@@ -209,9 +209,15 @@ expect_image_region() {
 drive_mode_scenario() {
 	_mode=$1
 	_img=$SCRATCH/disk.img
-	_st=$SCRATCH/stats.json
 	make_image "$_img" 16
 	pattern_file "$_mode" "$SCRATCH/p"
+	# Only the image may touch the measured disk while the guest runs: vmm's
+	# console, stderr and stats go to tmpfs, and sync first commits the
+	# journal for the files made above, which would otherwise flush mid-run.
+	_keep_out=$OUT _keep_err=$ERR
+	_tmp=$(mktemp -d)
+	OUT=$_tmp/vmm.stdout ERR=$_tmp/vmm.stderr _st=$_tmp/stats.json
+	sync
 	_f0=$(host_flushes)
 	boot_guest --drive "file=$_img,cache=$_mode,id=d0" --stats "$_st" -- \
 		"$(guest_pattern "$_mode");" \
@@ -223,6 +229,8 @@ drive_mode_scenario() {
 		'dd if=/dev/vda bs=64k skip=32 count=16 iflag=direct 2>/dev/null | cmp - /tmp/p &&' \
 		'echo guest-verify=ok'
 	_f1=$(host_flushes)
+	cp "$OUT" "$_keep_out"; cp "$ERR" "$_keep_err"; cp "$_st" "$SCRATCH/stats.json"
+	OUT=$_keep_out ERR=$_keep_err
 	expect_status 0
 	expect_output '^guest-verify=ok$'
 	expect_image_region "$_img" 0 "$SCRATCH/p"
@@ -261,4 +269,5 @@ drive_mode_scenario() {
 			[ "$_d" -gt 0 ] && ok "$_d flushes reached the test host's disk" || fail "no flush reached the test host's disk"
 		fi
 	fi
+	rm -rf "$_tmp"
 }

@@ -234,6 +234,13 @@ def run_testhost(p, items, extra_env, stream, with_qemu, keep=False):
     """Boot the emulated test host once and run every item inside it."""
     if not shutil.which("qemu-system-x86_64"):
         sh_need_pkg("qemu-system-x86")
+    # One test host per build dir at a time: the run dir and its disk image
+    # are shared, so a second runner (a --batch while meson test runs) waits.
+    lock = open(os.path.join(p.work, "testhost.lock"), "w")
+    t_wait = time.time()
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    if time.time() - t_wait > 1:
+        log(f"waited {time.time() - t_wait:.0f}s for another test-host run in this build dir")
     run_dir = p.run
     shutil.rmtree(run_dir, ignore_errors=True)
     job = os.path.join(run_dir, "job")
