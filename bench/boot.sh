@@ -49,8 +49,9 @@ for k in $KERNELS; do
 	for r in vmm qemu; do
 		n=$(printf '%s\n' "$SUM" | awk -v key="$r.$k.marker" '$1 == key { print $2 }')
 		printf '%-8s %-5s %3s %10s %10s %14s\n' "$k" "$r" "${n:-0}" \
-			"$(bench_median "$r.$k.marker" "$SUM")" "$(bench_median "$r.$k.exit" "$SUM")" \
-			"$(bench_median "$r.$k.bootms" "$SUM")"
+			"$(bench_fmt %.2f "$(bench_median "$r.$k.marker" "$SUM")")" \
+			"$(bench_fmt %.2f "$(bench_median "$r.$k.exit" "$SUM")")" \
+			"$(bench_fmt %.1f "$(bench_median "$r.$k.bootms" "$SUM")")"
 	done
 done
 echo

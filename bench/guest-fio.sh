@@ -53,7 +53,7 @@ for m in $MODES; do
 		b=$(bench_median "qemu.$m.$j" "$SUM")
 		na=$(printf '%s\n' "$SUM" | awk -v k="vmm.$m.$j" '$1 == k { print $2 }')
 		nb=$(printf '%s\n' "$SUM" | awk -v k="qemu.$m.$j" '$1 == k { print $2 }')
-		printf '%-10s %-10s %3s %10s %3s %10s %12s\n' "$m" "$j" "${na:-0}" "${a:--}" "${nb:-0}" "${b:--}" \
+		printf '%-10s %-10s %3s %10s %3s %10s %12s\n' "$m" "$j" "${na:-0}" "$(bench_fmt %.0f "$a")" "${nb:-0}" "$(bench_fmt %.0f "$b")" \
 			"$(bench_ratio "$a" "$b")"
 	done
 done

@@ -64,6 +64,9 @@ bench_summary() {
 # bench_median KEY SUMMARY: the median column of KEY in bench_summary output.
 bench_median() { printf '%s\n' "$2" | awk -v k="$1" '$1 == k { print $4 }'; }
 
+# bench_fmt PRINTF-FORMAT VALUE: VALUE formatted, or "-" when it is empty.
+bench_fmt() { awk -v f="$1" -v v="$2" 'BEGIN { if (v == "") print "-"; else printf f "\n", v }'; }
+
 # bench_ratio A B: A / B with three decimals, or "n/a".
 bench_ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.3f\n", a / b }'
