@@ -5,7 +5,7 @@
 # usage: bench/guest-fio.sh [BUILD_DIR]        (default: build)
 #   env (passed to the test host): ROUNDS (3), MODES ("none writeback"),
 #        JOBS ("randread randwrite"), IODEPTH (32), RUNTIME (10), RAMP (2),
-#        IMAGE_MIB (256), QEMU_IOTHREAD (0); BENCH_NO_WAIT=1 to start even
+#        IMAGE_MIB (256), QEMU_IOTHREAD (0), MEMORY (512M); BENCH_NO_WAIT=1 to start even
 #        while another qemu-system-x86_64 runs.
 #
 # Builds vmm in BUILD_DIR, then runs bench/lib/fio-guest.sh in the test host
@@ -26,7 +26,7 @@ bench_build "$B" src/vmm/vmm
 bench_wait_quiet
 LOG=$B/bench-guest-fio.log
 set -- --env "MODES=$MODES" --env "JOBS=$JOBS"
-for v in ROUNDS IODEPTH RUNTIME RAMP IMAGE_MIB QEMU_IOTHREAD; do
+for v in MEMORY ROUNDS IODEPTH RUNTIME RAMP IMAGE_MIB QEMU_IOTHREAD; do
 	eval "val=\${$v:-}"
 	[ -n "$val" ] && set -- "$@" --env "$v=$val"
 done

@@ -9,7 +9,7 @@
 #      "randread randwrite"), IODEPTH (32), RUNTIME (10 s), RAMP (2 s),
 #      IMAGE_MIB (256), QEMU_IOTHREAD (0: QEMU serves the disk from its main
 #      loop, its default; 1: from an iothread).
-# Both runners boot the same vmlinux + fio initrd (256 MiB, 1 vCPU) with the
+# Both runners boot the same vmlinux + fio initrd (MEMORY, default 512M, 1 vCPU) with the
 # same kernel command line and one virtio-blk drive on the same image file
 # with the same cache mode: vmm --drive file=IMG,cache=MODE; QEMU
 # -drive ...,aio=io_uring,cache=MODE + -device virtio-blk-device. The guest
@@ -26,6 +26,8 @@ RUNTIME=${RUNTIME:-10}
 RAMP=${RAMP:-2}
 IMAGE_MIB=${IMAGE_MIB:-256}
 QEMU_IOTHREAD=${QEMU_IOTHREAD:-0}
+# The fio initrd unpacks to more than 256 MiB leaves room for ("write error").
+MEMORY=${MEMORY:-512M}
 BASE="console=ttyS0 quiet"
 
 [ -n "${QEMU:-}" ] || { echo "bench-fio: no QEMU in this test host (run.py --with-qemu)"; exit 77; }
@@ -54,7 +56,7 @@ GUEST_ARG="vmm-b64:$(printf '%s' "$FIO_CMD" | base64 | tr -d '\n')"
 one() { # runner mode round
 	rm -f "$SCRATCH/out.raw"
 	if [ "$1" = vmm ]; then
-		"$VMM" --kernel "$GUEST_VMLINUX" --initrd "$GUEST_INITRD_FIO" --memory 256M --cpus 1 \
+		"$VMM" --kernel "$GUEST_VMLINUX" --initrd "$GUEST_INITRD_FIO" --memory "$MEMORY" --cpus 1 \
 			--timeout 300 --drive "file=$IMG,cache=$2,id=d0" \
 			--cmdline "$BASE -- $GUEST_ARG" >"$SCRATCH/out.raw" 2>"$SCRATCH/err"
 		st=$?
@@ -67,7 +69,7 @@ one() { # runner mode round
 			dev=$dev,iothread=io0
 		fi
 		# shellcheck disable=SC2086 # $io is two words or none
-		"$QEMU" -M microvm,acpi=on -accel kvm -cpu host -m 256M -smp 1 -nodefaults -no-user-config \
+		"$QEMU" -M microvm,acpi=on -accel kvm -cpu host -m "$MEMORY" -smp 1 -nodefaults -no-user-config \
 			-display none -serial stdio -no-reboot -device isa-debug-exit,iobase=0x501,iosize=1 \
 			-kernel "$GUEST_VMLINUX" -initrd "$GUEST_INITRD_FIO" $io \
 			-drive "id=d0,if=none,format=raw,file=$IMG,aio=io_uring,cache=$2" -device "$dev" \
