@@ -85,7 +85,8 @@ class Paths:
     def __init__(self, build_dir, vmm):
         self.build = os.path.abspath(build_dir)
         self.work = os.path.join(self.build, "tests", "integration", "itest")
-        self.guest = os.path.join(self.work, "guest")
+        # build/guest: where docs and config/*.ini expect the test guest image.
+        self.guest = os.path.join(self.build, "guest")
         self.host = os.path.join(self.work, "host")
         self.batch = os.path.join(self.work, "batch")
         self.run = os.path.join(self.work, "run")
