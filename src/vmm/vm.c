@@ -408,22 +408,34 @@ static int vm_ram_create(struct vm *vm, uint64_t mem_bytes)
 	return 0;
 }
 
-static int vm_file_map(const char *path, void **data, size_t *size)
+/* Open a user-supplied input file read-only: an fd and its stat, or -errno (-EISDIR for a directory). */
+static int vm_file_open(const char *path, struct stat *st)
 {
-	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int r = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto close_fd;
+	if (fstat(fd, st) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		r = -EISDIR;
-		goto close_fd;
+	if (S_ISDIR(st->st_mode)) {
+		close(fd);
+		return -EISDIR;
 	}
+	return fd;
+}
+
+static int vm_file_map(const char *path, void **data, size_t *size)
+{
+	struct stat st;
+	int fd = vm_file_open(path, &st);
+	int r = 0;
+
+	if (fd < 0)
+		return fd;
 	if (st.st_size == 0) {
 		r = -ENOEXEC;
 		goto close_fd;
@@ -444,21 +456,13 @@ static int vm_initrd_load(struct vm *vm, const struct x86_kernel *k, const char 
 			  uint64_t *gpa, uint64_t *size)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = vm_file_open(path, &st);
 	int r;
 	char *dst;
 	uint64_t done = 0;
 
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto close_fd;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		r = -EISDIR;
-		goto close_fd;
-	}
+		return fd;
 	r = x86_initrd_place(&vm->mem, k, st.st_size, gpa);
 	if (r < 0)
 		goto close_fd;
