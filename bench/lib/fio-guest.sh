@@ -26,7 +26,7 @@ RUNTIME=${RUNTIME:-10}
 RAMP=${RAMP:-2}
 IMAGE_MIB=${IMAGE_MIB:-256}
 QEMU_IOTHREAD=${QEMU_IOTHREAD:-0}
-# The fio initrd unpacks to more than 256 MiB leaves room for ("write error").
+# 256 MiB is too little to unpack the fio initrd ("Initramfs unpacking failed: write error").
 MEMORY=${MEMORY:-512M}
 BASE="console=ttyS0 quiet"
 
