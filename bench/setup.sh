@@ -11,7 +11,7 @@
 # time, so every run is cut off with --timeout 1 (setup_us is taken before).
 # Guests, taken in turn so that machine noise spreads over all of them alike:
 #   tiny     BUILD_DIR/tests/boot-smoke/exit42.elf (exits at once; no initrd)
-#   vmlinux  the Debian vmlinux + test initrd (BUILD_DIR/tests/integration/itest/guest)
+#   vmlinux  the Debian vmlinux + test initrd (BUILD_DIR/guest)
 #   bzImage  the Debian bzImage + test initrd
 # The guest images are built with tests/integration/run.py --images-only when
 # missing. Prints, per guest, min/median/p90/max of setup_us, and the median of
@@ -28,7 +28,7 @@ GUESTS=${GUESTS:-tiny vmlinux bzImage}
 
 bench_build "$B" src/vmm/vmm tests/boot-smoke/exit42.elf
 VMM=${VMM:-$B/src/vmm/vmm}
-G=$B/tests/integration/itest/guest
+G=$B/guest
 case " $GUESTS " in
 *" vmlinux "* | *" bzImage "*)
 	if [ ! -f "$G/vmlinux" ] || [ ! -f "$G/vmlinuz" ] || [ ! -f "$G/initrd.img" ]; then

@@ -396,8 +396,15 @@ static int vm_ram_create(struct vm *vm, uint64_t mem_bytes)
 
 		if (p == MAP_FAILED)
 			return -errno;
-		/* Guest RAM is not worth a core dump. */
+		/*
+		 * Guest RAM is not worth a core dump. Huge pages cut the page
+		 * faults of loading a kernel (a 57 MB vmlinux: ~50 ms with 4 KiB
+		 * faults, ~15 ms with 2 MiB ones, see docs/benchmarks.md) and the
+		 * guest's TLB misses; hosts whose THP mode is "madvise" give them
+		 * only to memory that asks.
+		 */
 		madvise(p, regions[i].size, MADV_DONTDUMP);
+		madvise(p, regions[i].size, MADV_HUGEPAGE);
 		regions[i].host = p;
 		vm->mem.regions[i] = regions[i];
 		vm->mem.nregions = ++vm->nram;
