@@ -78,7 +78,7 @@ struct blk_backend_counters {
 typedef void (*blk_complete_fn)(void *ctx, struct blk_req *req, int res);
 
 /*
- * Threading: a backend is not thread-safe. submit/kick/poll must all be called
+ * Threading: a backend is not thread-safe. submit/kick/poll/poll_events must all be called
  * from one thread; for the io_uring backend that is the first thread that calls
  * kick() (the ring may be created SINGLE_ISSUER; another thread's kick gets
  * -EEXIST). destroy() may run on another thread once nothing is in flight.
@@ -102,6 +102,17 @@ struct blk_backend_ops {
 	/* An fd that becomes readable when poll() has work; the caller reads (drains) it before poll(). */
 	int (*event_fd)(struct blk_backend *be);
 	/*
+	 * Optional (NULL: callers treat it as always 1). For a caller that busy-
+	 * polls instead of sleeping on event_fd: without blocking, make requests
+	 * the host has finished visible to poll() and say whether there are any.
+	 * 1 when poll() has completions to reap (or may have: a backend that
+	 * cannot tell cheaply), 0 when none yet, or -errno. Reaps nothing and
+	 * calls no complete(); cheap enough to call in a loop (the io_uring
+	 * backend enters the kernel only when the ring says task work is pending:
+	 * under COOP_TASKRUN a CQE is posted only when the submitter enters).
+	 */
+	int (*poll_events)(struct blk_backend *be);
+	/*
 	 * Free the backend. Requests still in flight are waited for (their
 	 * buffers may be in use by the kernel) but complete() is not called.
 	 */
@@ -119,6 +130,7 @@ static inline int blk_backend_submit(struct blk_backend *be, struct blk_req *req
 static inline int blk_backend_kick(struct blk_backend *be) { return be->ops->kick(be); }
 static inline int blk_backend_poll(struct blk_backend *be) { return be->ops->poll(be); }
 static inline int blk_backend_event_fd(struct blk_backend *be) { return be->ops->event_fd(be); }
+static inline int blk_backend_poll_events(struct blk_backend *be) { return be->ops->poll_events ? be->ops->poll_events(be) : 1; }
 static inline void blk_backend_destroy(struct blk_backend *be) { be->ops->destroy(be); }
 /* Copy the backend's counters into *out. */
 static inline void blk_backend_counters_get(const struct blk_backend *be, struct blk_backend_counters *out) { *out = be->counters; }

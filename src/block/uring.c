@@ -39,6 +39,7 @@ struct blk_uring {
 	bool need_enable;       /* created IORING_SETUP_R_DISABLED: enable on the first kick */
 	bool no_zero_range;     /* the filesystem said EOPNOTSUPP to FALLOC_FL_ZERO_RANGE once */
 	bool rmw_barrier;       /* an unaligned O_DIRECT write is in flight: admit nothing else */
+	bool taskrun_flag;      /* created TASKRUN_FLAG: the kernel says in the SQ flags when task work waits */
 	unsigned int depth;
 	unsigned int inflight;
 	unsigned int nfree;
@@ -322,6 +323,33 @@ static int uring_poll(struct blk_backend *be)
 	return count;
 }
 
+static int uring_poll_events(struct blk_backend *be)
+{
+	struct blk_uring *u = uring_of(be);
+	int ret;
+
+	if (io_uring_cq_ready(&u->ring))
+		return 1;
+	if (!u->inflight || u->need_enable)
+		return 0;
+	/*
+	 * Under COOP_TASKRUN a finished request sits as task work until this
+	 * thread enters the kernel; TASKRUN_FLAG makes the kernel say so in the
+	 * SQ flags, which spares a syscall per look while nothing has finished.
+	 * Relaxed: the flag only decides whether to enter; the CQ tail is read
+	 * with acquire (io_uring_cq_ready) after the kernel ran the task work.
+	 * Without the flag (the plain ring), completions are posted without our
+	 * help, and the CQ check above is all there is to do.
+	 */
+	if (!u->taskrun_flag ||
+	    !(__atomic_load_n(u->ring.sq.kflags, __ATOMIC_RELAXED) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)))
+		return 0;
+	ret = io_uring_get_events(&u->ring);
+	if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
+		return ret;
+	return io_uring_cq_ready(&u->ring) ? 1 : 0;
+}
+
 static int uring_event_fd(struct blk_backend *be)
 {
 	return uring_of(be)->efd;
@@ -375,6 +403,7 @@ static const struct blk_backend_ops uring_ops = {
 	.kick = uring_kick,
 	.poll = uring_poll,
 	.event_fd = uring_event_fd,
+	.poll_events = uring_poll_events,
 	.destroy = uring_destroy,
 };
 
@@ -403,6 +432,7 @@ static int uring_ring_init(struct blk_uring *u)
 		ret = io_uring_queue_init_params(u->depth, &u->ring, &p);
 		if (ret == 0) {
 			u->need_enable = (tries[i] & IORING_SETUP_R_DISABLED) != 0;
+			u->taskrun_flag = (tries[i] & IORING_SETUP_TASKRUN_FLAG) != 0;
 			return 0;
 		}
 		if (ret != -EINVAL)

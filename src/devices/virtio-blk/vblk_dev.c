@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vblk_internal.h"
@@ -322,8 +323,13 @@ static int process_queue_locked(struct vblk_dev *dev)
 		int r = virtq_pop(&dev->vq, &req->elem);
 
 		if (r == 0) {
-			/* Re-check after re-enabling notifications, so a buffer added meanwhile is not stranded. */
-			if (virtq_notify_enable(&dev->vq))
+			/*
+			 * Re-check after re-enabling notifications, so a buffer added
+			 * meanwhile is not stranded. Not while busy-polling: the poll
+			 * loop looks at the ring itself, and re-enables (and re-checks)
+			 * before the thread may sleep.
+			 */
+			if (!dev->polling && virtq_notify_enable(&dev->vq))
 				continue;
 			break;
 		}
@@ -523,6 +529,108 @@ int vblk_process_completions(struct vblk_dev *dev)
 	return r;
 }
 
+/* ---- busy-polling ---- */
+
+uint64_t vblk_poll_window_next(uint64_t cur, uint64_t max, uint64_t waited_ns)
+{
+	if (max == 0)
+		return 0;
+	if (cur > max)
+		cur = max;
+	if (waited_ns <= cur)
+		return cur;
+	if (waited_ns > max) {
+		cur /= 2;
+		return cur < VBLK_POLL_START_NS ? 0 : cur;
+	}
+	if (cur < VBLK_POLL_START_NS)
+		return max < VBLK_POLL_START_NS ? max : VBLK_POLL_START_NS;
+	return cur > max / 2 ? max : cur * 2;
+}
+
+bool vblk_poll_wanted_locked(const struct vblk_dev *dev, bool guest_recent)
+{
+	if (!dev->poll_max_ns || !dev->active || dev->stopping || dev->vq.broken)
+		return false;
+	return dev->be_inflight > 0 || guest_recent;
+}
+
+bool vblk_poll_once_locked(struct vblk_dev *dev)
+{
+	bool found = false;
+
+	/* A backend error is not work: treating it as such would spin for ever. */
+	if (dev->be_inflight > 0 && blk_backend_poll_events(dev->be) > 0 &&
+	    process_completions_locked(dev) > 0)
+		found = true;
+	if (dev->active && !dev->blocked && !dev->stopping && !dev->vq.broken &&
+	    virtq_has_avail(&dev->vq) && process_queue_locked(dev) > 0)
+		found = true;
+	return found;
+}
+
+static uint64_t clock_ns(void)
+{
+	struct timespec ts;
+
+	/* CLOCK_MONOTONIC is a vDSO read, no syscall: cheap enough to call per poll look. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void cpu_relax(void)
+{
+	/* Tells the core we are spinning: saves power and yields to a hyperthread sibling. */
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+bool vblk_poll(struct vblk_dev *dev, uint64_t window_ns)
+{
+	uint64_t deadline = clock_ns() + window_ns;
+	bool found = false;
+
+	pthread_mutex_lock(&dev->lock);
+	/*
+	 * Guest kicks off while we watch the ring ourselves: each would only
+	 * cost the guest an exit and us a stale eventfd. (A no-op under
+	 * EVENT_IDX, where every pop re-arms avail_event.)
+	 */
+	if (dev->active)
+		virtq_notify_disable(&dev->vq);
+	dev->polling = true;
+	for (;;) {
+		if (!vblk_poll_wanted_locked(dev, true))
+			break;
+		found = vblk_poll_once_locked(dev);
+		if (found)
+			break;
+		/* Dropped between looks so vCPU threads (register accesses, reset) are not held off. */
+		pthread_mutex_unlock(&dev->lock);
+		bool expired = clock_ns() >= deadline;
+
+		if (!expired)
+			cpu_relax();
+		pthread_mutex_lock(&dev->lock);
+		if (expired)
+			break;
+	}
+	dev->polling = false;
+	/*
+	 * Kicks back on before the thread may sleep, and look once more (the
+	 * enable orders its store before that look): a buffer the guest added
+	 * while kicks were off would otherwise wait for a kick that never comes.
+	 */
+	if (dev->active && !dev->vq.broken && virtq_notify_enable(&dev->vq) &&
+	    process_queue_locked(dev) > 0)
+		found = true;
+	pthread_mutex_unlock(&dev->lock);
+	return found;
+}
+
 /* ---- I/O thread ---- */
 
 enum { EV_NOTIFY = 1, EV_BACKEND, EV_STOP };
@@ -531,13 +639,29 @@ static void *io_thread(void *arg)
 {
 	struct vblk_dev *dev = arg;
 	bool stop = false;
+	uint64_t window = 0;      /* busy-poll window for the next wait, ns (adaptive, <= poll_max_ns) */
+	uint64_t wait_start = 0;  /* when the current wait for work began; 0: none begun */
+	bool worked = false;      /* the last round did work for the guest */
 
 	for (;;) {
 		struct epoll_event evs[4];
-		int n = epoll_wait(dev->epoll_fd, evs, 4, -1);
-		bool notify = false, comp = false;
+		bool notify = false, comp = false, found = false;
+		int reaped = 0, popped = 0;
 		eventfd_t v;
+		int n = 0;
 
+		if (!wait_start) {
+			/* At most one poll per wait: a wake-up with nothing to do (stale eventfd, EINTR) goes back to sleep. */
+			wait_start = clock_ns();
+			pthread_mutex_lock(&dev->lock);
+			bool want = window > 0 && vblk_poll_wanted_locked(dev, worked);
+
+			pthread_mutex_unlock(&dev->lock);
+			if (want)
+				found = vblk_poll(dev, window);
+		}
+		if (!found)
+			n = epoll_wait(dev->epoll_fd, evs, 4, -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -562,13 +686,20 @@ static void *io_thread(void *arg)
 		}
 		pthread_mutex_lock(&dev->lock);
 		if (comp)
-			process_completions_locked(dev);
+			reaped = process_completions_locked(dev);
 		if (notify)
-			process_queue_locked(dev);
+			popped = process_queue_locked(dev);
 		bool done = stop && dev->inflight == 0;
+		uint64_t max = dev->poll_max_ns;
 		pthread_mutex_unlock(&dev->lock);
 		if (done)
 			break;
+		worked = found || reaped > 0 || popped > 0;
+		if (worked) {
+			/* The wait is over: size the next window by how long this one took. */
+			window = vblk_poll_window_next(window, max, clock_ns() - wait_start);
+			wait_start = 0;
+		}
 	}
 	return NULL;
 }
@@ -713,6 +844,7 @@ int vblk_dev_alloc(const struct vblk_params *p, const struct gmem *mem,
 	dev->wce = props->wce ? 1 : 0;
 	dev->stop_fd = -1;
 	dev->epoll_fd = -1;
+	dev->poll_max_ns = p->poll_max_ns < 0 ? 0 : p->poll_max_ns ? (uint64_t)p->poll_max_ns : VBLK_POLL_MAX_NS_DEFAULT;
 	/* NUL-padded, and not terminated when it is all 20 bytes: the GET_ID format. */
 	if (p->serial)
 		memcpy(dev->serial, p->serial, strnlen(p->serial, VBLK_ID_BYTES));

@@ -171,6 +171,8 @@ struct vblk_dev {
 	unsigned int inflight;      /* slots popped and not yet pushed or dropped */
 	unsigned int be_inflight;   /* requests inside the backend */
 	bool need_irq_check;        /* pushed since the last virtq_should_notify */
+	bool polling;               /* the I/O thread is busy-polling: leave guest kicks off when the ring runs dry */
+	uint64_t poll_max_ns;       /* cap of the busy-poll window; 0: never poll */
 
 	uint8_t wce;                /* atomic: guest-visible write cache on (config `writeback`) */
 	struct vblk_stats stats;    /* atomic fields */
@@ -207,5 +209,45 @@ int vblk_process_queue(struct vblk_dev *dev);
  * completions reaped, or -errno from the backend poll.
  */
 int vblk_process_completions(struct vblk_dev *dev);
+
+/* The busy-poll window starts here when it first grows, and drops to 0 below it. */
+#define VBLK_POLL_START_NS 4000
+
+/*
+ * The I/O thread's next busy-poll window (ns), as QEMU adapts its IOThreads'
+ * poll-max-ns: cur is the window the last wait began with, waited_ns how long
+ * that wait lasted until work arrived (polling included). Work that came
+ * within the window keeps it; work that came after it but within max means a
+ * longer window would have caught it: grow (from 0 to VBLK_POLL_START_NS,
+ * then doubling, capped at max); work that came after max means polling
+ * would have burnt the CPU for nothing: halve, to 0 below VBLK_POLL_START_NS.
+ * Never above max; always 0 when max is 0. Pure.
+ */
+uint64_t vblk_poll_window_next(uint64_t cur, uint64_t max, uint64_t waited_ns);
+
+/*
+ * One busy-poll look without sleeping (dev->lock held): reap what the backend
+ * finished, if requests are in it, and pop what the guest made available.
+ * True when it did any of that. What the I/O thread repeats while its window
+ * lasts.
+ */
+bool vblk_poll_once_locked(struct vblk_dev *dev);
+
+/*
+ * Whether the I/O thread should busy-poll now (dev->lock held): polling is
+ * configured, the device is running, and there is work to wait for (requests
+ * in the backend) or the guest was active just now (guest_recent). An idle
+ * device sleeps.
+ */
+bool vblk_poll_wanted_locked(const struct vblk_dev *dev, bool guest_recent);
+
+/*
+ * Busy-poll for up to window_ns (takes dev->lock): vblk_poll_once_locked until
+ * it finds work, the window ends, or polling is no longer wanted. Guest kicks
+ * are left off meanwhile and are back on (with the ring re-checked) when it
+ * returns, so the caller may sleep on the notify eventfd. True when work was
+ * found (and done).
+ */
+bool vblk_poll(struct vblk_dev *dev, uint64_t window_ns);
 
 #endif

@@ -18,7 +18,17 @@ struct vblk_params {
 	const struct blk_image *image;  /* opened by the caller, outlives the device */
 	const char *serial;             /* GET_ID string (<= 20 bytes used), or NULL */
 	unsigned int queue_size;        /* max virtqueue size offered (power of two) */
+	/*
+	 * Cap of the I/O thread's adaptive busy-poll window, in ns: after doing
+	 * work it looks at the avail ring and the backend for up to this long
+	 * before sleeping, which saves a thread wake-up per batch (see
+	 * docs/benchmarks.md). 0: VBLK_POLL_MAX_NS_DEFAULT; negative: never poll.
+	 */
+	int64_t poll_max_ns;
 };
+
+/* The busy-poll cap a zero poll_max_ns gets. */
+#define VBLK_POLL_MAX_NS_DEFAULT 64000
 
 /* Counters, read at exit for --stats. */
 struct vblk_stats {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for the virtio-blk device over a fake backend: every request type, bad requests, back-pressure, cache modes, registers. */
+#include <time.h>
 #include <unistd.h>
 
 #include "vblk_test_util.h"
@@ -941,6 +942,181 @@ static void test_reset_with_thread_waits_for_inflight(void **state)
 	assert_int_equal(vblk_stop(f->dev), 0);
 }
 
+/* ---- busy-polling ---- */
+
+static void test_poll_window_arithmetic(void **state)
+{
+	(void)state;
+	/* Polling off: always 0. */
+	assert_int_equal(vblk_poll_window_next(0, 0, 100), 0);
+	assert_int_equal(vblk_poll_window_next(8000, 0, 100), 0);
+	/* From 0, a short wait starts the window; then it doubles up to the cap. */
+	assert_int_equal(vblk_poll_window_next(0, 64000, 10000), VBLK_POLL_START_NS);
+	assert_int_equal(vblk_poll_window_next(4000, 64000, 10000), 8000);
+	assert_int_equal(vblk_poll_window_next(32000, 64000, 50000), 64000);
+	assert_int_equal(vblk_poll_window_next(40000, 64000, 50000), 64000);
+	assert_int_equal(vblk_poll_window_next(64000, 64000, 64000), 64000);
+	/* A cap below the start value is the most it grows to. */
+	assert_int_equal(vblk_poll_window_next(0, 1000, 500), 1000);
+	/* Work found within the window keeps it. */
+	assert_int_equal(vblk_poll_window_next(16000, 64000, 3000), 16000);
+	assert_int_equal(vblk_poll_window_next(0, 64000, 0), 0);
+	/* A wait beyond the cap halves it, and below the start it is off. */
+	assert_int_equal(vblk_poll_window_next(64000, 64000, 1000000), 32000);
+	assert_int_equal(vblk_poll_window_next(8000, 64000, 1000000), 4000);
+	assert_int_equal(vblk_poll_window_next(4000, 64000, 1000000), 0);
+	assert_int_equal(vblk_poll_window_next(0, 64000, UINT64_MAX), 0);
+	/* A window above a (lowered) cap is clamped. */
+	assert_int_equal(vblk_poll_window_next(64000, 16000, 100), 16000);
+	/* Idle: repeated long waits always reach 0, in a few steps. */
+	uint64_t w = 64000;
+
+	for (int i = 0; i < 5; i++)
+		w = vblk_poll_window_next(w, 64000, 10000000);
+	assert_int_equal(w, 0);
+}
+
+static void test_poll_only_when_busy(void **state)
+{
+	struct fx *f = *state;
+
+	/* The fixture's params leave poll_max_ns 0: the default. */
+	assert_int_equal(f->dev->poll_max_ns, VBLK_POLL_MAX_NS_DEFAULT);
+	pthread_mutex_lock(&f->dev->lock);
+	/* Idle device (nothing in flight, guest quiet): never poll. */
+	assert_false(vblk_poll_wanted_locked(f->dev, false));
+	assert_true(vblk_poll_wanted_locked(f->dev, true));
+	pthread_mutex_unlock(&f->dev->lock);
+
+	fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
+	assert_int_equal(vblk_process_queue(f->dev), 1);
+	pthread_mutex_lock(&f->dev->lock);
+	/* A request in the backend is worth polling for. */
+	assert_true(vblk_poll_wanted_locked(f->dev, false));
+	f->dev->poll_max_ns = 0;
+	assert_false(vblk_poll_wanted_locked(f->dev, true));
+	f->dev->poll_max_ns = VBLK_POLL_MAX_NS_DEFAULT;
+	pthread_mutex_unlock(&f->dev->lock);
+	fx_complete_all(f);
+	pthread_mutex_lock(&f->dev->lock);
+	assert_false(vblk_poll_wanted_locked(f->dev, false));
+	pthread_mutex_unlock(&f->dev->lock);
+}
+
+static void test_poll_params(void **state)
+{
+	(void)state;
+	struct vtest_guest g;
+	struct blk_image img = {
+		.fd = -1, .size = TDISK, .cache = BLK_CACHE_WRITEBACK,
+		.dio_mem_align = 1, .dio_offset_align = 1, .logical_block = 512,
+	};
+	struct blk_cache_props props = { .wce = true };
+	struct vblk_params p = { .image = &img, .queue_size = TQSIZE };
+	struct vblk_dev *dev;
+
+	assert_int_equal(vtest_guest_init(&g, TRAM, TQSIZE), 0);
+	p.poll_max_ns = -1;
+	assert_int_equal(vblk_dev_alloc(&p, &g.mem, &props, &dev), 0);
+	assert_int_equal(dev->poll_max_ns, 0);
+	vblk_dev_free(dev);
+	p.poll_max_ns = 20000;
+	assert_int_equal(vblk_dev_alloc(&p, &g.mem, &props, &dev), 0);
+	assert_int_equal(dev->poll_max_ns, 20000);
+	vblk_dev_free(dev);
+	vtest_guest_fini(&g);
+}
+
+static void test_poll_once(void **state)
+{
+	struct fx *f = *state;
+
+	pthread_mutex_lock(&f->dev->lock);
+	assert_false(vblk_poll_once_locked(f->dev));
+	pthread_mutex_unlock(&f->dev->lock);
+	/* A buffer made available without a kick is found by looking. */
+	struct treq r = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
+
+	pthread_mutex_lock(&f->dev->lock);
+	assert_true(vblk_poll_once_locked(f->dev));
+	assert_int_equal(f->fb->ncalls, 1);
+	/* Submitted, not finished: nothing more to find. */
+	assert_false(vblk_poll_once_locked(f->dev));
+	fake_backend_finish(f->fb, 0, 512);
+	assert_true(vblk_poll_once_locked(f->dev));
+	pthread_mutex_unlock(&f->dev->lock);
+	fx_expect_used(f, &r, 513, VIRTIO_BLK_S_OK);
+}
+
+static void test_poll_finds_work_and_times_out(void **state)
+{
+	struct fx *f = *state;
+
+	/* Nothing to do: returns after the window (a generous 1 ms here), having found nothing. */
+	assert_false(vblk_poll(f->dev, 1000000));
+	struct treq r = fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
+
+	assert_true(vblk_poll(f->dev, 1000000));
+	assert_int_equal(f->fb->ncalls, 1);
+	pthread_mutex_lock(&f->dev->lock);
+	fake_backend_finish(f->fb, 0, 0);
+	pthread_mutex_unlock(&f->dev->lock);
+	assert_true(vblk_poll(f->dev, 1000000));
+	fx_expect_used(f, &r, 1, VIRTIO_BLK_S_OK);
+	/* Polling never leaves the device believing it polls. */
+	assert_false(f->dev->polling);
+}
+
+static void test_poll_reenables_kicks(void **state)
+{
+	struct fx *f = *state;
+
+	/* Without EVENT_IDX kicks are switched off by a flag while polling; they must be back on after. */
+	assert_false(vblk_poll(f->dev, 10000));
+	assert_int_equal(vtest_used_flags_get(&f->g) & VIRTQ_USED_F_NO_NOTIFY, 0);
+	fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
+	assert_true(vblk_poll(f->dev, 10000));
+	assert_int_equal(vtest_used_flags_get(&f->g) & VIRTQ_USED_F_NO_NOTIFY, 0);
+	/* And with polling off, processing leaves them on too. */
+	fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
+	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(vtest_used_flags_get(&f->g) & VIRTQ_USED_F_NO_NOTIFY, 0);
+	fx_complete_all(f);
+}
+
+static void test_poll_idle_thread_sleeps(void **state)
+{
+	struct fx *f = *state;
+
+	fill_disk(f);
+	assert_int_equal(vblk_start(f->dev), 0);
+	struct treq r = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
+
+	mmio_w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_true(wait_pending(f, 1));
+	pthread_mutex_lock(&f->dev->lock);
+	fake_backend_finish(f->fb, 0, 512);
+	pthread_mutex_unlock(&f->dev->lock);
+	/* The thread reaps it by polling or on the eventfd; either way the guest sees it. */
+	for (int i = 0; i < 2000 && vtest_used_idx(&f->g) == 0; i++)
+		usleep(1000);
+	fx_expect_used(f, &r, 513, VIRTIO_BLK_S_OK);
+	/* Now idle: after at most one window the thread sleeps, so it burns (almost) no CPU. */
+	usleep(20000);
+	struct timespec a, b;
+	clockid_t cid;
+
+	assert_int_equal(pthread_getcpuclockid(f->dev->thread, &cid), 0);
+	assert_int_equal(clock_gettime(cid, &a), 0);
+	usleep(200000);
+	assert_int_equal(clock_gettime(cid, &b), 0);
+	int64_t used_ns = (int64_t)(b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec);
+
+	/* 200 ms of wall time; a polling thread would use nearly all of it. Allow 10 ms for noise. */
+	assert_true(used_ns < 10000000);
+	assert_int_equal(vblk_stop(f->dev), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -981,6 +1157,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_without_thread, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_thread_with_fake, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_with_thread_waits_for_inflight, setup_rw, teardown),
+		cmocka_unit_test(test_poll_window_arithmetic),
+		cmocka_unit_test_setup_teardown(test_poll_only_when_busy, setup_rw, teardown),
+		cmocka_unit_test(test_poll_params),
+		cmocka_unit_test_setup_teardown(test_poll_once, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_poll_finds_work_and_times_out, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_poll_reenables_kicks, setup_rw_no_event_idx, teardown),
+		cmocka_unit_test_setup_teardown(test_poll_idle_thread_sleeps, setup_rw, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
