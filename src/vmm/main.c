@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,6 +254,8 @@ int main(int argc, char **argv)
 	struct vm *vm = NULL;
 	int status = EXIT_USAGE, r;
 
+	/* A console piped into a reader that quits (| head) must not kill the VM. */
+	signal(SIGPIPE, SIG_IGN);
 	vm_config_init(&cfg);
 	if (vm_config_from_args(&cfg, argc, argv, &cerr) < 0) {
 		err_line("%s", cerr.msg);
