@@ -33,6 +33,9 @@ GUEST_BUILD = os.path.join(TESTS, "guest", "build.sh")
 HOST_BUILD = os.path.join(TESTS, "host", "build.sh")
 
 DEFAULT_SCENARIO_TIMEOUT = 120
+# How long past a scenario's own limit (enforced inside the test host) the
+# runner waits before it calls the test host frozen.
+STALL_GRACE = int(os.environ.get("VMM_ITEST_STALL_GRACE", "60"))
 # Whole batch, on top of the per-scenario limits' sum: test-host boot, disk
 # creation, power-off. The batch is also capped so meson's timeout (1800 s)
 # is never reached first.
@@ -232,6 +235,32 @@ def tail(path, n=40):
 
 
 def run_testhost(p, items, extra_env, stream, with_qemu, keep=False):
+    """Run every item in the emulated test host, restarting it if it freezes.
+
+    A frozen test host (nested KVM under TCG has been seen to stop dead, with
+    no console output, so that even its own per-scenario watchdog never
+    fires) is not a verdict on vmm: the scenarios it had not finished get one
+    more run in a freshly booted test host. A scenario whose test host freezes
+    both times fails, with both accounts."""
+    results = run_testhost_once(p, items, extra_env, stream, with_qemu, keep)
+    again = [it for it in items if results[it[0]].get("frozen") or
+             (results[it[0]].get("harness") and any(r.get("frozen") for r in results.values()))]
+    if not again:
+        return results
+    log(f"the test host froze; running {len(again)} unfinished scenario(s) again in a fresh test host: "
+        + " ".join(n for n, _, _ in again))
+    retry = run_testhost_once(p, again, extra_env, stream, with_qemu, keep)
+    for name, _, _ in again:
+        r = retry[name]
+        if r.get("harness"):
+            r["output"] = results[name]["output"] + "\nitest: second test host:\n" + r["output"]
+        else:
+            r["output"] = f"itest: (run again after the first test host froze)\n{r['output']}"
+        results[name] = r
+    return results
+
+
+def run_testhost_once(p, items, extra_env, stream, with_qemu, keep=False):
     """Boot the emulated test host once and run every item inside it."""
     if not shutil.which("qemu-system-x86_64"):
         sh_need_pkg("qemu-system-x86")
@@ -278,6 +307,8 @@ def run_testhost(p, items, extra_env, stream, with_qemu, keep=False):
     pos = 0
     partial = ""
     killed = False
+    frozen = None
+    tmo_of = {name: tmo for name, _, tmo in items}
 
     def handle(line):
         if line.startswith(MARK):
@@ -327,6 +358,15 @@ def run_testhost(p, items, extra_env, stream, with_qemu, keep=False):
             if partial:
                 handle(partial)
             break
+        cur = state["cur"]
+        if cur is not None and time.time() - state["t_cur"] > tmo_of[cur] + STALL_GRACE:
+            # The host's own watchdog ends a scenario at tmo; silence past
+            # that means the test host itself has stopped.
+            log(f"[{cur}] still running {STALL_GRACE}s past its {tmo_of[cur]}s limit: the test host froze")
+            proc.kill()
+            proc.wait()
+            frozen = cur
+            break
         if time.time() - t_boot > budget:
             log(f"batch limit of {budget}s reached: stopping the test host")
             proc.kill()
@@ -347,12 +387,15 @@ def run_testhost(p, items, extra_env, stream, with_qemu, keep=False):
             continue
         if state["host_up"] is None:
             why = "the test host did not boot"
+        elif frozen == name:
+            why = "the test host froze during this scenario (no output, its own watchdog never fired)"
         elif state["cur"] == name:
             why = "the test host stopped during this scenario" + (" (batch limit)" if killed else "")
         else:
             why = "not run: the test host stopped before it" + (" (batch limit)" if killed else "")
         out = "".join(state["buf"]) if state["cur"] == name else ""
-        results[name] = {"status": 1, "seconds": 0, "timeout": killed, "harness": True, "output":
+        results[name] = {"status": 1, "seconds": 0, "timeout": killed, "harness": True,
+                         "frozen": frozen == name, "output":
                          f"{out}\nitest: {why}; test host console (last lines):\n{ctail}\n"}
     for r in results.values():
         r["host_boot_s"] = round(state["host_up"], 2) if state["host_up"] else None
