@@ -124,16 +124,7 @@ cp "$WORK/kernel/boot/config-$KVER" "$OUT/config"
 ROOT=$WORK/root
 mkdir -p "$ROOT/bin" "$ROOT/sbin" "$ROOT/etc/vmm-guest" "$ROOT/proc" "$ROOT/sys" \
 	"$ROOT/dev" "$ROOT/tmp" "$ROOT/root" "$ROOT/mnt" "$ROOT/usr/bin" "$ROOT/usr/sbin"
-cp "$WORK/busybox/bin/busybox" "$ROOT/bin/busybox"
-# Applet links made now, so init does not spend boot time on --install.
-"$ROOT/bin/busybox" --list-full | while read -r app; do
-	[ -e "$ROOT/$app" ] || ln -s /bin/busybox "$ROOT/$app"
-done
-# The kernel opens /dev/console before /init runs, before devtmpfs exists.
-mknod -m 600 "$ROOT/dev/console" c 5 1 || die "mknod /dev/console needs root"
-mknod -m 666 "$ROOT/dev/null" c 1 3
-cp "$HERE/init" "$ROOT/init"
-chmod 755 "$ROOT/init"
+busybox_root "$ROOT" "$WORK/busybox/bin/busybox" "$HERE/init"
 
 module_order "$WORK/kernel" "$KVER" $GUEST_MODULES >"$ROOT/etc/vmm-guest/modules.load"
 module_order "$WORK/kernel" "$KVER" $GUEST_MODULES $GUEST_EXTRA_MODULES >"$WORK/modules.all"

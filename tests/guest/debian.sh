@@ -193,6 +193,28 @@ _put() {
 # kernel build appends the decompressed size as a le32 after the xz stream; xz
 # would read that as a truncated second stream, so it is cut off here and used
 # to check the result instead.
+# busybox_root ROOT BUSYBOX INIT [flat]: what every initramfs here starts with.
+# busybox with its applet links made now (so /init spends no boot time on
+# --install), the two device nodes the kernel opens before devtmpfs exists, and
+# /init. With "flat", applets busybox would put under /usr go to /bin and /sbin
+# instead, for a root whose /usr is replaced once a disk is mounted. The caller
+# makes any extra directories the links need.
+busybox_root() {
+	_root=$1 _flat=${4:-}
+	mkdir -p "$_root/bin" "$_root/sbin" "$_root/dev"
+	cp "$2" "$_root/bin/busybox"
+	"$_root/bin/busybox" --list-full | while read -r app; do
+		if [ "$_flat" = flat ]; then
+			case $app in usr/sbin/*) app=sbin/${app#usr/sbin/} ;; usr/bin/*) app=bin/${app#usr/bin/} ;; esac
+		fi
+		[ -e "$_root/$app" ] || ln -s /bin/busybox "$_root/$app"
+	done
+	mknod -m 600 "$_root/dev/console" c 5 1 || die "mknod /dev/console needs root"
+	mknod -m 666 "$_root/dev/null" c 1 3
+	cp "$3" "$_root/init"
+	chmod 755 "$_root/init"
+}
+
 extract_vmlinux() {
 	_bz=$1 _out=$2
 	[ "$(dd if="$_bz" bs=1 skip=514 count=4 2>/dev/null)" = HdrS ] || die "$_bz has no HdrS setup header"

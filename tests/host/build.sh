@@ -81,17 +81,9 @@ build_boot() {
 	ROOT=$WORK/root
 	mkdir -p "$ROOT/bin" "$ROOT/sbin" "$ROOT/etc" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" \
 		"$ROOT/tmp" "$ROOT/t" "$ROOT/root"
-	cp "$WORK/busybox/bin/busybox" "$ROOT/bin/busybox"
-	"$ROOT/bin/busybox" --list-full | while read -r app; do
-		# /usr is a link into the disk (for vmm's and qemu's libraries), so
-		# busybox applets all live in /bin and /sbin here.
-		case $app in usr/sbin/*) app=sbin/${app#usr/sbin/} ;; usr/bin/*) app=bin/${app#usr/bin/} ;; esac
-		[ -e "$ROOT/$app" ] || ln -s /bin/busybox "$ROOT/$app"
-	done
-	mknod -m 600 "$ROOT/dev/console" c 5 1 || die "mknod /dev/console needs root"
-	mknod -m 666 "$ROOT/dev/null" c 1 3
-	cp "$HERE/init" "$ROOT/init"
-	chmod 755 "$ROOT/init"
+	# /usr is a link into the disk (for vmm's and qemu's libraries), so
+	# busybox applets all live in /bin and /sbin here.
+	busybox_root "$ROOT" "$WORK/busybox/bin/busybox" "$HERE/init" flat
 	# Modules live in /modules, not /lib/modules: /lib becomes a link into the
 	# disk's library tree once it is mounted.
 	module_order "$WORK/kernel" "$KVER" $HOST_MODULES >"$WORK/modules.load"
