@@ -596,8 +596,8 @@ bool vblk_poll(struct vblk_dev *dev, uint64_t window_ns)
 	pthread_mutex_lock(&dev->lock);
 	/*
 	 * Guest kicks off while we watch the ring ourselves: each would only
-	 * cost the guest an exit and us a stale eventfd. (A no-op under
-	 * EVENT_IDX, where every pop re-arms avail_event.)
+	 * cost the guest an exit and us a stale eventfd. (Under EVENT_IDX they
+	 * are off already: avail_event stays where the last enable put it.)
 	 */
 	if (dev->active)
 		virtq_notify_disable(&dev->vq);

@@ -192,11 +192,14 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *elem)
 		vq->broken = true;
 		return -EPROTO;
 	}
+	/*
+	 * avail_event is left alone: it moves only in virtq_notify_enable. While
+	 * it lags behind, the driver's "did my new idx pass avail_event?" test
+	 * fails, so a device busy with a batch (or busy-polling) is not kicked
+	 * for each buffer added meanwhile; it re-arms, and looks again, only
+	 * when it is about to wait.
+	 */
 	vq->last_avail_idx++;
-	if (vq->event_idx) {
-		/* Ask for a kick as soon as anything beyond what we consumed arrives. */
-		st16(avail_event_ptr(vq), vq->last_avail_idx);
-	}
 
 	elem->head = head;
 	elem->out_num = 0;
@@ -231,8 +234,6 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *elem)
 void virtq_unpop(struct virtq *vq)
 {
 	vq->last_avail_idx--;
-	if (vq->event_idx)
-		st16(avail_event_ptr(vq), vq->last_avail_idx);
 }
 
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)

@@ -128,7 +128,11 @@ void virtq_push(struct virtq *vq, uint16_t head, uint32_t len);
  */
 bool virtq_should_notify(struct virtq *vq);
 
-/* Ask the driver not to kick for now (no-op under EVENT_IDX, where pop moves avail_event). */
+/*
+ * Ask the driver not to kick for now. Under EVENT_IDX this is a no-op: pop
+ * never moves avail_event, so once the driver has kicked for the first buffer
+ * after virtq_notify_enable it does not kick again until the next enable.
+ */
 void virtq_notify_disable(struct virtq *vq);
 
 /*

@@ -467,10 +467,58 @@ static void test_event_idx(void **state)
 	push_one(f);   /* 10 */
 	assert_true(virtq_should_notify(&f->vq));
 
-	/* pop moves avail_event to the next index we want a kick for. */
-	assert_int_equal(vtest_avail_event_get(&f->g), 10);
+	/* pop leaves avail_event alone; enable moves it to the next index we want a kick for. */
+	assert_int_equal(vtest_avail_event_get(&f->g), 0);
 	assert_false(virtq_notify_enable(&f->vq));
 	assert_int_equal(vtest_avail_event_get(&f->g), 10);
+}
+
+/* What a driver decides after publishing avail idx new (was old): vring_need_event (virtio 1.x, 2.7.10). */
+static bool driver_must_kick(struct fix *f, uint16_t old, uint16_t new)
+{
+	uint16_t event = vtest_avail_event_get(&f->g);
+
+	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
+}
+
+/* Submit one 16-byte buffer as the driver would; returns whether it had to kick. */
+static bool driver_submit(struct fix *f)
+{
+	uint64_t buf = vtest_alloc(&f->g, 16);
+	struct vtest_seg seg = { buf, 16, false };
+	uint16_t old = f->g.avail_idx;
+
+	vtest_submit(&f->g, &seg, 1);
+	return driver_must_kick(f, old, f->g.avail_idx);
+}
+
+static void test_event_idx_kicks_while_busy(void **state)
+{
+	struct fix *f = *state;
+
+	/* Armed: the first buffer after an enable is kicked. */
+	assert_false(virtq_notify_enable(&f->vq));
+	assert_true(driver_submit(f));
+	assert_int_equal(virtq_pop(&f->vq, &f->elem), 1);
+	/* The device is busy (popped, not re-armed): further buffers need no kick. */
+	assert_false(driver_submit(f));
+	assert_false(driver_submit(f));
+	assert_int_equal(virtq_pop(&f->vq, &f->elem), 1);
+	assert_false(driver_submit(f));
+	/* Unpop (back-pressure) does not re-arm either: the device resumes by itself. */
+	virtq_unpop(&f->vq);
+	assert_false(driver_submit(f));
+	assert_int_equal(virtq_pop(&f->vq, &f->elem), 1);
+	assert_int_equal(virtq_pop(&f->vq, &f->elem), 1);
+	assert_int_equal(virtq_pop(&f->vq, &f->elem), 1);
+	/* About to wait: enable re-arms and reports the one still waiting, so it is not stranded. */
+	assert_true(virtq_notify_enable(&f->vq));
+	assert_int_equal(virtq_pop(&f->vq, &f->elem), 1);
+	assert_int_equal(virtq_pop(&f->vq, &f->elem), 0);
+	assert_false(virtq_notify_enable(&f->vq));
+	/* Re-armed at the new position: the next buffer is kicked again, once. */
+	assert_true(driver_submit(f));
+	assert_false(driver_submit(f));
 }
 
 static void test_event_idx_wrap(void **state)
@@ -514,8 +562,9 @@ static void test_avail_event_recheck(void **state)
 	assert_true(virtq_notify_enable(&f->vq));
 	assert_int_equal(vtest_avail_event_get(&f->g), 0);
 	assert_int_equal(virtq_pop(&f->vq, &f->elem), 1);
-	assert_int_equal(vtest_avail_event_get(&f->g), 1);
+	assert_int_equal(vtest_avail_event_get(&f->g), 0);   /* pop does not re-arm */
 	assert_false(virtq_notify_enable(&f->vq));
+	assert_int_equal(vtest_avail_event_get(&f->g), 1);
 }
 
 int main(void)
@@ -543,6 +592,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_event_idx, setup_event_idx, teardown),
 		cmocka_unit_test_setup_teardown(test_event_idx_wrap, setup_event_idx, teardown),
 		cmocka_unit_test_setup_teardown(test_avail_event_recheck, setup_event_idx, teardown),
+		cmocka_unit_test_setup_teardown(test_event_idx_kicks_while_busy, setup_event_idx, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
