@@ -72,6 +72,7 @@ struct blk_backend_counters {
 	uint64_t host_flushes;    /* fdatasyncs that reached the host (FLUSH completions, any result) */
 	uint64_t durable_writes;  /* writes issued with RWF_DSYNC (req->durable) */
 	uint64_t bounced;         /* READ/WRITEs copied through an aligned buffer for O_DIRECT */
+	uint64_t inline_writes;   /* buffered WRITEs done with pwritev2 in kick(), not through the ring */
 };
 
 /* res: bytes transferred (READ/WRITE), 0 (others), or -errno. */

@@ -517,6 +517,106 @@ static void test_poll_events_busy_poll(void **state)
 #endif
 }
 
+#if BLK_TEST_URING
+/* Submit w and r (either may be NULL) in that order as one batch, wait for both; return the inline-write count. */
+static uint64_t inline_batch(struct bt *t, struct blk_req *first, struct blk_req *second)
+{
+	unsigned int calls[2] = { 0, 0 }, n = t->ndone;
+	struct blk_backend_counters c;
+
+	first->opaque = &calls[0];
+	assert_int_equal(blk_backend_submit(t->be, first), 0);
+	n++;
+	if (second) {
+		second->opaque = &calls[1];
+		assert_int_equal(blk_backend_submit(t->be, second), 0);
+		n++;
+	}
+	bt_wait(t, n);
+	assert_int_equal(calls[0], 1);
+	if (second)
+		assert_int_equal(calls[1], 1);
+	blk_backend_counters_get(t->be, &c);
+	return c.inline_writes;
+}
+
+/*
+ * Buffered, non-durable writes with nothing else in flight are written by
+ * kick() itself (no io-wq hop); they complete through poll() and the eventfd
+ * like any other, and only those qualify.
+ */
+static void test_inline_buffered_write(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t wbuf[8192], rbuf[4096], disk[8192];
+	struct iovec wv[2] = { { wbuf, 4096 }, { wbuf + 4096, 4096 } };
+	struct iovec rv = { rbuf, sizeof(rbuf) };
+	struct blk_req w = { .op = BLK_OP_WRITE, .offset = 16384, .len = 8192, .iov = wv, .iovcnt = 2 };
+	struct blk_req r = { .op = BLK_OP_READ, .offset = 0, .len = 4096, .iov = &rv, .iovcnt = 1 };
+
+	bt_open(t, BLK_CACHE_UNSAFE, false, 8);
+	blk_test_fill(wbuf, 16384, sizeof(wbuf), 5);
+	/* Alone: inline, vectored, and in the file. */
+	assert_int_equal(inline_batch(t, &w, NULL), 1);
+	assert_int_equal(t->done_res[0], 8192);
+	assert_int_equal(blk_test_file_read(t->path, 16384, disk, sizeof(disk)), 0);
+	assert_memory_equal(disk, wbuf, sizeof(disk));
+	/* First of a batch: inline; the read after it goes through the ring. */
+	assert_int_equal(inline_batch(t, &w, &r), 2);
+	assert_int_equal(t->done_res[2], 4096);
+	assert_int_equal(rbuf[0], blk_test_pattern(0, 1));
+	/* Behind a request already in flight: through the ring. */
+	assert_int_equal(inline_batch(t, &r, &w), 2);
+	assert_int_equal(t->done_res[4], 8192);
+	/* A durable write never: it must wait for the disk, so the ring (and io-wq) take it. */
+	w.durable = true;
+	assert_int_equal(inline_batch(t, &w, NULL), 2);
+	/* A host error is the write's result, as it would be from the ring. */
+	struct iovec bad = { (void *)4096, 4096 };   /* the zero page is never mapped */
+
+	w.durable = false;
+	w.iov = &bad;
+	w.iovcnt = 1;
+	assert_int_equal(inline_batch(t, &w, NULL), 3);
+	assert_int_equal(t->done_res[6], -EFAULT);
+}
+
+/* O_DIRECT writes always go through the ring. */
+static void test_inline_not_direct(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t wbuf[4096] __attribute__((aligned(4096)));
+	struct iovec wv = { wbuf, sizeof(wbuf) };
+	struct blk_req w = { .op = BLK_OP_WRITE, .offset = 4096, .len = 4096, .iov = &wv, .iovcnt = 1 };
+
+	bt_open(t, BLK_CACHE_NONE, false, 8);
+	assert_int_equal(inline_batch(t, &w, NULL), 0);
+	assert_int_equal(t->done_res[0], 4096);
+}
+
+/* destroy() with inline writes queued (not kicked) or done (not reaped) neither waits nor leaks. */
+static void test_inline_destroy_pending(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t wbuf[4096];
+	struct iovec wv = { wbuf, sizeof(wbuf) };
+	unsigned int calls = 0;
+	struct blk_req w = { .op = BLK_OP_WRITE, .offset = 0, .len = 4096, .iov = &wv, .iovcnt = 1, .opaque = &calls };
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+	assert_int_equal(blk_backend_submit(t->be, &w), 0);
+	blk_backend_destroy(t->be);
+	t->be = NULL;
+	assert_int_equal(backend_create(&t->img, 8, bt_complete, t, &t->be), 0);
+	assert_int_equal(blk_backend_submit(t->be, &w), 0);
+	assert_int_equal(blk_backend_kick(t->be), 0);
+	assert_int_equal(blk_backend_poll_events(t->be), 1);
+	blk_backend_destroy(t->be);
+	t->be = NULL;
+	assert_int_equal(calls, 0);
+}
+#endif
+
 /* tmpfs punches holes but has no FALLOC_FL_ZERO_RANGE: WRITE_ZEROES must fall back and still zero. */
 static void test_write_zeroes_fallback(void **state)
 {
@@ -633,6 +733,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_poll_events_busy_poll, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_io_on_other_thread, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_write_zeroes_fallback, bt_setup, bt_teardown),
+#if BLK_TEST_URING
+		cmocka_unit_test_setup_teardown(test_inline_buffered_write, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_inline_not_direct, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_inline_destroy_pending, bt_setup, bt_teardown),
+#endif
 	};
 
 #if BLK_TEST_URING
