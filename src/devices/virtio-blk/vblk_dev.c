@@ -142,6 +142,7 @@ static void hook_reset(void *ctx)
 	while (dev->thread_running && dev->inflight > 0)
 		pthread_cond_wait(&dev->idle, &dev->lock);
 	dev->need_irq_check = false;
+	dev->kicks_off = false;   /* the rings they concerned are gone */
 	__atomic_store_n(&dev->wce, dev->props.wce ? 1 : 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&dev->lock);
 }
@@ -573,7 +574,7 @@ static uint64_t clock_ns(void)
 {
 	struct timespec ts;
 
-	/* CLOCK_MONOTONIC is a vDSO read, no syscall: cheap enough to call per poll look. */
+	/* A vDSO read with a TSC clocksource; a syscall otherwise (see vblk_poll). */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
@@ -586,6 +587,20 @@ static void cpu_relax(void)
 #elif defined(__aarch64__)
 	__asm__ __volatile__("yield");
 #endif
+}
+
+/*
+ * Kicks back on if a poll left them off, and look once more (the enable
+ * orders its store before that look): a buffer the guest added while kicks
+ * were off would otherwise wait for a kick that never comes. True when that
+ * look found work (and did it).
+ */
+static bool kicks_rearm_locked(struct vblk_dev *dev)
+{
+	if (!dev->kicks_off)
+		return false;
+	dev->kicks_off = false;
+	return dev->active && !dev->vq.broken && virtq_notify_enable(&dev->vq) && process_queue_locked(dev) > 0;
 }
 
 bool vblk_poll(struct vblk_dev *dev, uint64_t window_ns)
@@ -602,7 +617,7 @@ bool vblk_poll(struct vblk_dev *dev, uint64_t window_ns)
 	if (dev->active)
 		virtq_notify_disable(&dev->vq);
 	dev->polling = true;
-	for (;;) {
+	for (unsigned int looks = 1;; looks++) {
 		if (!vblk_poll_wanted_locked(dev, true))
 			break;
 		found = vblk_poll_once_locked(dev);
@@ -610,7 +625,13 @@ bool vblk_poll(struct vblk_dev *dev, uint64_t window_ns)
 			break;
 		/* Dropped between looks so vCPU threads (register accesses, reset) are not held off. */
 		pthread_mutex_unlock(&dev->lock);
-		bool expired = clock_ns() >= deadline;
+		/*
+		 * The clock only every VBLK_POLL_CLOCK_EVERY looks: where the
+		 * clocksource is not the TSC (HPET in a nested or emulated host),
+		 * each read is a syscall and an emulated device access, and reading
+		 * it per look made polling cost more than it saved.
+		 */
+		bool expired = looks % VBLK_POLL_CLOCK_EVERY == 0 && clock_ns() >= deadline;
 
 		if (!expired)
 			cpu_relax();
@@ -620,13 +641,23 @@ bool vblk_poll(struct vblk_dev *dev, uint64_t window_ns)
 	}
 	dev->polling = false;
 	/*
-	 * Kicks back on before the thread may sleep, and look once more (the
-	 * enable orders its store before that look): a buffer the guest added
-	 * while kicks were off would otherwise wait for a kick that never comes.
+	 * Work found: the thread will most likely poll again straight away, so
+	 * kicks stay off (re-arming them here made the guest kick for every
+	 * request of a QD1 stream the thread was polling for anyway). Otherwise
+	 * the thread may sleep: kicks back on now.
 	 */
-	if (dev->active && !dev->vq.broken && virtq_notify_enable(&dev->vq) &&
-	    process_queue_locked(dev) > 0)
-		found = true;
+	dev->kicks_off = true;
+	if (!found)
+		found = kicks_rearm_locked(dev);
+	pthread_mutex_unlock(&dev->lock);
+	return found;
+}
+
+bool vblk_kicks_rearm(struct vblk_dev *dev)
+{
+	pthread_mutex_lock(&dev->lock);
+	bool found = kicks_rearm_locked(dev);
+
 	pthread_mutex_unlock(&dev->lock);
 	return found;
 }
@@ -660,6 +691,8 @@ static void *io_thread(void *arg)
 			if (want)
 				found = vblk_poll(dev, window);
 		}
+		if (!found && vblk_kicks_rearm(dev))
+			found = true;
 		if (!found)
 			n = epoll_wait(dev->epoll_fd, evs, 4, -1);
 		if (n < 0) {

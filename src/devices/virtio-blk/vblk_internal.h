@@ -172,6 +172,7 @@ struct vblk_dev {
 	unsigned int be_inflight;   /* requests inside the backend */
 	bool need_irq_check;        /* pushed since the last virtq_should_notify */
 	bool polling;               /* the I/O thread is busy-polling: leave guest kicks off when the ring runs dry */
+	bool kicks_off;             /* a poll found work and left guest kicks off: vblk_kicks_rearm before sleeping */
 	uint64_t poll_max_ns;       /* cap of the busy-poll window; 0: never poll */
 
 	uint8_t wce;                /* atomic: guest-visible write cache on (config `writeback`) */
@@ -212,6 +213,8 @@ int vblk_process_completions(struct vblk_dev *dev);
 
 /* The busy-poll window starts here when it first grows, and drops to 0 below it. */
 #define VBLK_POLL_START_NS 4000
+/* Poll looks between clock reads (a look plus a pause is well under 1 us). */
+#define VBLK_POLL_CLOCK_EVERY 32
 
 /*
  * The I/O thread's next busy-poll window (ns), as QEMU adapts its IOThreads'
@@ -244,10 +247,18 @@ bool vblk_poll_wanted_locked(const struct vblk_dev *dev, bool guest_recent);
 /*
  * Busy-poll for up to window_ns (takes dev->lock): vblk_poll_once_locked until
  * it finds work, the window ends, or polling is no longer wanted. Guest kicks
- * are left off meanwhile and are back on (with the ring re-checked) when it
- * returns, so the caller may sleep on the notify eventfd. True when work was
- * found (and done).
+ * are off meanwhile. True when work was found (and done): kicks are then left
+ * off, as the thread is likely to poll again at once, and the caller must call
+ * vblk_kicks_rearm before it sleeps. False: kicks are back on, the ring was
+ * re-checked after that, and the caller may sleep on the notify eventfd.
  */
 bool vblk_poll(struct vblk_dev *dev, uint64_t window_ns);
+
+/*
+ * Before sleeping (takes dev->lock): if a poll left guest kicks off, turn them
+ * back on and look at the ring once more, processing what a suppressed kick
+ * would have announced. True when that found work.
+ */
+bool vblk_kicks_rearm(struct vblk_dev *dev);
 
 #endif

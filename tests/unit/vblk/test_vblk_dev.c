@@ -1071,12 +1071,21 @@ static void test_poll_reenables_kicks(void **state)
 {
 	struct fx *f = *state;
 
-	/* Without EVENT_IDX kicks are switched off by a flag while polling; they must be back on after. */
+	/* Without EVENT_IDX kicks are switched off by a flag while polling; a poll that times out turns them back on. */
 	assert_false(vblk_poll(f->dev, 10000));
 	assert_int_equal(vtest_used_flags_get(&f->g) & VIRTQ_USED_F_NO_NOTIFY, 0);
+	assert_false(vblk_kicks_rearm(f->dev));
+	/* A poll that found work leaves them off: the thread is about to poll again. */
 	fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
 	assert_true(vblk_poll(f->dev, 10000));
+	assert_int_not_equal(vtest_used_flags_get(&f->g) & VIRTQ_USED_F_NO_NOTIFY, 0);
+	/* A buffer added meanwhile (no kick: the driver saw NO_NOTIFY) is found by the re-arm before sleeping. */
+	fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
+	assert_int_equal(f->fb->ncalls, 1);
+	assert_true(vblk_kicks_rearm(f->dev));
+	assert_int_equal(f->fb->ncalls, 2);
 	assert_int_equal(vtest_used_flags_get(&f->g) & VIRTQ_USED_F_NO_NOTIFY, 0);
+	assert_false(vblk_kicks_rearm(f->dev));   /* once */
 	/* And with polling off, processing leaves them on too. */
 	fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
 	assert_int_equal(vblk_process_queue(f->dev), 1);
