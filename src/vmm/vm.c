@@ -653,7 +653,8 @@ static int vm_drives_create(struct vm *vm, const struct vm_drive *drives, unsign
 			.image = drives[i].image,
 			.serial = drives[i].cfg->serial,
 			.queue_size = VM_QUEUE_SIZE,
-			.poll_max_ns = VBLK_POLL_MAX_NS_DEFAULT,   /* busy-poll before sleeping: docs/benchmarks.md */
+			/* Busy-poll before sleeping (docs/configuration.md, docs/benchmarks.md); negative: never. */
+			.poll_max_ns = drives[i].cfg->poll_us ? (int64_t)drives[i].cfg->poll_us * 1000 : -1,
 		};
 		uint64_t base = X86_VIRTIO_MMIO_BASE + (uint64_t)i * X86_VIRTIO_MMIO_STRIDE;
 		int r;

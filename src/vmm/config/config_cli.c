@@ -52,7 +52,7 @@ static const char *cli_metavar(int val)
 	case OPT_MEMORY: return "SIZE (e.g. 512M or 2G)";
 	case OPT_CPUS: return "N";
 	case OPT_TIMEOUT: return "SECONDS";
-	case OPT_DRIVE: return "file=PATH[,cache=MODE][,readonly=on|off][,id=NAME][,serial=STR]";
+	case OPT_DRIVE: return "file=PATH[,cache=MODE][,readonly=on|off][,id=NAME][,serial=STR][,poll=US]";
 	case OPT_CONFIG: case OPT_STATS: return "FILE";
 	case OPT_SERIAL: return "stdio|none|file:PATH";
 	default: return "VALUE";
@@ -162,8 +162,9 @@ static int cli_scan(struct cli_args *a, int argc, char **argv, struct vm_config_
  */
 static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm_config_error *err)
 {
-	static const char *const keys[] = { "file", "cache", "readonly", "id", "serial" };
-	bool seen[5] = { false };
+	static const char *const keys[] = { "file", "cache", "readonly", "id", "serial", "poll" };
+	enum { NKEYS = sizeof(keys) / sizeof(keys[0]) };
+	bool seen[NKEYS] = { false };
 	char why[300];
 	char *copy, *tok, *save = NULL;
 	int ret = 0;
@@ -183,15 +184,15 @@ static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm
 					       "file=%s?)", arg, tok, tok);
 			else
 				config_err_set(err, "--drive %s: \"%s\" is not key=value (keys: file, cache, "
-					       "readonly, id, serial)", arg, tok);
+					       "readonly, id, serial, poll)", arg, tok);
 			goto invalid;
 		}
 		*value++ = '\0';
-		for (k = 0; k < 5 && strcmp(tok, keys[k]) != 0; k++)
+		for (k = 0; k < NKEYS && strcmp(tok, keys[k]) != 0; k++)
 			;
-		if (k == 5) {
+		if (k == NKEYS) {
 			config_err_set(err, "--drive %s: unknown key \"%s\" (expected file, cache, readonly, "
-				       "id or serial)", arg, tok);
+				       "id, serial or poll)", arg, tok);
 			goto invalid;
 		}
 		if (seen[k]) {
@@ -224,6 +225,10 @@ static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm
 			if (config_drive_serial_check(value, why, sizeof(why)) < 0)
 				goto bad_value;
 			ret = config_str_set(&d->serial, value);
+			break;
+		case 5:
+			if (config_uint_parse(value, 0, VM_DRIVE_POLL_US_MAX, &d->poll_us, why, sizeof(why)) < 0)
+				goto bad_value;
 			break;
 		}
 		if (ret < 0) {
@@ -329,7 +334,7 @@ static int cli_drives_apply(struct vm_config *cfg, const struct cli_args *a,
 	bool from_cli[VM_MAX_DRIVES] = { false };
 
 	for (unsigned int i = 0; i < a->ndrives; i++) {
-		struct vm_drive_config d = { .cache = BLK_CACHE_WRITEBACK };
+		struct vm_drive_config d = { .cache = BLK_CACHE_WRITEBACK, .poll_us = VM_DRIVE_POLL_US_DEFAULT };
 		int slot = -1, ret;
 
 		ret = cli_drive_parse(a->drives[i], &d, err);

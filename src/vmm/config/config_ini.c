@@ -149,7 +149,7 @@ static const char *ini_key_home(const char *key)
 		{ "memory", "[machine]" }, { "cpus", "[machine]" }, { "timeout", "[machine]" },
 		{ "kernel", "[boot]" }, { "initrd", "[boot]" }, { "cmdline", "[boot]" },
 		{ "file", "[drive \"ID\"]" }, { "cache", "[drive \"ID\"]" },
-		{ "readonly", "[drive \"ID\"]" },
+		{ "readonly", "[drive \"ID\"]" }, { "poll", "[drive \"ID\"]" },
 		{ "stats", "[output]" },
 	};
 
@@ -398,12 +398,15 @@ static int ini_drive_key(struct ini_ctx *c, const char *key, const char *value, 
 		if (config_drive_serial_check(value, why, sizeof(why)) < 0)
 			goto bad;
 		ret = config_str_set(&d->serial, value);
+	} else if (strcmp(key, "poll") == 0) {
+		if (config_uint_parse(value, 0, VM_DRIVE_POLL_US_MAX, &d->poll_us, why, sizeof(why)) < 0)
+			goto bad;
 	} else if (strcmp(key, "id") == 0) {
 		ini_fail(c, line, -EINVAL, "id: the section name is the drive's id; write "
 			 "[drive \"NAME\"] instead");
 		return -EINVAL;
 	} else {
-		return ini_unknown_key(c, "[drive \"ID\"]", key, "file, cache, readonly or serial", line);
+		return ini_unknown_key(c, "[drive \"ID\"]", key, "file, cache, readonly, serial or poll", line);
 	}
 	if (ret < 0)
 		ini_fail(c, line, ret, "out of memory");

@@ -44,6 +44,7 @@ void config_drive_clear(struct vm_drive_config *d)
 	free(d->serial);
 	memset(d, 0, sizeof(*d));
 	d->cache = BLK_CACHE_WRITEBACK;
+	d->poll_us = VM_DRIVE_POLL_US_DEFAULT;
 }
 
 int config_drive_find(const struct vm_config *cfg, const char *id)
@@ -521,6 +522,7 @@ int vm_config_print(const struct vm_config *cfg, FILE *out)
 		fprintf(out, "readonly = %s\n", d->readonly ? "on" : "off");
 		if (d->serial)
 			fprintf(out, "serial = %s\n", d->serial);
+		fprintf(out, "poll = %u\n", d->poll_us);
 	}
 
 	fprintf(out, "\n[output]\n");
@@ -571,12 +573,14 @@ void vm_config_usage(FILE *out)
 "  --cpus N             vCPUs, 1 to 64 (default 1)\n"
 "  --timeout SECONDS    stop the guest after this long, 0 to 86400 (default 0: none)\n"
 "Drives (virtio-blk, repeatable, at most 8, in order):\n"
-"  --drive file=PATH[,cache=MODE][,readonly=on|off][,id=NAME][,serial=STR]\n"
+"  --drive file=PATH[,cache=MODE][,readonly=on|off][,id=NAME][,serial=STR][,poll=US]\n"
 "                       cache: writeback (default), none, writethrough,\n"
 "                       directsync or unsafe; readonly also takes yes/no,\n"
 "                       true/false (default off); id: letters, digits, _ and -\n"
 "                       (default drive<N>; replaces a --config drive of that id);\n"
-"                       serial: up to 20 bytes, the guest's disk ID\n"
+"                       serial: up to 20 bytes, the guest's disk ID; poll: how\n"
+"                       long the drive's I/O thread may busy-poll for work\n"
+"                       before sleeping, 0 to 1000 us (default 64; 0: never)\n"
 "Configuration:\n"
 "  --config FILE        read settings from an INI file (repeatable, in order);\n"
 "                       the other options override it, see docs/configuration.md\n"

@@ -23,6 +23,9 @@
 #define VM_DRIVE_SERIAL_MAX 20
 /* Drive ids are [A-Za-z0-9_-]{1,32}; short enough to fit inih's section-name buffer. */
 #define VM_DRIVE_ID_MAX 32
+/* poll=: the cap of a drive's adaptive I/O-thread busy-poll window, microseconds (0: never poll). */
+#define VM_DRIVE_POLL_US_DEFAULT 64u
+#define VM_DRIVE_POLL_US_MAX 1000u
 
 /* Where a setting came from, for messages of the form "vm.ini:12: ...". */
 struct vm_config_origin {
@@ -40,6 +43,7 @@ struct vm_drive_config {
 	enum blk_cache_mode cache;
 	bool readonly;
 	char *serial;           /* NULL: none */
+	unsigned int poll_us;   /* busy-poll cap, us; 0: off (VM_DRIVE_POLL_US_DEFAULT unless set) */
 	struct vm_config_origin origin;  /* INI: the [drive] header line; CLI: file NULL */
 };
 

@@ -118,7 +118,7 @@ static void test_all_options(void **state)
 	(void)state;
 	assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--initrd=i", "--cmdline", "console=ttyS0 -- true",
 			     "--memory", "2G", "--cpus=4", "--timeout", "30",
-			     "--drive", "file=a.img,cache=none,readonly=yes,id=root,serial=SN1",
+			     "--drive", "file=a.img,cache=none,readonly=yes,id=root,serial=SN1,poll=0",
 			     "--drive=file=b.img", "--serial", "file:con.log", "--stats", "s.json",
 			     "-v", "--verbose", "--print-config"), 0);
 	assert_string_equal(cfg.kernel, "k");
@@ -133,11 +133,13 @@ static void test_all_options(void **state)
 	assert_int_equal(cfg.drives[0].cache, BLK_CACHE_NONE);
 	assert_true(cfg.drives[0].readonly);
 	assert_string_equal(cfg.drives[0].serial, "SN1");
+	assert_int_equal(cfg.drives[0].poll_us, 0);
 	assert_null(cfg.drives[0].origin.file);
 	/* No id=: drive<index>. */
 	assert_string_equal(cfg.drives[1].id, "drive1");
 	assert_int_equal(cfg.drives[1].cache, BLK_CACHE_WRITEBACK);
 	assert_false(cfg.drives[1].readonly);
+	assert_int_equal(cfg.drives[1].poll_us, VM_DRIVE_POLL_US_DEFAULT);
 	assert_int_equal(cfg.serial, VM_SERIAL_FILE);
 	assert_string_equal(cfg.serial_path, "con.log");
 	assert_string_equal(cfg.stats_path, "s.json");
@@ -220,8 +222,12 @@ static void test_err_bad_drive(void **state)
 	EXPECT_CLI_ERROR("--drive file=x,cache=unsafee: unknown cache mode \"unsafee\" (expected writeback, "
 			 "none, writethrough, directsync or unsafe)",
 			 "--kernel", "k", "--drive", "file=x,cache=unsafee");
-	EXPECT_CLI_ERROR("--drive file=x,size=1G: unknown key \"size\" (expected file, cache, readonly, id "
-			 "or serial)", "--kernel", "k", "--drive", "file=x,size=1G");
+	EXPECT_CLI_ERROR("--drive file=x,size=1G: unknown key \"size\" (expected file, cache, readonly, id, "
+			 "serial or poll)", "--kernel", "k", "--drive", "file=x,size=1G");
+	EXPECT_CLI_ERROR("--drive file=x,poll=1001: 1001 is out of range (expected 0 to 1000)",
+			 "--kernel", "k", "--drive", "file=x,poll=1001");
+	EXPECT_CLI_ERROR("--drive file=x,poll=64us: \"64us\" is not a whole number (expected 0 to 1000)",
+			 "--kernel", "k", "--drive", "file=x,poll=64us");
 	EXPECT_CLI_ERROR("--drive disk.img: \"disk.img\" is not key=value (did you mean file=disk.img?)",
 			 "--kernel", "k", "--drive", "disk.img");
 	EXPECT_CLI_ERROR("--drive cache=none: file= is missing (e.g. --drive file=disk.img,cache=none)",
@@ -367,6 +373,7 @@ static void assert_same_vm(const struct vm_config *a, const struct vm_config *b)
 		assert_string_equal(a->drives[i].file, b->drives[i].file);
 		assert_int_equal(a->drives[i].cache, b->drives[i].cache);
 		assert_int_equal(a->drives[i].readonly, b->drives[i].readonly);
+		assert_int_equal(a->drives[i].poll_us, b->drives[i].poll_us);
 		if (a->drives[i].serial || b->drives[i].serial)
 			assert_string_equal(a->drives[i].serial, b->drives[i].serial);
 	}
@@ -395,7 +402,8 @@ static void test_print_round_trip(void **state)
 	(void)state;
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	write_ini("rt.ini", "[machine]\nmemory = 1536M\n[boot]\nkernel = vmlinux\ninitrd = initrd.img\n"
-		  "[drive \"base\"]\nfile = base.img\nreadonly = on\nserial = BASE-1\n[output]\nserial = none\n",
+		  "[drive \"base\"]\nfile = base.img\nreadonly = on\nserial = BASE-1\npoll = 200\n"
+		  "[output]\nserial = none\n",
 		  path, sizeof(path));
 	assert_int_equal(RUN(&cfg, &err, "--config", path, "--cpus", "3", "--timeout", "600",
 			     "--cmdline", "console=ttyS0 quiet -- echo a;echo b",
@@ -404,6 +412,8 @@ static void test_print_round_trip(void **state)
 	text = print_to_string(&cfg, &ret);
 	assert_int_equal(ret, 0);
 	assert_non_null(strstr(text, "memory = 1536M\n"));
+	assert_non_null(strstr(text, "poll = 200\n"));
+	assert_non_null(strstr(text, "poll = 64\n"));
 	vm_config_init(&back);
 	ret = vm_config_load_string(&back, text, "/printed.ini", &err);
 	if (ret < 0)

@@ -55,6 +55,7 @@ static void test_full_file(void **state)
 		"cache = unsafe\n"
 		"readonly = on\n"
 		"serial = root-disk\n"
+		"poll = 0\n"
 		"[drive.scratch]\n"
 		"  file = ../scratch.img\n"
 		"[output]\n"
@@ -75,6 +76,7 @@ static void test_full_file(void **state)
 	assert_int_equal(cfg.drives[0].cache, BLK_CACHE_UNSAFE);
 	assert_true(cfg.drives[0].readonly);
 	assert_string_equal(cfg.drives[0].serial, "root-disk");
+	assert_int_equal(cfg.drives[0].poll_us, 0);
 	assert_string_equal(cfg.drives[0].origin.file, "/etc/vmm/vm.ini");
 	assert_int_equal(cfg.drives[0].origin.line, 12);
 	assert_string_equal(cfg.drives[1].id, "scratch");
@@ -82,6 +84,7 @@ static void test_full_file(void **state)
 	assert_int_equal(cfg.drives[1].cache, BLK_CACHE_WRITEBACK);
 	assert_false(cfg.drives[1].readonly);
 	assert_null(cfg.drives[1].serial);
+	assert_int_equal(cfg.drives[1].poll_us, VM_DRIVE_POLL_US_DEFAULT);
 	assert_int_equal(cfg.serial, VM_SERIAL_FILE);
 	assert_string_equal(cfg.serial_path, "/etc/vmm/console.log");
 	assert_string_equal(cfg.stats_path, "/etc/vmm/stats.json");
@@ -313,6 +316,15 @@ static void test_err_serial_too_long(void **state)
 		     "virtio-blk allows at most 20");
 }
 
+static void test_err_poll(void **state)
+{
+	(void)state;
+	expect_error("[drive.d]\nfile = a\npoll = -1\n",
+		     "/etc/vmm/vm.ini:3: poll: \"-1\" is not a whole number (expected 0 to 1000)");
+	expect_error("[machine]\npoll = 10\n",
+		     "/etc/vmm/vm.ini:2: poll: not a [machine] setting; put it under [drive \"ID\"]");
+}
+
 static void test_err_serial_mode(void **state)
 {
 	(void)state;
@@ -454,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_err_out_of_range),
 		cmocka_unit_test(test_err_bad_bool),
 		cmocka_unit_test(test_err_serial_too_long),
+		cmocka_unit_test(test_err_poll),
 		cmocka_unit_test(test_err_serial_mode),
 		cmocka_unit_test(test_err_empty_value),
 		cmocka_unit_test(test_err_drive_without_file),
