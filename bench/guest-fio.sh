@@ -5,7 +5,9 @@
 # usage: bench/guest-fio.sh [BUILD_DIR]        (default: build)
 #   env (passed to the test host): ROUNDS (3), MODES ("none writeback"),
 #        JOBS ("randread randwrite"), IODEPTH (32), RUNTIME (10), RAMP (2),
-#        IMAGE_MIB (256), QEMU_IOTHREAD (0), MEMORY (512M); BENCH_NO_WAIT=1 to start even
+#        IMAGE_MIB (256), QEMU_IOTHREAD (0), MEMORY (512M), VMM_POLLS ("": vmm as
+#        configured by default; "64 0": one vmm runner per --drive poll= value);
+#        BENCH_NO_WAIT=1 to start even
 #        while another qemu-system-x86_64 runs.
 #
 # Builds vmm in BUILD_DIR, then runs bench/lib/fio-guest.sh in the test host
@@ -26,7 +28,7 @@ bench_build "$B" src/vmm/vmm
 bench_wait_quiet
 LOG=$B/bench-guest-fio.log
 set -- --env "MODES=$MODES" --env "JOBS=$JOBS"
-for v in MEMORY ROUNDS IODEPTH RUNTIME RAMP IMAGE_MIB QEMU_IOTHREAD; do
+for v in MEMORY ROUNDS IODEPTH RUNTIME RAMP IMAGE_MIB QEMU_IOTHREAD VMM_POLLS; do
 	eval "val=\${$v:-}"
 	[ -n "$val" ] && set -- "$@" --env "$v=$val"
 done
@@ -40,21 +42,28 @@ if [ "$st" != 0 ]; then
 	bench_die "the test-host run failed (status $st); see $LOG"
 fi
 
-SUM=$(sed -n 's/^bench-fio: runner=\([a-z]*\) mode=\([a-z]*\) job=\([a-z]*\) round=[0-9]* iops=\([0-9.]*\)$/\1.\2.\3 \4/p' "$LOG" |
+SUM=$(sed -n 's/^bench-fio: runner=\([a-z0-9-]*\) mode=\([a-z]*\) job=\([a-z]*\) round=[0-9]* iops=\([0-9.]*\)$/\1.\2.\3 \4/p' "$LOG" |
 	bench_summary)
+VMMS=vmm
+if [ -n "${VMM_POLLS:-}" ]; then
+	VMMS=
+	for p in $VMM_POLLS; do VMMS="$VMMS vmm-poll$p"; done
+fi
 bad=$(grep -c '^bench-fio: boot .* bad$' "$LOG" || true)
 
 echo
 echo "guest-fio: median IOPS in the guest (4k, QD ${IODEPTH:-32}, io_uring, direct=1; $bad bad boot(s))"
-printf '%-10s %-10s %3s %10s %3s %10s %12s\n' mode job n vmm n QEMU vmm/QEMU
-for m in $MODES; do
-	for j in $JOBS; do
-		a=$(bench_median "vmm.$m.$j" "$SUM")
-		b=$(bench_median "qemu.$m.$j" "$SUM")
-		na=$(printf '%s\n' "$SUM" | awk -v k="vmm.$m.$j" '$1 == k { print $2 }')
-		nb=$(printf '%s\n' "$SUM" | awk -v k="qemu.$m.$j" '$1 == k { print $2 }')
-		printf '%-10s %-10s %3s %10s %3s %10s %12s\n' "$m" "$j" "${na:-0}" "$(bench_fmt %.0f "$a")" "${nb:-0}" "$(bench_fmt %.0f "$b")" \
-			"$(bench_ratio "$a" "$b")"
+printf '%-12s %-10s %-10s %3s %10s %3s %10s %12s\n' runner mode job n vmm n QEMU vmm/QEMU
+for v in $VMMS; do
+	for m in $MODES; do
+		for j in $JOBS; do
+			a=$(bench_median "$v.$m.$j" "$SUM")
+			b=$(bench_median "qemu.$m.$j" "$SUM")
+			na=$(printf '%s\n' "$SUM" | awk -v k="$v.$m.$j" '$1 == k { print $2 }')
+			nb=$(printf '%s\n' "$SUM" | awk -v k="qemu.$m.$j" '$1 == k { print $2 }')
+			printf '%-12s %-10s %-10s %3s %10s %3s %10s %12s\n' "$v" "$m" "$j" "${na:-0}" \
+				"$(bench_fmt %.0f "$a")" "${nb:-0}" "$(bench_fmt %.0f "$b")" "$(bench_ratio "$a" "$b")"
+		done
 	done
 done
 echo "guest-fio: target vmm/QEMU >= 1.0 per job"

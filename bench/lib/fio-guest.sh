@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Inner part of bench/guest-fio.sh: runs in the test host, in-guest fio on one image under vmm and QEMU microvm in turn.
+# timeout: 1500   (run.py reads this from the first 20 lines)
 #
 # Run through tests/integration/run.py --script --with-fio --with-qemu (bench/guest-fio.sh
 # does that); self-contained because only this file reaches the test host.
@@ -8,7 +9,9 @@
 #      ROUNDS (default 3), MODES (default "none writeback"), JOBS (default
 #      "randread randwrite"), IODEPTH (32), RUNTIME (10 s), RAMP (2 s),
 #      IMAGE_MIB (256), QEMU_IOTHREAD (0: QEMU serves the disk from its main
-#      loop, its default; 1: from an iothread).
+#      loop, its default; 1: from an iothread), VMM_POLLS ("": vmm with its
+#      default drive settings only; else a list of poll= values, one vmm runner
+#      "vmm-pollN" each, e.g. "64 0").
 # Both runners boot the same vmlinux + fio initrd (MEMORY, default 512M, 1 vCPU) with the
 # same kernel command line and one virtio-blk drive on the same image file
 # with the same cache mode: vmm --drive file=IMG,cache=MODE; QEMU
@@ -17,7 +20,6 @@
 # The runner that goes first alternates from round to round. Per job it prints
 #   bench-fio: runner=R mode=M job=J round=N iops=X
 # and per boot a line with status, ok|bad.
-# timeout: 1500
 ROUNDS=${ROUNDS:-3}
 MODES=${MODES:-none writeback}
 JOBS=${JOBS:-randread randwrite}
@@ -26,6 +28,7 @@ RUNTIME=${RUNTIME:-10}
 RAMP=${RAMP:-2}
 IMAGE_MIB=${IMAGE_MIB:-256}
 QEMU_IOTHREAD=${QEMU_IOTHREAD:-0}
+VMM_POLLS=${VMM_POLLS:-}
 # 256 MiB is too little to unpack the fio initrd ("Initramfs unpacking failed: write error").
 MEMORY=${MEMORY:-512M}
 BASE="console=ttyS0 quiet"
@@ -55,9 +58,12 @@ GUEST_ARG="vmm-b64:$(printf '%s' "$FIO_CMD" | base64 | tr -d '\n')"
 
 one() { # runner mode round
 	rm -f "$SCRATCH/out.raw"
-	if [ "$1" = vmm ]; then
+	if [ "${1%%-*}" = vmm ]; then
+		# vmm-pollN: the drive gets poll=N.
+		extra=
+		case $1 in vmm-poll*) extra=",poll=${1#vmm-poll}" ;; esac
 		"$VMM" --kernel "$GUEST_VMLINUX" --initrd "$GUEST_INITRD_FIO" --memory "$MEMORY" --cpus 1 \
-			--timeout 300 --drive "file=$IMG,cache=$2,id=d0" \
+			--timeout 300 --drive "file=$IMG,cache=$2,id=d0$extra" \
 			--cmdline "$BASE -- $GUEST_ARG" >"$SCRATCH/out.raw" 2>"$SCRATCH/err"
 		st=$?
 		want=0
@@ -69,7 +75,8 @@ one() { # runner mode round
 			dev=$dev,iothread=io0
 		fi
 		# shellcheck disable=SC2086 # $io is two words or none
-		"$QEMU" -M microvm,acpi=on -accel kvm -cpu host -m "$MEMORY" -smp 1 -nodefaults -no-user-config \
+		# The same 300 s bound vmm's --timeout gives: a stuck run costs one round, not the whole batch.
+		timeout 300 "$QEMU" -M microvm,acpi=on -accel kvm -cpu host -m "$MEMORY" -smp 1 -nodefaults -no-user-config \
 			-display none -serial stdio -no-reboot -device isa-debug-exit,iobase=0x501,iosize=1 \
 			-kernel "$GUEST_VMLINUX" -initrd "$GUEST_INITRD_FIO" $io \
 			-drive "id=d0,if=none,format=raw,file=$IMG,aio=io_uring,cache=$2" -device "$dev" \
@@ -96,12 +103,17 @@ one() { # runner mode round
 	fi
 }
 
-echo "bench-fio: rounds=$ROUNDS modes=$MODES jobs=$JOBS iodepth=$IODEPTH runtime=${RUNTIME}s ramp=${RAMP}s image=${IMAGE_MIB}MiB qemu_iothread=$QEMU_IOTHREAD"
+VMMS=vmm
+if [ -n "$VMM_POLLS" ]; then
+	VMMS=
+	for p in $VMM_POLLS; do VMMS="$VMMS vmm-poll$p"; done
+fi
+echo "bench-fio: rounds=$ROUNDS modes=$MODES jobs=$JOBS iodepth=$IODEPTH runtime=${RUNTIME}s ramp=${RAMP}s image=${IMAGE_MIB}MiB qemu_iothread=$QEMU_IOTHREAD vmm_runners=$(echo $VMMS)"
 echo "bench-fio: guest command: $FIO_CMD"
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
-	order="vmm qemu"
-	[ $((r % 2)) = 0 ] && order="qemu vmm"
+	order="$VMMS qemu"
+	[ $((r % 2)) = 0 ] && order="qemu $VMMS"
 	for m in $MODES; do
 		for runner in $order; do
 			one "$runner" "$m" "$r"
