@@ -334,9 +334,10 @@ static int cli_drives_apply(struct vm_config *cfg, const struct cli_args *a,
 	bool from_cli[VM_MAX_DRIVES] = { false };
 
 	for (unsigned int i = 0; i < a->ndrives; i++) {
-		struct vm_drive_config d = { .cache = BLK_CACHE_WRITEBACK, .poll_us = VM_DRIVE_POLL_US_DEFAULT };
+		struct vm_drive_config d = { 0 };
 		int slot = -1, ret;
 
+		config_drive_clear(&d);   /* the drive defaults, kept in one place */
 		ret = cli_drive_parse(a->drives[i], &d, err);
 		if (ret < 0) {
 			config_drive_clear(&d);
