@@ -645,6 +645,10 @@ free_supported:
 	return r;
 }
 
+/* The config's default poll= is the device's own default window, in us. */
+_Static_assert(VM_DRIVE_POLL_US_DEFAULT * 1000ull == VBLK_POLL_MAX_NS_DEFAULT,
+	       "VM_DRIVE_POLL_US_DEFAULT and VBLK_POLL_MAX_NS_DEFAULT disagree");
+
 static int vm_drives_create(struct vm *vm, const struct vm_drive *drives, unsigned int n,
 			    struct vm_error *err)
 {
