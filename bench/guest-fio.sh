@@ -44,11 +44,8 @@ fi
 
 SUM=$(sed -n 's/^bench-fio: runner=\([a-z0-9-]*\) mode=\([a-z]*\) job=\([a-z]*\) round=[0-9]* iops=\([0-9.]*\)$/\1.\2.\3 \4/p' "$LOG" |
 	bench_summary)
-VMMS=vmm
-if [ -n "${VMM_POLLS:-}" ]; then
-	VMMS=
-	for p in $VMM_POLLS; do VMMS="$VMMS vmm-poll$p"; done
-fi
+# The vmm runners, as fio-guest.sh named them (vmm, or vmm-pollN per VMM_POLLS), in order of appearance.
+VMMS=$(sed -n 's/^bench-fio: runner=\(vmm[a-z0-9-]*\) .*/\1/p' "$LOG" | awk '!seen[$0]++')
 bad=$(grep -c '^bench-fio: boot .* bad$' "$LOG" || true)
 
 echo
