@@ -40,6 +40,7 @@ struct ini_ctx {
 	size_t pos;
 	int lineno;               /* line most recently handed to inih */
 	int header_line;          /* last line that starts with '[' */
+	const char *header_text;  /* that line, from its '[' (not NUL-terminated) */
 	int last_key_line;
 
 	/* First error wins; the reader stops feeding inih once it is set. */
@@ -49,7 +50,6 @@ struct ini_ctx {
 
 	/* The section instance keys currently go to. */
 	char *cur_section;
-	int cur_header_line;
 	struct ini_seen_section *cur;
 
 	struct ini_seen_key *keys;
@@ -77,6 +77,42 @@ static void ini_fail(struct ini_ctx *c, int line, int code, const char *fmt, ...
 	c->err_code = code;
 }
 
+static int ini_section_begin(struct ini_ctx *c, const char *section, int line);
+
+/*
+ * inih calls the handler only for keys, so a section with none would pass
+ * unseen: a misspelt [machin] or a [drive "data"] whose keys were forgotten
+ * would be silently dropped. The reader calls this when the section after
+ * header_line has ended (at the next header or at the end), and an empty
+ * section goes through the same checks as one with keys: its name must be
+ * known and not repeated, and a drive section then lacks its file. The name
+ * is cut out as inih cuts it: everything between '[' and the first ']'. A
+ * header without ']' is left to inih, which rejects the line.
+ */
+static void ini_empty_section_check(struct ini_ctx *c)
+{
+	const char *end, *eol;
+	char *name;
+
+	if (!c->header_line || c->header_line < c->last_key_line)
+		return;
+	eol = strchr(c->header_text, '\n');
+	end = memchr(c->header_text, ']', eol ? (size_t)(eol - c->header_text) : strlen(c->header_text));
+	if (!end)
+		return;
+	name = strndup(c->header_text + 1, (size_t)(end - c->header_text - 1));
+	if (!name) {
+		ini_fail(c, c->header_line, -ENOMEM, "out of memory");
+		return;
+	}
+	/* Keys of a following section with the same name must not count as this one's. */
+	free(c->cur_section);
+	c->cur_section = NULL;
+	(void)ini_section_begin(c, name, c->header_line);
+	free(name);
+	c->header_line = 0;
+}
+
 /*
  * inih's handler is not given the line number unless the library was built
  * with INI_HANDLER_LINENO, which Debian's is not. So we feed inih through
@@ -91,8 +127,12 @@ static char *ini_ctx_read_line(char *str, int num, void *stream)
 	const char *nl;
 	size_t len;
 
-	if (c->err_line || *start == '\0')
+	if (c->err_line)
 		return NULL;
+	if (*start == '\0') {
+		ini_empty_section_check(c);
+		return NULL;
+	}
 	nl = strchr(start, '\n');
 	len = nl ? (size_t)(nl - start) + 1 : strlen(start);
 	c->lineno++;
@@ -108,8 +148,14 @@ static char *ini_ctx_read_line(char *str, int num, void *stream)
 	for (const char *p = start; p < start + len && *p != '\n'; p++) {
 		if (isspace((unsigned char)*p))
 			continue;
-		if (*p == '[')
+		if (*p == '[') {
+			/* The section before this header is complete: did it get any keys? */
+			ini_empty_section_check(c);
+			if (c->err_line)
+				return NULL;
 			c->header_line = c->lineno;
+			c->header_text = p;
+		}
 		break;
 	}
 	return str;

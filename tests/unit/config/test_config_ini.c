@@ -346,6 +346,52 @@ static void test_err_drive_without_file(void **state)
 		     "/etc/vmm/vm.ini:1: [drive \"data\"] has no file; add \"file = PATH\"");
 }
 
+/* inih reports no keys for an empty section; the checks must still see it. */
+static void test_err_empty_unknown_section(void **state)
+{
+	(void)state;
+	expect_error("[boot]\nkernel = /k\n[machin]\n[output]\nserial = stdio\n",
+		     "/etc/vmm/vm.ini:3: unknown section [machin] (expected [machine], [boot], "
+		     "[drive \"ID\"] or [output])");
+	/* Last in the file, so found at the end rather than at the next header. */
+	expect_error("[boot]\nkernel = /k\n\n[netwrok]\n; nothing yet\n",
+		     "/etc/vmm/vm.ini:4: unknown section [netwrok] (expected [machine], [boot], "
+		     "[drive \"ID\"] or [output])");
+}
+
+static void test_err_empty_drive_section(void **state)
+{
+	(void)state;
+	expect_error("[boot]\nkernel = /k\n[drive \"data\"]\n[machine]\ncpus = 1\n",
+		     "/etc/vmm/vm.ini:3: [drive \"data\"] has no file; add \"file = PATH\"");
+	expect_error("[boot]\nkernel = /k\n[drive.data]\n",
+		     "/etc/vmm/vm.ini:3: [drive \"data\"] has no file; add \"file = PATH\"");
+}
+
+static void test_err_empty_duplicate_section(void **state)
+{
+	(void)state;
+	/* The empty one second ... */
+	expect_error("[machine]\ncpus = 1\n[boot]\nkernel = /k\n[machine]\n",
+		     "/etc/vmm/vm.ini:5: duplicate section [machine] (first at line 1); merge them into one");
+	/* ... and first: the later keys must not be taken as the empty section's. */
+	expect_error("[machine]\n[boot]\nkernel = /k\n[machine]\ncpus = 1\n",
+		     "/etc/vmm/vm.ini:4: duplicate section [machine] (first at line 1); merge them into one");
+}
+
+/* Empty known sections are harmless and stay accepted. */
+static void test_empty_known_sections(void **state)
+{
+	struct vm_config cfg;
+	struct vm_config_error err;
+
+	(void)state;
+	assert_int_equal(load(&cfg, "[machine]\n; defaults\n[output]\n[boot]\nkernel = /k\n", &err), 0);
+	assert_string_equal(cfg.kernel, "/k");
+	assert_int_equal(cfg.ndrives, 0);
+	vm_config_free(&cfg);
+}
+
 static void test_err_drive_id(void **state)
 {
 	(void)state;
@@ -470,6 +516,10 @@ int main(void)
 		cmocka_unit_test(test_err_serial_mode),
 		cmocka_unit_test(test_err_empty_value),
 		cmocka_unit_test(test_err_drive_without_file),
+		cmocka_unit_test(test_err_empty_unknown_section),
+		cmocka_unit_test(test_err_empty_drive_section),
+		cmocka_unit_test(test_err_empty_duplicate_section),
+		cmocka_unit_test(test_empty_known_sections),
 		cmocka_unit_test(test_err_drive_id),
 		cmocka_unit_test(test_err_too_many_drives),
 		cmocka_unit_test(test_err_missing_file),
