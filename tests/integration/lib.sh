@@ -237,6 +237,8 @@ drive_mode_scenario() {
 	expect_image_region "$_img" 2 "$SCRATCH/p"
 	expect_stat "$_st" d0 writes -gt 0
 	expect_stat "$_st" d0 errors -eq 0
+	expect_stat "$_st" d0 kicks -gt 0
+	expect_stat "$_st" d0 interrupts -gt 0
 	case $_mode in
 	writeback|none)
 		expect_output '^guest-wce=write back$'

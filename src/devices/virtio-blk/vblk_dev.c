@@ -72,6 +72,7 @@ static void cfg_write(void *ctx, uint32_t off, const void *data, unsigned int le
 
 static void signal_irq(struct vblk_dev *dev, uint32_t bits)
 {
+	stat_add(dev, &dev->stats.interrupts, 1);
 	virtio_mmio_raise_irq(&dev->mmio, bits);
 	/* eventfd_write only fails on counter overflow, which means the interrupt is pending anyway. */
 	(void)eventfd_write(dev->irq_fd, 1);
@@ -704,7 +705,9 @@ static void *io_thread(void *arg)
 		for (int i = 0; i < n; i++) {
 			switch (evs[i].data.u32) {
 			case EV_NOTIFY:
-				(void)eventfd_read(dev->notify_fd, &v);
+				/* The count is how many QueueNotify writes KVM turned into signals since the last read. */
+				if (eventfd_read(dev->notify_fd, &v) == 0)
+					stat_add(dev, &dev->stats.kicks, v);
 				notify = true;
 				break;
 			case EV_BACKEND:

@@ -44,6 +44,8 @@ struct vblk_stats {
 	uint64_t discards;
 	uint64_t write_zeroes;
 	uint64_t errors;            /* requests completed with IOERR or UNSUPP */
+	uint64_t kicks;             /* queue notifications the I/O thread read (the guest's, plus one at DRIVER_OK) */
+	uint64_t interrupts;        /* interrupts sent to the guest (used buffers, config, needs-reset) */
 };
 
 struct vblk_dev;

@@ -689,6 +689,8 @@ static void test_event_idx_suppresses_irq(void **state)
 	fx_expect_used(f, &r3, 1, VIRTIO_BLK_S_OK);
 	/* avail_event tells the driver to kick for the next buffer. */
 	assert_int_equal(vtest_avail_event_get(&f->g), 3);
+	/* Counted as sent, not as checked: three completions, two interrupts. */
+	assert_int_equal(fx_stats(f).interrupts, 2);
 }
 
 static void test_no_interrupt_flag(void **state)
@@ -708,6 +710,7 @@ static void test_no_interrupt_flag(void **state)
 	assert_int_equal(mmio_r32(f, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
 	mmio_w32(f, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
 	assert_int_equal(mmio_r32(f, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	assert_int_equal(fx_stats(f).interrupts, 1);
 }
 
 /* ---- cache modes ---- */
