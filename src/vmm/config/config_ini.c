@@ -91,26 +91,22 @@ static int ini_section_begin(struct ini_ctx *c, const char *section, int line);
  */
 static void ini_empty_section_check(struct ini_ctx *c)
 {
-	const char *end, *eol;
+	size_t end;
 	char *name;
 
 	if (!c->header_line || c->header_line < c->last_key_line)
 		return;
-	eol = strchr(c->header_text, '\n');
-	end = memchr(c->header_text, ']', eol ? (size_t)(eol - c->header_text) : strlen(c->header_text));
-	if (!end)
+	end = strcspn(c->header_text, "]\n");
+	if (c->header_text[end] != ']')
 		return;
-	name = strndup(c->header_text + 1, (size_t)(end - c->header_text - 1));
+	name = strndup(c->header_text + 1, end - 1);
 	if (!name) {
 		ini_fail(c, c->header_line, -ENOMEM, "out of memory");
 		return;
 	}
-	/* Keys of a following section with the same name must not count as this one's. */
-	free(c->cur_section);
-	c->cur_section = NULL;
+	/* The next key begins its own section anyway: the handler sees a header after the last key. */
 	(void)ini_section_begin(c, name, c->header_line);
 	free(name);
-	c->header_line = 0;
 }
 
 /*
