@@ -11,6 +11,23 @@
 
 #include "vblk_internal.h"
 
+static uint64_t clock_ns(void)
+{
+	struct timespec ts;
+
+	/* A vDSO read with a TSC clocksource; a syscall otherwise (see vblk_poll). */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The clock, read at most once per processing round (dev->lock held): each read may be a syscall. */
+static uint64_t round_now(struct vblk_dev *dev)
+{
+	if (!dev->now_ns)
+		dev->now_ns = clock_ns();
+	return dev->now_ns;
+}
+
 static void stat_add(struct vblk_dev *dev, uint64_t *field, uint64_t v)
 {
 	(void)dev;
@@ -144,6 +161,7 @@ static void hook_reset(void *ctx)
 		pthread_cond_wait(&dev->idle, &dev->lock);
 	dev->need_irq_check = false;
 	dev->kicks_off = false;   /* the rings they concerned are gone */
+	dev->parked_until_ns = 0;
 	__atomic_store_n(&dev->wce, dev->props.wce ? 1 : 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&dev->lock);
 }
@@ -221,6 +239,7 @@ static int req_submit(struct vblk_dev *dev, struct vblk_req *req)
 
 	if (r == 0) {
 		dev->be_inflight++;
+		req->submit_ns = round_now(dev);
 		return 0;
 	}
 	/* -EAGAIN with nothing in flight would wait for a completion that never comes. */
@@ -305,10 +324,45 @@ static enum start_result req_start(struct vblk_dev *dev, struct vblk_req *req)
 	return STARTED;
 }
 
+uint64_t vblk_park_window(uint64_t lat_ns)
+{
+	uint64_t w = lat_ns / 8;
+
+	return w < VBLK_PARK_MIN_NS ? VBLK_PARK_MIN_NS : w > VBLK_PARK_MAX_NS ? VBLK_PARK_MAX_NS : w;
+}
+
+/*
+ * The ring ran dry while requests are in the backend: leave guest kicks off
+ * ("parked") instead of re-enabling them, and look at the ring whenever a
+ * completion wakes the thread (process_completions_locked). Each kick costs
+ * the guest a VM exit, and a guest that keeps many requests in flight adds
+ * them one or two at a time, so with kicks on nearly every request cost one;
+ * where exits are dear (nested virtualization, docs/benchmarks.md) they are
+ * what limits the guest's I/O rate. A request made available meanwhile waits
+ * for the next completion, and for no longer than the park window, 1/8 of
+ * the backend's average latency within [VBLK_PARK_MIN_NS, VBLK_PARK_MAX_NS]:
+ * then the I/O thread wakes by itself and looks (vblk_parked_until). That
+ * bound matters when the requests in flight are slow ones, a long FLUSH or
+ * DISCARD. Every look that finds the ring dry while the backend is still
+ * busy parks again; once the backend is empty kicks go back on. True when
+ * kicks are parked.
+ */
+static bool park_kicks(struct vblk_dev *dev)
+{
+	if (dev->be_inflight == 0)
+		return false;
+	dev->parked_until_ns = round_now(dev) + vblk_park_window(dev->lat_ns);
+	virtq_notify_disable(&dev->vq);   /* without EVENT_IDX; with it, avail_event simply stays behind */
+	dev->kicks_off = true;
+	return true;
+}
+
 static int process_queue_locked(struct vblk_dev *dev)
 {
 	int popped = 0;
 	bool submitted = false;
+
+	dev->now_ns = 0;
 
 	/* A broken ring was reported once (NEEDS_RESET); further kicks change nothing until a reset. */
 	if (!dev->active || dev->blocked || dev->stopping || dev->vq.broken)
@@ -329,9 +383,14 @@ static int process_queue_locked(struct vblk_dev *dev)
 			 * Re-check after re-enabling notifications, so a buffer added
 			 * meanwhile is not stranded. Not while busy-polling: the poll
 			 * loop looks at the ring itself, and re-enables (and re-checks)
-			 * before the thread may sleep.
+			 * before the thread may sleep. Not while the backend is busy
+			 * either: kicks are parked (park_kicks).
 			 */
-			if (!dev->polling && virtq_notify_enable(&dev->vq))
+			if (dev->polling || park_kicks(dev))
+				break;
+			dev->kicks_off = false;
+			dev->parked_until_ns = 0;
+			if (virtq_notify_enable(&dev->vq))
 				continue;
 			break;
 		}
@@ -423,6 +482,8 @@ void vblk_backend_complete(void *ctx, struct blk_req *breq, int res)
 	dev->be_inflight--;
 	/* Any completion frees backend capacity: a queue stopped by back-pressure may go on. */
 	dev->blocked = false;
+	/* Backend latency, into the moving average (weight 1/8) that sizes the park window. */
+	dev->lat_ns += ((int64_t)(round_now(dev) - req->submit_ns) - (int64_t)dev->lat_ns) / 8;
 	if (req->generation != dev->generation || !dev->active) {
 		req_free(dev, req);   /* popped before a reset: the rings it came from are gone */
 		return;
@@ -500,8 +561,12 @@ static bool retry_resubmit(struct vblk_dev *dev)
 	return submitted;
 }
 
+static bool kicks_rearm_locked(struct vblk_dev *dev);
+
 static int process_completions_locked(struct vblk_dev *dev)
 {
+	dev->now_ns = 0;
+
 	int n = blk_backend_poll(dev->be);
 
 	if (retry_resubmit(dev)) {
@@ -519,6 +584,12 @@ static int process_completions_locked(struct vblk_dev *dev)
 	if (dev->resume && !dev->blocked && !dev->retry_head) {
 		dev->resume = false;
 		process_queue_locked(dev);
+	} else if (dev->parked_until_ns) {
+		/* Kicks are parked: the guest did not announce what it added meanwhile. */
+		if (dev->be_inflight == 0)
+			kicks_rearm_locked(dev);
+		else if (dev->active && !dev->vq.broken && virtq_has_avail(&dev->vq))
+			process_queue_locked(dev);
 	}
 	return n;
 }
@@ -571,15 +642,6 @@ bool vblk_poll_once_locked(struct vblk_dev *dev)
 	return found;
 }
 
-static uint64_t clock_ns(void)
-{
-	struct timespec ts;
-
-	/* A vDSO read with a TSC clocksource; a syscall otherwise (see vblk_poll). */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void cpu_relax(void)
 {
 	/* Tells the core we are spinning: saves power and yields to a hyperthread sibling. */
@@ -598,9 +660,10 @@ static void cpu_relax(void)
  */
 static bool kicks_rearm_locked(struct vblk_dev *dev)
 {
-	if (!dev->kicks_off)
+	if (!dev->kicks_off || (dev->parked_until_ns && dev->be_inflight > 0))
 		return false;
 	dev->kicks_off = false;
+	dev->parked_until_ns = 0;
 	return dev->active && !dev->vq.broken && virtq_notify_enable(&dev->vq) && process_queue_locked(dev) > 0;
 }
 
@@ -654,6 +717,15 @@ bool vblk_poll(struct vblk_dev *dev, uint64_t window_ns)
 	return found;
 }
 
+uint64_t vblk_parked_until(struct vblk_dev *dev)
+{
+	pthread_mutex_lock(&dev->lock);
+	uint64_t t = dev->kicks_off ? dev->parked_until_ns : 0;
+
+	pthread_mutex_unlock(&dev->lock);
+	return t;
+}
+
 bool vblk_kicks_rearm(struct vblk_dev *dev)
 {
 	pthread_mutex_lock(&dev->lock);
@@ -666,6 +738,24 @@ bool vblk_kicks_rearm(struct vblk_dev *dev)
 /* ---- I/O thread ---- */
 
 enum { EV_NOTIFY = 1, EV_BACKEND, EV_STOP };
+
+/* Sleep until an event, or until parked kicks are due to be looked after. epoll_wait's result. */
+static int io_wait(struct vblk_dev *dev, struct epoll_event *evs, int max)
+{
+	uint64_t until = vblk_parked_until(dev);
+
+	if (!until)
+		return epoll_wait(dev->epoll_fd, evs, max, -1);
+
+	uint64_t now = clock_ns();
+	uint64_t left = until > now ? until - now : 0;
+	struct timespec ts = { .tv_sec = (time_t)(left / 1000000000u), .tv_nsec = (long)(left % 1000000000u) };
+	int n = epoll_pwait2(dev->epoll_fd, evs, max, &ts, NULL);
+
+	if (n < 0 && errno == ENOSYS)   /* before Linux 5.11: whole milliseconds, rounded up */
+		n = epoll_wait(dev->epoll_fd, evs, max, (int)((left + 999999) / 1000000));
+	return n;
+}
 
 static void *io_thread(void *arg)
 {
@@ -695,7 +785,7 @@ static void *io_thread(void *arg)
 		if (!found && vblk_kicks_rearm(dev))
 			found = true;
 		if (!found)
-			n = epoll_wait(dev->epoll_fd, evs, 4, -1);
+			n = io_wait(dev, evs, 4);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -723,8 +813,8 @@ static void *io_thread(void *arg)
 		pthread_mutex_lock(&dev->lock);
 		if (comp)
 			reaped = process_completions_locked(dev);
-		if (notify)
-			popped = process_queue_locked(dev);
+		if (notify || (dev->parked_until_ns && clock_ns() >= dev->parked_until_ns))
+			popped = process_queue_locked(dev);   /* a kick, or parked kicks' window is up: look */
 		bool done = stop && dev->inflight == 0;
 		uint64_t max = dev->poll_max_ns;
 		pthread_mutex_unlock(&dev->lock);

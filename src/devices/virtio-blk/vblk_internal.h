@@ -124,6 +124,7 @@ struct vblk_req {
 	struct vblk_dev *dev;
 	struct vblk_req *next;     /* free list or retry list */
 	uint64_t generation;       /* dev->generation at pop; a reset makes it stale */
+	uint64_t submit_ns;        /* when it went to the backend (for dev->lat_ns) */
 	uint32_t type;
 	uint8_t *status;
 	uint64_t data_len;         /* IN/OUT total */
@@ -172,7 +173,10 @@ struct vblk_dev {
 	unsigned int be_inflight;   /* requests inside the backend */
 	bool need_irq_check;        /* pushed since the last virtq_should_notify */
 	bool polling;               /* the I/O thread is busy-polling: leave guest kicks off when the ring runs dry */
-	bool kicks_off;             /* a poll found work and left guest kicks off: vblk_kicks_rearm before sleeping */
+	bool kicks_off;             /* guest kicks left off (a poll found work, or kicks are parked): vblk_kicks_rearm before sleeping */
+	uint64_t parked_until_ns;   /* kicks parked while the backend is busy, until then at most; 0: not parked */
+	uint64_t lat_ns;            /* moving average of the backend's latency, ns */
+	uint64_t now_ns;            /* the clock, read once per processing round; 0: not read in this round */
 	uint64_t poll_max_ns;       /* cap of the busy-poll window; 0: never poll */
 
 	uint8_t wce;                /* atomic: guest-visible write cache on (config `writeback`) */
@@ -210,6 +214,15 @@ int vblk_process_queue(struct vblk_dev *dev);
  * completions reaped, or -errno from the backend poll.
  */
 int vblk_process_completions(struct vblk_dev *dev);
+
+/*
+ * Kicks parked while the backend is busy (see park_kicks): for at most 1/8 of
+ * the backend's average latency, within [VBLK_PARK_MIN_NS, VBLK_PARK_MAX_NS].
+ */
+#define VBLK_PARK_MIN_NS 50000
+#define VBLK_PARK_MAX_NS 10000000
+/* How long kicks may stay parked for a backend latency of lat_ns. Pure. */
+uint64_t vblk_park_window(uint64_t lat_ns);
 
 /* The busy-poll window starts here when it first grows, and drops to 0 below it. */
 #define VBLK_POLL_START_NS 4000
@@ -249,16 +262,23 @@ bool vblk_poll_wanted_locked(const struct vblk_dev *dev, bool guest_recent);
  * it finds work, the window ends, or polling is no longer wanted. Guest kicks
  * are off meanwhile. True when work was found (and done): kicks are then left
  * off, as the thread is likely to poll again at once, and the caller must call
- * vblk_kicks_rearm before it sleeps. False: kicks are back on, the ring was
- * re-checked after that, and the caller may sleep on the notify eventfd.
+ * vblk_kicks_rearm before it sleeps. False: kicks are back on (or parked,
+ * see vblk_kicks_rearm), the ring was re-checked after that, and the caller
+ * may sleep on the notify eventfd.
  */
 bool vblk_poll(struct vblk_dev *dev, uint64_t window_ns);
 
 /*
- * Before sleeping (takes dev->lock): if a poll left guest kicks off, turn them
+ * Before sleeping (takes dev->lock): if guest kicks were left off, turn them
  * back on and look at the ring once more, processing what a suppressed kick
- * would have announced. True when that found work.
+ * would have announced. True when that found work. Parked kicks stay off
+ * while requests are in the backend: their completions wake the thread, and
+ * so does the end of the park window (vblk_parked_until); it looks at the
+ * ring then.
  */
 bool vblk_kicks_rearm(struct vblk_dev *dev);
+
+/* When the I/O thread must look at the ring for parked kicks (CLOCK_MONOTONIC ns), or 0 (takes dev->lock). */
+uint64_t vblk_parked_until(struct vblk_dev *dev);
 
 #endif
