@@ -720,7 +720,7 @@ bool vblk_poll(struct vblk_dev *dev, uint64_t window_ns)
 uint64_t vblk_parked_until(struct vblk_dev *dev)
 {
 	pthread_mutex_lock(&dev->lock);
-	uint64_t t = dev->kicks_off ? dev->parked_until_ns : 0;
+	uint64_t t = dev->parked_until_ns;
 
 	pthread_mutex_unlock(&dev->lock);
 	return t;
@@ -813,8 +813,20 @@ static void *io_thread(void *arg)
 		pthread_mutex_lock(&dev->lock);
 		if (comp)
 			reaped = process_completions_locked(dev);
-		if (notify || (dev->parked_until_ns && clock_ns() >= dev->parked_until_ns))
-			popped = process_queue_locked(dev);   /* a kick, or parked kicks' window is up: look */
+		if (notify) {
+			popped = process_queue_locked(dev);
+		} else if (!comp && dev->parked_until_ns && clock_ns() >= dev->parked_until_ns) {
+			/*
+			 * The park window is up (a completion would have looked
+			 * already): look. A look that finds the ring dry with the
+			 * backend busy parks again; one that cannot run (backend
+			 * full, broken ring) must not leave an expired deadline
+			 * behind, or io_wait would return at once for ever: the
+			 * re-arm before sleeping then turns kicks back on instead.
+			 */
+			dev->parked_until_ns = 0;
+			popped = process_queue_locked(dev);
+		}
 		bool done = stop && dev->inflight == 0;
 		uint64_t max = dev->poll_max_ns;
 		pthread_mutex_unlock(&dev->lock);
