@@ -175,6 +175,7 @@ struct vblk_dev {
 	bool polling;               /* the I/O thread is busy-polling: leave guest kicks off when the ring runs dry */
 	bool kicks_off;             /* guest kicks left off (a poll found work, or kicks are parked): vblk_kicks_rearm before sleeping */
 	uint64_t parked_until_ns;   /* kicks parked while the backend is busy, until then at most; 0: not parked */
+	bool streaming;             /* the guest adds requests to a busy backend: park kicks (park_kicks) */
 	uint64_t lat_ns;            /* moving average of the backend's latency, ns */
 	uint64_t now_ns;            /* the clock, read once per processing round; 0: not read in this round */
 	uint64_t poll_max_ns;       /* cap of the busy-poll window; 0: never poll */
@@ -216,7 +217,7 @@ int vblk_process_queue(struct vblk_dev *dev);
 int vblk_process_completions(struct vblk_dev *dev);
 
 /*
- * Kicks parked while the backend is busy (see park_kicks): for at most 1/8 of
+ * Kicks parked while the guest streams into a busy backend (see park_kicks): for at most 1/8 of
  * the backend's average latency, within [VBLK_PARK_MIN_NS, VBLK_PARK_MAX_NS].
  */
 #define VBLK_PARK_MIN_NS 50000
@@ -277,6 +278,13 @@ bool vblk_poll(struct vblk_dev *dev, uint64_t window_ns);
  * ring then.
  */
 bool vblk_kicks_rearm(struct vblk_dev *dev);
+
+/*
+ * The park window ran out with no completion meanwhile: look at the ring
+ * (the I/O thread calls this). Requests popped, or -errno as
+ * vblk_process_queue.
+ */
+int vblk_park_expired_locked(struct vblk_dev *dev);
 
 /* When the I/O thread must look at the ring for parked kicks (CLOCK_MONOTONIC ns), or 0 (takes dev->lock). */
 uint64_t vblk_parked_until(struct vblk_dev *dev);

@@ -1116,11 +1116,16 @@ static void test_kicks_parked_while_backend_busy(void **state)
 {
 	struct fx *f = *state;
 	struct treq a = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
+
+	/* Into an idle backend: kicks stay on (avail_event follows the ring). */
+	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(vtest_avail_event_get(&f->g), 1);
+	/* The guest streams another one into the busy backend: now avail_event is left behind... */
 	struct treq c = fx_submit(f, VIRTIO_BLK_T_IN, 8, 512);
 
-	assert_int_equal(vblk_process_queue(f->dev), 2);
-	/* Both in the backend: avail_event is left where it was, so the driver does not kick for the next buffer. */
-	assert_int_equal(vtest_avail_event_get(&f->g), 0);
+	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(vtest_avail_event_get(&f->g), 1);
+	/* ...so the driver does not kick for the next buffer. */
 	struct treq b = fx_submit(f, VIRTIO_BLK_T_IN, 16, 512);
 
 	assert_int_equal(f->fb->ncalls, 2);
@@ -1130,7 +1135,7 @@ static void test_kicks_parked_while_backend_busy(void **state)
 	pthread_mutex_unlock(&f->dev->lock);
 	assert_int_equal(vblk_process_completions(f->dev), 1);
 	assert_int_equal(f->fb->ncalls, 3);
-	assert_int_equal(vtest_avail_event_get(&f->g), 0);
+	assert_int_equal(vtest_avail_event_get(&f->g), 1);
 	fx_expect_used(f, &a, 513, VIRTIO_BLK_S_OK);
 	/* Backend idle again: kicks back on, for the next buffer the driver adds. */
 	fx_complete_all(f);
@@ -1140,25 +1145,91 @@ static void test_kicks_parked_while_backend_busy(void **state)
 	assert_false(vblk_kicks_rearm(f->dev));
 }
 
-static void test_parked_kicks_time_out(void **state)
+static void test_lockstep_batch_keeps_kicks_on(void **state)
 {
 	struct fx *f = *state;
 
-	/* A request that never completes (a slow FLUSH, say) must not hold up the next one for ever. */
-	f->dev->poll_max_ns = 0;   /* no busy-poll to find it instead */
-	assert_int_equal(vblk_start(f->dev), 0);
-	fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
-	mmio_w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	assert_true(wait_pending(f, 1));
-	/* Added without a kick, as a driver honouring avail_event would: the park window runs out and the thread looks. */
+	/* A whole batch into an idle backend, the guest then waiting for all of it: parking would buy nothing. */
+	for (int i = 0; i < 4; i++)
+		fx_submit(f, VIRTIO_BLK_T_IN, (uint64_t)i * 8, 512);
+	assert_int_equal(vblk_process_queue(f->dev), 4);
+	assert_int_equal(vtest_avail_event_get(&f->g), 4);
+	assert_false(f->dev->kicks_off);
+	assert_int_equal(vblk_parked_until(f->dev), 0);
+	fx_complete_all(f);
+}
+
+static void test_park_follows_streaming(void **state)
+{
+	struct fx *f = *state;
+
+	fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
+	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_false(f->dev->kicks_off);
+	/* Into the busy backend: the guest streams, kicks parked. */
+	fx_submit(f, VIRTIO_BLK_T_IN, 8, 512);
+	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_true(f->dev->kicks_off);
+	assert_int_equal(vtest_avail_event_get(&f->g), 1);
+	/* The backend empties: kicks on... */
+	fx_complete_all(f);
+	assert_false(f->dev->kicks_off);
+	assert_int_equal(vtest_avail_event_get(&f->g), 2);
+	/* ...but the guest still streams: its next request, into the idle backend, parks them again. */
+	fx_submit(f, VIRTIO_BLK_T_IN, 16, 512);
+	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_true(f->dev->kicks_off);
+	assert_int_equal(vtest_avail_event_get(&f->g), 2);
+	/* The window runs out with nothing new: the guest stopped streaming, kicks on. */
 	pthread_mutex_lock(&f->dev->lock);
+	assert_int_equal(vblk_park_expired_locked(f->dev), 0);
+	pthread_mutex_unlock(&f->dev->lock);
+	assert_false(f->dev->kicks_off);
+	assert_int_equal(f->dev->parked_until_ns, 0);
+	assert_int_equal(vtest_avail_event_get(&f->g), 3);
+	/* A window that finds a new request keeps them parked. */
+	fx_submit(f, VIRTIO_BLK_T_IN, 24, 512);
+	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_true(f->dev->kicks_off);
+	fx_submit(f, VIRTIO_BLK_T_IN, 32, 512);
+	pthread_mutex_lock(&f->dev->lock);
+	assert_int_equal(vblk_park_expired_locked(f->dev), 1);
+	pthread_mutex_unlock(&f->dev->lock);
 	assert_true(f->dev->kicks_off);
 	assert_int_not_equal(f->dev->parked_until_ns, 0);
-	pthread_mutex_unlock(&f->dev->lock);
-	fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
-	bool looked = wait_pending(f, 2);
+	fx_complete_all(f);
+	assert_false(f->dev->kicks_off);
+}
 
-	/* Drain before asserting (a stop waits for requests in the backend); the thread may still submit the second. */
+static void test_parked_kicks_time_out(void **state)
+{
+	struct fx *f = *state;
+	unsigned int n = 0;
+	bool parked = false;
+
+	/* Requests that never complete (a slow FLUSH, say) must not hold up the next one for ever. */
+	f->dev->poll_max_ns = 0;   /* no busy-poll to find it instead */
+	f->dev->lat_ns = 8 * VBLK_PARK_MAX_NS;   /* the longest window (10 ms), so the test can catch the park */
+	assert_int_equal(vblk_start(f->dev), 0);
+	/*
+	 * Stream kicked requests into the busy backend until the test sees kicks
+	 * parked (a slow test run can miss a window); then, under the lock so the
+	 * thread cannot look first, add one without a kick, as a driver honouring
+	 * avail_event would. The window runs out and the thread looks.
+	 */
+	while (!parked && n < 8) {
+		fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
+		mmio_w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+		assert_true(wait_pending(f, ++n));
+		pthread_mutex_lock(&f->dev->lock);
+		parked = n > 1 && f->dev->kicks_off && f->dev->parked_until_ns;
+		if (parked)
+			fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
+		pthread_mutex_unlock(&f->dev->lock);
+	}
+	bool looked = parked && wait_pending(f, n + 1);
+
+	/* Drain before asserting (a stop waits for requests in the backend); the thread may still submit the last. */
 	for (int i = 0; i < 2000; i++) {
 		pthread_mutex_lock(&f->dev->lock);
 		fake_backend_finish_all(f->fb);
@@ -1170,8 +1241,9 @@ static void test_parked_kicks_time_out(void **state)
 		usleep(1000);
 	}
 	assert_int_equal(vblk_stop(f->dev), 0);
+	assert_true(parked);
 	assert_true(looked);
-	assert_int_equal(fx_stats(f).requests, 2);
+	assert_int_equal(fx_stats(f).requests, n + 1);
 }
 
 static void test_poll_idle_thread_sleeps(void **state)
@@ -1255,6 +1327,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_poll_reenables_kicks, setup_rw_no_event_idx, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_idle_thread_sleeps, setup_rw, teardown),
 		cmocka_unit_test(test_park_window),
+		cmocka_unit_test_setup_teardown(test_lockstep_batch_keeps_kicks_on, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_park_follows_streaming, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_kicks_parked_while_backend_busy, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_parked_kicks_time_out, setup_rw, teardown),
 	};
