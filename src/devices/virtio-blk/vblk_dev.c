@@ -366,13 +366,12 @@ static bool park_kicks(struct vblk_dev *dev)
 	return true;
 }
 
-static int process_queue_locked(struct vblk_dev *dev)
+/* Pop and start what the guest made available, within the current round (its clock, dev->now_ns, stays). */
+static int process_queue_round_locked(struct vblk_dev *dev)
 {
 	int popped = 0;
 	bool submitted = false;
 	bool was_busy = dev->be_inflight > 0;
-
-	dev->now_ns = 0;
 
 	/* A broken ring was reported once (NEEDS_RESET); further kicks change nothing until a reset. */
 	if (!dev->active || dev->blocked || dev->stopping || dev->vq.broken)
@@ -454,6 +453,13 @@ static int process_queue_locked(struct vblk_dev *dev)
 	}
 	maybe_interrupt(dev);
 	return ret;
+}
+
+/* The same, as a round of its own. */
+static int process_queue_locked(struct vblk_dev *dev)
+{
+	dev->now_ns = 0;
+	return process_queue_round_locked(dev);
 }
 
 int vblk_process_queue(struct vblk_dev *dev)
@@ -596,13 +602,13 @@ static int process_completions_locked(struct vblk_dev *dev)
 	 */
 	if (dev->resume && !dev->blocked && !dev->retry_head) {
 		dev->resume = false;
-		process_queue_locked(dev);
+		process_queue_round_locked(dev);
 	} else if (dev->parked_until_ns) {
 		/* Kicks are parked: the guest did not announce what it added meanwhile. */
 		if (dev->be_inflight == 0)
 			kicks_rearm_locked(dev);
 		else if (dev->active && !dev->vq.broken && virtq_has_avail(&dev->vq))
-			process_queue_locked(dev);
+			process_queue_round_locked(dev);
 	}
 	return n;
 }
