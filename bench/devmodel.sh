@@ -88,12 +88,12 @@ fi
 # the device model costs from what that queueing pattern costs.
 LOCKSTEP_ARGS="--iodepth_batch_submit=32 --iodepth_batch_complete_min=32"
 
-job_args() {   # job -> "vmm-args|fio-args|lock-step fio args, or empty"
+job_args() {   # job -> "vmm-args|fio-args"
 	local sync=()
 	[ "$CACHE" = writethrough ] || [ "$CACHE" = directsync ] && sync=(--sync=dsync)
 	case "$1" in
-	randread) echo "--qd 32 --bs 4096|--rw=randread --bs=4k --iodepth=32|--rw=randread --bs=4k --iodepth=32 $LOCKSTEP_ARGS" ;;
-	randwrite) echo "--qd 32 --bs 4096|--rw=randwrite --bs=4k --iodepth=32 ${sync[*]}|--rw=randwrite --bs=4k --iodepth=32 ${sync[*]} $LOCKSTEP_ARGS" ;;
+	randread) echo "--qd 32 --bs 4096|--rw=randread --bs=4k --iodepth=32" ;;
+	randwrite) echo "--qd 32 --bs 4096|--rw=randwrite --bs=4k --iodepth=32 ${sync[*]}" ;;
 	seqread) echo "--qd 4 --bs 1048576|--rw=read --bs=1M --iodepth=4" ;;
 	writeflush)
 		# cache=unsafe drops the flush on the host; so does the fio peer, to do the same host work.
@@ -148,7 +148,9 @@ echo "devmodel.sh: cache=$CACHE runtime=${RUNTIME}s ramp=${RAMP}s rounds=$ROUNDS
 declare -A summary
 fail=0
 for job in $JOBS; do
-	IFS='|' read -r vargs fargs largs <<<"$(job_args "$job")"
+	IFS='|' read -r vargs fargs <<<"$(job_args "$job")"
+	largs=   # the lock-step peer: the QD32 jobs only
+	case $job in randread | randwrite) largs="$fargs $LOCKSTEP_ARGS" ;; esac
 	vr=() vc=() fr=() fc=() lr=()
 	for ((r = 1; r <= ROUNDS; r++)); do
 		# Alternate which goes first, so neither always follows the other's writes.
