@@ -60,7 +60,7 @@ struct blk_req {
 	uint64_t len;              /* bytes; DISCARD/WRITE_ZEROES (READ/WRITE: sum of iov) */
 	const struct iovec *iov;   /* READ/WRITE */
 	unsigned int iovcnt;
-	bool durable;              /* WRITE: must be on stable storage before completion (RWF_DSYNC) */
+	bool durable;              /* WRITE: on stable storage before completion (RWF_DSYNC); WRITE_ZEROES: fdatasync after */
 	void *opaque;              /* owner's cookie */
 };
 
@@ -70,7 +70,7 @@ struct blk_backend;
 struct blk_backend_counters {
 	uint64_t submitted;       /* requests accepted by submit() */
 	uint64_t host_flushes;    /* fdatasyncs that reached the host (FLUSH completions, any result) */
-	uint64_t durable_writes;  /* writes issued with RWF_DSYNC (req->durable) */
+	uint64_t durable_writes;  /* WRITEs issued with RWF_DSYNC, WRITE_ZEROES followed by an fdatasync (req->durable) */
 	uint64_t bounced;         /* READ/WRITEs copied through an aligned buffer for O_DIRECT */
 	uint64_t inline_writes;   /* buffered WRITEs done with pwritev2 in kick(), not through the ring */
 };

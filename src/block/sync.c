@@ -140,13 +140,18 @@ static int sync_do(struct blk_sync *s, struct blk_req *req)
 	case BLK_OP_DISCARD:
 		return sync_fallocate(s, FALLOC_FL_PUNCH_HOLE, req->offset, req->len);
 	case BLK_OP_WRITE_ZEROES:
+		ret = -EOPNOTSUPP;
 		if (!s->no_zero_range) {
 			ret = sync_fallocate(s, FALLOC_FL_ZERO_RANGE, req->offset, req->len);
-			if (ret != -EOPNOTSUPP)
-				return ret;
-			s->no_zero_range = true;
+			if (ret == -EOPNOTSUPP)
+				s->no_zero_range = true;
 		}
-		return sync_fallocate(s, FALLOC_FL_PUNCH_HOLE, req->offset, req->len);
+		if (ret == -EOPNOTSUPP)
+			ret = sync_fallocate(s, FALLOC_FL_PUNCH_HOLE, req->offset, req->len);
+		/* fallocate changes metadata only: without a write cache the guest expects it stable now. */
+		if (ret == 0 && req->durable)
+			ret = fdatasync(s->geom.fd) < 0 ? -errno : 0;
+		return ret;
 	}
 	return -EINVAL;
 }
@@ -179,7 +184,7 @@ static int sync_submit(struct blk_backend *be, struct blk_req *req)
 	s->ents[(s->head + s->count) % s->depth] = (struct sync_entry){ .req = req, .res = 0 };
 	s->count++;
 	be->counters.submitted++;
-	if (req->op == BLK_OP_WRITE && req->durable)
+	if ((req->op == BLK_OP_WRITE || req->op == BLK_OP_WRITE_ZEROES) && req->durable)
 		be->counters.durable_writes++;
 	return 0;
 }

@@ -29,6 +29,7 @@ struct uring_slot {
 	bool bounced;
 	bool rmw;               /* holds the read-modify-write barrier */
 	bool zero_fallback;     /* WRITE_ZEROES retried as punch-hole */
+	bool zero_sync;         /* durable WRITE_ZEROES: the range is zeroed, its fdatasync is on the SQ */
 	int inline_res;         /* an inline write's result, until poll() reaps it */
 	struct uring_slot *next_inline;  /* on inline_q (to write in kick) or done_q (written, to reap) */
 };
@@ -136,7 +137,7 @@ static int uring_slot_prep(struct blk_uring *u, struct uring_slot *s)
 	if (!sqe)
 		return -EAGAIN;
 
-	switch (req->op) {
+	switch (s->zero_sync ? BLK_OP_FLUSH : req->op) {
 	case BLK_OP_READ:
 		off = (s->bounced ? s->bounce.start : req->offset) + s->done;
 		io_uring_prep_readv(sqe, URING_FILE_INDEX, iov, cnt, off);
@@ -263,6 +264,7 @@ static int uring_submit(struct blk_backend *be, struct blk_req *req)
 	s->done = 0;
 	s->need = total;
 	s->zero_fallback = false;
+	s->zero_sync = false;
 	s->bounced = false;
 	s->rmw = false;
 	if (bounce) {
@@ -290,7 +292,7 @@ static int uring_submit(struct blk_backend *be, struct blk_req *req)
 	be->counters.submitted++;
 	if (s->bounced)
 		be->counters.bounced++;
-	if (req->op == BLK_OP_WRITE && req->durable)
+	if ((req->op == BLK_OP_WRITE || req->op == BLK_OP_WRITE_ZEROES) && req->durable)
 		be->counters.durable_writes++;
 	return 0;
 
@@ -360,15 +362,22 @@ static bool uring_slot_finish(struct blk_uring *u, struct uring_slot *s, int *re
 		u->be.counters.host_flushes++;
 		return true;
 	case BLK_OP_WRITE_ZEROES:
+		if (s->zero_sync)
+			return true;   /* the fdatasync's result is the request's */
 		if (*res == -EOPNOTSUPP && !s->zero_fallback) {
 			/* Punching a hole also reads back as zeros; remember so later requests go straight there. */
 			u->no_zero_range = true;
 			s->zero_fallback = true;
-			ret = uring_slot_prep(u, s);
-			if (ret == 0)
-				return false;
-			*res = ret;
+		} else if (*res == 0 && req->durable) {
+			/* fallocate changes metadata only: without a write cache the guest expects it stable now. */
+			s->zero_sync = true;
+		} else {
+			return true;
 		}
+		ret = uring_slot_prep(u, s);
+		if (ret == 0)
+			return false;
+		*res = ret;
 		return true;
 	case BLK_OP_DISCARD:
 		return true;

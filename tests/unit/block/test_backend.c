@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <cmocka.h>
@@ -222,6 +223,106 @@ static void test_flush_counted(void **state)
 	blk_backend_counters_get(t->be, &c);
 	assert_int_equal(c.host_flushes, 2);
 	assert_int_equal(c.submitted, 3);
+}
+
+/*
+ * Durability is checked in the host page cache itself: cachestat(2) (Linux
+ * 6.5) counts a file range's pages that are dirty or under writeback, so a
+ * backend that skipped an fdatasync or RWF_DSYNC leaves them behind. The
+ * counters above only say what the backend meant to do.
+ */
+#ifndef __NR_cachestat
+#define __NR_cachestat 451
+#endif
+struct bt_cachestat_range {
+	uint64_t off, len;
+};
+struct bt_cachestat {
+	uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
+};
+
+/* Pages of [off, off+len) (len 0: to the end) not yet on stable storage; skips the test without cachestat. */
+static uint64_t bt_unstable_pages(struct bt *t, uint64_t off, uint64_t len)
+{
+	struct bt_cachestat_range r = { off, len };
+	struct bt_cachestat cs;
+
+	if (syscall(__NR_cachestat, t->img.fd, &r, &cs, 0) < 0) {
+		print_message("skipping: no cachestat(2) to look at the page cache (%s)\n", strerror(errno));
+		skip();
+	}
+	return cs.nr_dirty + cs.nr_writeback;
+}
+
+/* A buffered write at off leaves dirty pages the probe can see; if the kernel wrote them back already, it cannot judge. */
+static void bt_dirty_write(struct bt *t, uint64_t off)
+{
+	static uint8_t wbuf[16384];
+
+	blk_test_fill(wbuf, off, sizeof(wbuf), 3);
+	assert_int_equal(bt_rw(t, BLK_OP_WRITE, off, wbuf, sizeof(wbuf), false), sizeof(wbuf));
+	if (bt_unstable_pages(t, off, sizeof(wbuf)) == 0) {
+		print_message("skipping: the host wrote the pages back on its own, nothing left to judge\n");
+		skip();
+	}
+}
+
+static void test_flush_reaches_disk(void **state)
+{
+	struct bt *t = *state;
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+	assert_int_equal(fdatasync(t->img.fd), 0);
+	bt_dirty_write(t, 0);
+	bt_dirty_write(t, 65536);
+	assert_int_equal(bt_range(t, BLK_OP_FLUSH, 0, 0), 0);
+	assert_int_equal(bt_unstable_pages(t, 0, 0), 0);
+}
+
+static void test_durable_write_reaches_disk(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t wbuf[16384];
+
+	bt_open(t, BLK_CACHE_WRITETHROUGH, false, 8);
+	assert_int_equal(fdatasync(t->img.fd), 0);
+	bt_dirty_write(t, 0);   /* the probe sees a plain write's pages */
+	blk_test_fill(wbuf, 131072, sizeof(wbuf), 5);
+	assert_int_equal(bt_rw(t, BLK_OP_WRITE, 131072, wbuf, sizeof(wbuf), true), sizeof(wbuf));
+	assert_int_equal(bt_unstable_pages(t, 131072, sizeof(wbuf)), 0);
+}
+
+static void test_durable_write_zeroes_syncs(void **state)
+{
+	struct bt *t = *state;
+	struct blk_req wz = { .op = BLK_OP_WRITE_ZEROES, .offset = 262144, .len = 8192, .durable = true };
+	static uint8_t rbuf[8192];
+	struct blk_backend_counters c;
+
+	bt_open(t, BLK_CACHE_WRITETHROUGH, false, 8);
+	assert_int_equal(fdatasync(t->img.fd), 0);
+	/* fallocate leaves no dirty pages of its own: the fdatasync after it shows on an earlier plain write. */
+	bt_dirty_write(t, 0);
+	assert_int_equal(bt_run(t, &wz), 0);
+	assert_int_equal(bt_unstable_pages(t, 0, 0), 0);
+	blk_backend_counters_get(t->be, &c);
+	assert_int_equal(c.durable_writes, 1);
+	assert_int_equal(c.host_flushes, 0);
+	assert_int_equal(bt_rw(t, BLK_OP_READ, 262144, rbuf, sizeof(rbuf), false), sizeof(rbuf));
+	for (unsigned int i = 0; i < sizeof(rbuf); i++)
+		assert_int_equal(rbuf[i], 0);
+}
+
+static void test_plain_write_zeroes_no_sync(void **state)
+{
+	struct bt *t = *state;
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+	assert_int_equal(fdatasync(t->img.fd), 0);
+	bt_dirty_write(t, 0);
+	assert_int_equal(bt_range(t, BLK_OP_WRITE_ZEROES, 262144, 8192), 0);
+	/* With a write cache the guest flushes when it wants to: the earlier write is still dirty. */
+	assert_true(bt_unstable_pages(t, 0, 16384) > 0);
 }
 
 /* Write a pattern over [off, off+len), run op, and check the range reads back zero and the rest is kept. */
@@ -720,6 +821,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vectored, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_durable_write, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_flush_counted, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_flush_reaches_disk, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_durable_write_reaches_disk, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_durable_write_zeroes_syncs, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_plain_write_zeroes_no_sync, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_discard, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_write_zeroes, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_eagain_at_depth, bt_setup, bt_teardown),
