@@ -40,6 +40,12 @@ static bool wce_get(const struct vblk_dev *dev)
 	return __atomic_load_n(&dev->wce, __ATOMIC_RELAXED);
 }
 
+/* Without a guest-visible write cache a completed write must already be stable (unsafe: never). */
+static bool req_durable(const struct vblk_dev *dev)
+{
+	return !wce_get(dev) && !dev->props.flush_noop;
+}
+
 /* ---- transport hooks (vCPU threads, mmio.lock held) ---- */
 
 static void put_le(uint8_t *cfg, unsigned int off, uint64_t v, unsigned int size)
@@ -117,6 +123,15 @@ static void hook_driver_ok(void *ctx, struct virtio_mmio *t)
 		goto out_unlock;
 	}
 	virtq_set_max_segs(&dev->vq, VBLK_SEG_MAX + 2);
+	/*
+	 * A driver without CONFIG_WCE cannot read or set the cache; Linux then
+	 * takes FLUSH as the sign of a write cache. Without FLUSH it never
+	 * flushes, so its writes must be durable as they complete. QEMU does the
+	 * same, except that it also turns a write cache on for a FLUSH-capable
+	 * driver; here the mode's cache setting is the most the guest gets.
+	 */
+	if (!(features & (1ull << VIRTIO_BLK_F_CONFIG_WCE)) && !(features & (1ull << VIRTIO_BLK_F_FLUSH)))
+		__atomic_store_n(&dev->wce, 0, __ATOMIC_RELAXED);
 	dev->features = features;
 	dev->active = true;
 	dev->blocked = false;
@@ -285,8 +300,7 @@ static enum start_result req_start(struct vblk_dev *dev, struct vblk_req *req)
 		b->len = p.data_len;
 		b->iov = req->iov;
 		b->iovcnt = p.iovcnt;
-		/* Without a guest-visible write cache a completed write must already be stable (unsafe: never). */
-		b->durable = p.type == VIRTIO_BLK_T_OUT && !wce_get(dev) && !dev->props.flush_noop;
+		b->durable = p.type == VIRTIO_BLK_T_OUT && req_durable(dev);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		if (dev->props.flush_noop) {
@@ -306,6 +320,8 @@ static enum start_result req_start(struct vblk_dev *dev, struct vblk_req *req)
 		b->op = p.type == VIRTIO_BLK_T_DISCARD ? BLK_OP_DISCARD : BLK_OP_WRITE_ZEROES;
 		b->offset = p.offset;
 		b->len = p.len;
+		/* Zeroes are data the guest reads back; a discarded range has no contents to keep (as QEMU). */
+		b->durable = p.type == VIRTIO_BLK_T_WRITE_ZEROES && req_durable(dev);
 		break;
 	default:
 		/* vblk_req_parse accepted it, so this cannot happen; fail safe. */
@@ -499,6 +515,9 @@ void vblk_backend_complete(void *ctx, struct blk_req *breq, int res)
 	struct vblk_req *req = breq->opaque;
 
 	dev->be_inflight--;
+	/* Kept even when the request itself is dropped below: the host's page cache outlives a reset. */
+	if (breq->op == BLK_OP_FLUSH && res < 0 && !dev->props.direct && !dev->flush_err)
+		dev->flush_err = res;
 	/* Any completion frees backend capacity: a queue stopped by back-pressure may go on. */
 	dev->blocked = false;
 	/* Backend latency, into the moving average (weight 1/8) that sizes the park window. */
@@ -545,6 +564,8 @@ void vblk_backend_complete(void *ctx, struct blk_req *breq, int res)
 		break;
 	case BLK_OP_FLUSH:
 		stat_add(dev, &dev->stats.host_flushes, 1);
+		if (dev->flush_err)
+			status = VIRTIO_BLK_S_IOERR;
 		break;
 	case BLK_OP_DISCARD:
 		if (status == VIRTIO_BLK_S_OK)
@@ -934,7 +955,8 @@ int vblk_stop(struct vblk_dev *dev)
 		if (fdatasync(dev->image->fd) < 0)
 			return -errno;
 	}
-	return 0;
+	/* A flush failed earlier: what it should have written may be lost, whatever this one says. */
+	return dev->flush_err;
 }
 
 /* ---- lifetime and the public interface ---- */

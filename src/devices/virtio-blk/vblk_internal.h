@@ -181,6 +181,14 @@ struct vblk_dev {
 	uint64_t poll_max_ns;       /* cap of the busy-poll window; 0: never poll */
 
 	uint8_t wce;                /* atomic: guest-visible write cache on (config `writeback`) */
+	/*
+	 * The first failed host flush of a buffered image (under lock). The page
+	 * cache may have dropped the pages that failed to write back, and the
+	 * kernel reports that to one fdatasync only, so every later FLUSH fails
+	 * too, as QEMU's file-posix does. O_DIRECT images keep nothing in the
+	 * page cache, and a later flush there may really succeed.
+	 */
+	int flush_err;
 	struct vblk_stats stats;    /* atomic fields */
 };
 

@@ -67,7 +67,8 @@ int vblk_start(struct vblk_dev *dev);
 /*
  * Stop the I/O thread once in-flight requests have completed; then, unless the
  * cache mode is unsafe, fdatasync the image so that what the guest wrote is
- * durable (the SIGTERM path). 0 or -errno from the final flush.
+ * durable (the SIGTERM path). 0, or -errno from the final flush or, when an
+ * earlier host flush of a buffered image failed, that flush's error.
  */
 int vblk_stop(struct vblk_dev *dev);
 void vblk_get_stats(const struct vblk_dev *dev, struct vblk_stats *out);

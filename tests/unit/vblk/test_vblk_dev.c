@@ -855,6 +855,115 @@ static void test_wce_off_under_unsafe(void **state)
 	fx_free(f);
 }
 
+/* A driver with neither FLUSH nor CONFIG_WCE never flushes: it gets durable writes, whatever the mode. */
+static void test_no_flush_driver_gets_durable_writes(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(false);
+
+	fx_bringup(f, ~((1ull << VIRTIO_BLK_F_FLUSH) | (1ull << VIRTIO_BLK_F_CONFIG_WCE)));
+	assert_int_equal(cfg8(f, VBLK_CFG_WRITEBACK), 0);
+	assert_true(write_durable(f));
+	/* A reset brings back the mode's write cache for the next driver. */
+	mmio_w32(f, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(cfg8(f, VBLK_CFG_WRITEBACK), 1);
+	fx_free(f);
+
+	/* unsafe stays unsafe: durability is what that mode gives up. */
+	struct blk_cache_props props = blk_cache_mode_props(BLK_CACHE_UNSAFE);
+
+	f = fx_new_props(&props, BLK_CACHE_UNSAFE, false);
+	fx_bringup(f, ~((1ull << VIRTIO_BLK_F_FLUSH) | (1ull << VIRTIO_BLK_F_CONFIG_WCE)));
+	assert_false(write_durable(f));
+	fx_free(f);
+}
+
+/* The durable flag the backend got for one request of type (DISCARD or WRITE_ZEROES). */
+static bool dwz_durable(struct fx *f, uint32_t type)
+{
+	unsigned int n = f->fb->ncalls;
+
+	fx_submit_dwz(f, type, 8, 8, 0);
+	vblk_process_queue(f->dev);
+	assert_int_equal(f->fb->ncalls, n + 1);
+	bool d = f->fb->calls[n].durable;
+
+	fx_complete_all(f);
+	return d;
+}
+
+/* WRITE_ZEROES writes data: without a write cache it is durable when it completes, as a write is. */
+static void test_write_zeroes_durable_without_wce(void **state)
+{
+	(void)state;
+	static const struct {
+		enum blk_cache_mode mode;
+		bool durable;
+	} cases[] = {
+		{ BLK_CACHE_WRITEBACK, false },
+		{ BLK_CACHE_NONE, false },
+		{ BLK_CACHE_WRITETHROUGH, true },
+		{ BLK_CACHE_DIRECTSYNC, true },
+		{ BLK_CACHE_UNSAFE, false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct blk_cache_props props = blk_cache_mode_props(cases[i].mode);
+		struct fx *f = fx_new_props(&props, cases[i].mode, false);
+
+		fx_bringup(f, ALL_FEATURES);
+		assert_int_equal(dwz_durable(f, VIRTIO_BLK_T_WRITE_ZEROES), cases[i].durable);
+		assert_false(dwz_durable(f, VIRTIO_BLK_T_DISCARD));
+		/* The guest's own choice counts too, except under unsafe. */
+		set_wce(f, cases[i].durable ? 1 : 0);
+		assert_int_equal(dwz_durable(f, VIRTIO_BLK_T_WRITE_ZEROES),
+				 !cases[i].durable && cases[i].mode != BLK_CACHE_UNSAFE);
+		fx_free(f);
+	}
+}
+
+/* One FLUSH through the fake backend, finished with res; the status the guest saw. */
+static uint8_t flush_status(struct fx *f, int res)
+{
+	struct treq fl = fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
+
+	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(f->fb->npending, 1);
+	assert_non_null(fake_backend_finish(f->fb, 0, res));
+	assert_true(vblk_process_completions(f->dev) >= 0);
+	return *gp(f, fl.st);
+}
+
+/*
+ * A failed fdatasync of a buffered image may have lost dirty pages, and the
+ * kernel says so once: every later FLUSH, and the flush at stop, must fail.
+ */
+static void test_flush_error_sticks_when_buffered(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(false);
+
+	fx_bringup(f, ALL_FEATURES);
+	assert_int_equal(flush_status(f, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(flush_status(f, -EIO), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(flush_status(f, 0), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(fx_stats(f).host_flushes, 3);
+	/* Also across a reset: the host's page cache does not care about the guest's. */
+	mmio_w32(f, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(vblk_stop(f->dev), -EIO);
+	fx_free(f);
+
+	/* O_DIRECT keeps no dirty pages on the host: a later flush may really succeed. */
+	struct blk_cache_props props = blk_cache_mode_props(BLK_CACHE_NONE);
+
+	f = fx_new_props(&props, BLK_CACHE_NONE, false);
+	fx_bringup(f, ALL_FEATURES);
+	assert_int_equal(flush_status(f, -EIO), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(flush_status(f, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(vblk_stop(f->dev), 0);
+	fx_free(f);
+}
+
 static void test_stop_without_thread(void **state)
 {
 	struct fx *f = *state;
@@ -1316,6 +1425,9 @@ int main(void)
 		cmocka_unit_test(test_wce_needs_feature),
 		cmocka_unit_test(test_wce_on_writethrough),
 		cmocka_unit_test(test_wce_off_under_unsafe),
+		cmocka_unit_test(test_no_flush_driver_gets_durable_writes),
+		cmocka_unit_test(test_write_zeroes_durable_without_wce),
+		cmocka_unit_test(test_flush_error_sticks_when_buffered),
 		cmocka_unit_test_setup_teardown(test_stop_without_thread, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_thread_with_fake, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_with_thread_waits_for_inflight, setup_rw, teardown),
