@@ -137,12 +137,21 @@ static int walk_indirect(const struct virtq *vq, struct virtq_elem *elem, const 
 
 	unsigned int n = d->len / 16;
 	unsigned int i = 0;
+	/*
+	 * A table of n entries can hold a chain of at most n; more hops means a
+	 * loop. And n can be in the millions (a table may span guest RAM), while
+	 * zero-length entries take no segment: without a cap of its own, one such
+	 * chain would hold the device for a second. No chain needs more hops
+	 * than the queue has entries or a request has segments.
+	 */
+	unsigned int max_hops = vq->size > vq->max_segs ? vq->size : vq->max_segs;
 
-	/* A table of n entries can hold a chain of at most n; more hops means a loop. */
+	if (n < max_hops)
+		max_hops = n;
 	for (unsigned int hops = 0;; hops++) {
 		struct virtq_desc t;
 
-		if (hops >= n)
+		if (hops >= max_hops)
 			return -ELOOP;
 		desc_read(table, i, &t);
 		if (t.flags & VIRTQ_DESC_F_INDIRECT)

@@ -110,7 +110,8 @@ void virtq_set_max_segs(struct virtq *vq, unsigned int max_segs);
  *            after a writable one, or a bad indirect descriptor (length not a
  *            non-zero multiple of 16, nested, INDIRECT together with NEXT, or
  *            INDIRECT_DESC not negotiated)
- *   -ELOOP   the chain is longer than the queue (or table): a loop
+ *   -ELOOP   the chain is longer than the queue, or an indirect one longer than
+ *            its table or max(queue size, max_segs): a loop, or a hostile walk
  *   -E2BIG   more than max_segs buffers
  */
 int virtq_pop(struct virtq *vq, struct virtq_elem *elem);

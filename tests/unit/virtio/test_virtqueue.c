@@ -376,6 +376,38 @@ static void test_indirect_bad(void **state)
 	expect_bad_chain(f, 10, -EINVAL);
 }
 
+/*
+ * A table may be far longer than any chain (up to all of guest RAM), and
+ * zero-length entries take no segment: the walk stops after as many hops as
+ * the queue has entries or a request segments, whichever is more.
+ */
+static void test_indirect_hops_capped(void **state)
+{
+	struct fix *f = *state;
+	const unsigned int n = 1024, cap = VIRTQ_ELEM_MAX_SEGS;   /* > QSIZE */
+	uint64_t buf = vtest_alloc(&f->g, 16);
+	uint64_t table = vtest_alloc(&f->g, 16ull * n);
+
+	assert_true(f->vq.max_segs == cap && cap > QSIZE && cap < n);
+	/* cap - 1 empty entries, then a buffer: the longest chain there may be. */
+	for (unsigned int i = 0; i + 1 < cap; i++)
+		vtest_table_desc_set(&f->g, table, (uint16_t)i, buf, 0, VIRTQ_DESC_F_NEXT, (uint16_t)(i + 1));
+	vtest_table_desc_set(&f->g, table, (uint16_t)(cap - 1), buf, 16, 0, 0);
+	vtest_desc_set(&f->g, 0, table, 16 * n, VIRTQ_DESC_F_INDIRECT, 0);
+	vtest_avail_push(&f->g, 0);
+	assert_int_equal(virtq_pop(&f->vq, &f->elem), 1);
+	assert_int_equal(f->elem.out_num, 1);
+	virtq_push(&f->vq, 0, 0);
+	/* One more empty entry in front: refused, although the table would hold it. */
+	for (unsigned int i = 0; i < cap; i++)
+		vtest_table_desc_set(&f->g, table, (uint16_t)i, buf, 0, VIRTQ_DESC_F_NEXT, (uint16_t)(i + 1));
+	vtest_table_desc_set(&f->g, table, (uint16_t)cap, buf, 16, 0, 0);
+	expect_bad_chain(f, 0, -ELOOP);
+	/* An empty entry that loops to itself in a big table. */
+	vtest_table_desc_set(&f->g, table, 0, buf, 0, VIRTQ_DESC_F_NEXT, 0);
+	expect_bad_chain(f, 0, -ELOOP);
+}
+
 static void test_indirect_not_negotiated(void **state)
 {
 	struct fix *f = *state;
@@ -587,6 +619,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_indirect_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_indirect_after_direct, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_indirect_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_indirect_hops_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_indirect_not_negotiated, setup_plain, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_flags, setup_plain, teardown),
 		cmocka_unit_test_setup_teardown(test_event_idx, setup_event_idx, teardown),
