@@ -395,6 +395,17 @@ static int process_queue_round_locked(struct vblk_dev *dev)
 	for (;;) {
 		struct vblk_req *req = dev->free_list;
 
+		/*
+		 * Requests that end at once (malformed, GET_ID, unsafe FLUSH) free
+		 * their slot again, so a guest that keeps the ring topped up could
+		 * hold the round, and the lock the vCPUs' reset needs, for as long as
+		 * it likes. A round takes at most a ring's worth; the I/O thread
+		 * comes straight back for the rest (round_capped).
+		 */
+		if ((unsigned int)popped >= dev->vq.size) {
+			dev->round_capped = true;
+			break;
+		}
 		if (!req) {
 			/* A guest re-offering in-flight heads can outrun our slots; wait for a completion. */
 			dev->blocked = true;
@@ -818,15 +829,16 @@ static void *io_thread(void *arg)
 	uint64_t window = 0;      /* busy-poll window for the next wait, ns (adaptive, <= poll_max_ns) */
 	uint64_t wait_start = 0;  /* when the current wait for work began; 0: none begun */
 	bool worked = false;      /* the last round did work for the guest */
+	bool again = false;       /* the last round stopped at its cap with more in the ring */
 
 	for (;;) {
 		struct epoll_event evs[4];
-		bool notify = false, comp = false, found = false;
+		bool notify = again, comp = false, found = false;
 		int reaped = 0, popped = 0;
 		eventfd_t v;
 		int n = 0;
 
-		if (!wait_start) {
+		if (!again && !wait_start) {
 			/* At most one poll per wait: a wake-up with nothing to do (stale eventfd, EINTR) goes back to sleep. */
 			wait_start = clock_ns();
 			pthread_mutex_lock(&dev->lock);
@@ -836,9 +848,9 @@ static void *io_thread(void *arg)
 			if (want)
 				found = vblk_poll(dev, window);
 		}
-		if (!found && vblk_kicks_rearm(dev))
+		if (!again && !found && vblk_kicks_rearm(dev))
 			found = true;
-		if (!found)
+		if (!again && !found)
 			n = io_wait(dev, evs, 4);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -875,6 +887,9 @@ static void *io_thread(void *arg)
 		}
 		bool done = stop && dev->inflight == 0;
 		uint64_t max = dev->poll_max_ns;
+
+		again = dev->round_capped;
+		dev->round_capped = false;
 		pthread_mutex_unlock(&dev->lock);
 		if (done)
 			break;

@@ -163,6 +163,7 @@ struct vblk_dev {
 	bool blocked;               /* backend full or no free slot: pop nothing until a completion */
 	bool resume;                /* chains were left in the avail ring by back-pressure: process the queue after completions */
 	bool stopping;
+	bool round_capped;          /* a round stopped after a ring's worth of requests with more waiting */
 	bool thread_running;
 	pthread_t thread;
 	uint64_t generation;

@@ -964,6 +964,56 @@ static void test_flush_error_sticks_when_buffered(void **state)
 	fx_free(f);
 }
 
+/* A guest that keeps the ring full of chains that end at once (buffers outside RAM), until `chains` came back. */
+struct topup {
+	struct fx *f;
+	uint16_t chains;
+	bool done;   /* atomic */
+};
+
+static void *topup_guest(void *arg)
+{
+	struct topup *t = arg;
+	uint16_t *avail_idx = (uint16_t *)gp(t->f, t->f->g.avail_gpa + 2);
+	uint16_t *used_idx = (uint16_t *)gp(t->f, t->f->g.used_gpa + 2);
+
+	for (;;) {
+		uint16_t used = le16toh(__atomic_load_n(used_idx, __ATOMIC_ACQUIRE));
+
+		if (used >= t->chains)
+			break;
+		/* Every ring entry is head 0; a well-behaved driver never runs more than a ring ahead. */
+		__atomic_store_n(avail_idx, htole16((uint16_t)(used + TQSIZE)), __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&t->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* However fast the guest refills, one round takes a ring's worth and lets go of the lock. */
+static void test_round_capped(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(false);
+	struct topup t = { .f = f, .chains = 64 * TQSIZE };
+	pthread_t th;
+	unsigned int rounds = 0, total = 0;
+
+	fx_bringup(f, ALL_FEATURES);
+	vtest_desc_set(&f->g, 0, 0x10, 16, 0, 0);   /* below guest RAM: -EFAULT, pushed back with length 0 */
+	assert_int_equal(pthread_create(&th, NULL, topup_guest, &t), 0);
+	while (!__atomic_load_n(&t.done, __ATOMIC_ACQUIRE)) {
+		int r = vblk_process_queue(f->dev);
+
+		assert_in_range(r, 0, TQSIZE);
+		total += (unsigned int)r;
+		rounds++;
+	}
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_true(total >= t.chains && rounds >= t.chains / TQSIZE);
+	assert_int_equal(fx_stats(f).errors, total);
+	fx_free(f);
+}
+
 static void test_stop_without_thread(void **state)
 {
 	struct fx *f = *state;
@@ -1428,6 +1478,7 @@ int main(void)
 		cmocka_unit_test(test_no_flush_driver_gets_durable_writes),
 		cmocka_unit_test(test_write_zeroes_durable_without_wce),
 		cmocka_unit_test(test_flush_error_sticks_when_buffered),
+		cmocka_unit_test(test_round_capped),
 		cmocka_unit_test_setup_teardown(test_stop_without_thread, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_thread_with_fake, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_with_thread_waits_for_inflight, setup_rw, teardown),
