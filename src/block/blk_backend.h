@@ -89,7 +89,8 @@ struct blk_backend_ops {
 	 * Queue req; nothing reaches the kernel before kick(). 0; or -EAGAIN when
 	 * the backend is full (queue_depth requests in flight, or an unaligned
 	 * O_DIRECT write needs read-modify-write and must wait for in-flight
-	 * requests to finish): kick, and retry after a completion; or -EINVAL for a
+	 * requests to finish, or the bounce buffers in flight are at their cap):
+	 * kick, and retry after a completion; or -EINVAL for a
 	 * malformed req (unknown op, READ/WRITE with no bytes); or -ENOMEM, or
 	 * -errno from reading the blocks around an unaligned O_DIRECT write, or
 	 * -EIO when such a write would have to extend the image. On any error

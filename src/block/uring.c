@@ -13,6 +13,14 @@
 #include "blk_internal.h"
 
 #define URING_MAX_DEPTH 4096u
+/*
+ * Bounce buffers in flight, per backend. A guest chooses how big they get: a
+ * request may name the same misaligned guest buffer in every segment, so
+ * without a cap a full queue of them made the VMM allocate queue depth x the
+ * largest request (31.5 GiB with 256 x 126 MiB). Past the cap a bounced
+ * request waits (-EAGAIN) until others finish; one alone always goes.
+ */
+#define URING_BOUNCE_BUDGET (64ull << 20)
 /* Index of the image in the registered file table. */
 #define URING_FILE_INDEX 0
 
@@ -50,6 +58,7 @@ struct blk_uring {
 	bool taskrun_flag;      /* created TASKRUN_FLAG: the kernel says in the SQ flags when task work waits */
 	unsigned int depth;
 	unsigned int inflight;
+	uint64_t bounce_bytes;  /* in the bounce buffers of the slots in flight */
 	unsigned int nfree;
 	unsigned int *free_slots;
 	struct uring_slot *slots;
@@ -86,8 +95,10 @@ static struct blk_uring *uring_of(struct blk_backend *be)
 
 static void uring_slot_put(struct blk_uring *u, struct uring_slot *s)
 {
-	if (s->bounced)
+	if (s->bounced) {
+		u->bounce_bytes -= s->bounce.len;
 		blk_bounce_release(&s->bounce);
+	}
 	s->bounced = false;
 	s->req = NULL;
 	if (s->rmw)
@@ -257,6 +268,8 @@ static int uring_submit(struct blk_backend *be, struct blk_req *req)
 	 */
 	if (rmw && u->inflight)
 		return -EAGAIN;
+	if (bounce && u->inflight && u->bounce_bytes + total > URING_BOUNCE_BUDGET)
+		return -EAGAIN;
 
 	s = &u->slots[u->free_slots[--u->nfree]];
 	s->req = req;
@@ -272,6 +285,7 @@ static int uring_submit(struct blk_backend *be, struct blk_req *req)
 		if (ret)
 			goto put_slot;
 		s->bounced = true;
+		u->bounce_bytes += s->bounce.len;
 		s->bounce_iov.iov_base = s->bounce.buf;
 		s->bounce_iov.iov_len = s->bounce.len;
 		s->need = s->bounce.need;
