@@ -149,8 +149,13 @@ static void status_write(struct virtio_mmio *t, uint32_t val)
 		do_reset(t);
 		return;
 	}
-	/* The device owns NEEDS_RESET; the driver cannot set or clear it. */
-	val = (val & ~VIRTIO_STATUS_NEEDS_RESET) | (old & VIRTIO_STATUS_NEEDS_RESET);
+	/*
+	 * Bits only accumulate until a reset: the driver must not clear one
+	 * (virtio 1.2, 2.1.2), and a device that let it would go on serving
+	 * rings and features the status no longer admits. The device owns
+	 * NEEDS_RESET; the driver cannot set or clear it.
+	 */
+	val = (val & ~VIRTIO_STATUS_NEEDS_RESET) | old;
 	if ((val & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK)) {
 		/* The driver reads Status back to learn that we refused. */
 		if (!features_acceptable(t))
@@ -159,7 +164,8 @@ static void status_write(struct virtio_mmio *t, uint32_t val)
 	/* DRIVER_OK without accepted features would run the device with nothing negotiated. */
 	if (!(val & VIRTIO_STATUS_FEATURES_OK))
 		val &= ~VIRTIO_STATUS_DRIVER_OK;
-	__atomic_store_n(&t->status, val, __ATOMIC_RELAXED);
+	/* An OR, not a store: NEEDS_RESET may be set by the I/O thread meanwhile. */
+	__atomic_fetch_or(&t->status, val, __ATOMIC_RELAXED);
 	if ((val & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK) &&
 	    t->ops && t->ops->driver_ok)
 		t->ops->driver_ok(t->ctx, t);

@@ -286,6 +286,14 @@ static void test_full_bringup_and_reset(void **state)
 	wr(d, VIRTIO_MMIO_STATUS, 0xf);
 	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0xf);
 	assert_int_equal(d->driver_oks, 1);
+	/* Bits cannot be taken back without a reset: features stay frozen, no second DRIVER_OK. */
+	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	assert_int_equal(rd(d, VIRTIO_MMIO_STATUS), 0xf);
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, 0);
+	assert_int_equal(virtio_mmio_features(&d->t), feats);
+	wr(d, VIRTIO_MMIO_STATUS, 0xf);
+	assert_int_equal(d->driver_oks, 1);
 
 	/* Notify goes to the device; a nonexistent queue is ignored. */
 	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
