@@ -695,7 +695,6 @@ static int vm_serial_open(struct vm *vm, struct vm_error *err)
 		vm->serial_out = STDOUT_FILENO;
 		break;
 	}
-	serial_init(&vm->serial, &vm_serial_ops, vm);
 	return 0;
 }
 
@@ -749,9 +748,7 @@ int vm_create(const struct vm_config *cfg, const struct vm_drive *drives, unsign
 		goto destroy;
 	}
 	vm_debug_step(vm, "KVM VM and guest RAM");
-	r = vm_serial_open(vm, err);
-	if (r < 0)
-		goto destroy;
+	serial_init(&vm->serial, &vm_serial_ops, vm);
 	r = vm_vcpus_create(vm, err);
 	if (r < 0)
 		goto destroy;
@@ -765,6 +762,14 @@ int vm_create(const struct vm_config *cfg, const struct vm_drive *drives, unsign
 	if (r < 0)
 		goto destroy;
 	vm_debug_step(vm, "kernel, initrd, ACPI and boot state");
+	/*
+	 * Last: opening a file: console truncates it, so it must not happen
+	 * for a VM that a later step rejects (a bad kernel must not cost the
+	 * user the previous run's console log).
+	 */
+	r = vm_serial_open(vm, err);
+	if (r < 0)
+		goto destroy;
 	*out = vm;
 	return 0;
 destroy:
