@@ -148,20 +148,127 @@ static int check_input_file(const struct vm_config_origin *o, const char *key, c
 	return 0;
 }
 
-static int check_output_dir(const char *opt, const char *path)
+/*
+ * An output path vmm will write (--stats, --serial file:), checked before
+ * anything runs: not a directory, writable if it exists, and a writable
+ * directory to create it in. --stats is written to a temporary name and
+ * renamed over the target, so its directory must be writable and an
+ * existing target must be a regular file (rename would replace a device
+ * node). A console file may be a device (/dev/null) or a FIFO.
+ */
+static int check_output(const struct vm_config_origin *o, const char *key, const char *prefix,
+			const char *path, bool replaced)
 {
-	char buf[PATH_MAX];
+	char name[PATH_MAX + 64], buf[PATH_MAX];
+	size_t len = strlen(path);
 	const char *dir;
+	struct stat st;
+	bool exists;
 
+	setting(name, sizeof(name), o, key, prefix, path);
+	exists = stat(path, &st) == 0;
+	if ((exists && S_ISDIR(st.st_mode)) || (len && path[len - 1] == '/')) {
+		err_line("%s: is a directory (give a file name, e.g. %s%s%s)", name, path,
+			 len && path[len - 1] == '/' ? "" : "/", replaced ? "stats.json" : "console.log");
+		return -1;
+	}
+	if (exists && replaced && !S_ISREG(st.st_mode)) {
+		err_line("%s: is not a regular file, and %s replaces its target (give a file path)",
+			 name, o->file ? key : "--stats");
+		return -1;
+	}
+	if (exists && access(path, W_OK) < 0) {
+		err_line("%s: %s (make it writable or choose another path)", name, strerror(errno));
+		return -1;
+	}
+	if (exists && !replaced)
+		return 0;
 	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
-		err_line("%s %s: path too long", opt, path);
+		err_line("%s: path too long", name);
 		return -1;
 	}
 	dir = dirname(buf);
 	if (access(dir, W_OK) < 0) {
-		err_line("%s %s: directory %s is not writable: %s (create it or choose another path)",
-			 opt, path, dir, strerror(errno));
+		if (errno == ENOENT)
+			err_line("%s: directory %s does not exist (create it or choose another path)", name, dir);
+		else
+			err_line("%s: directory %s is not writable: %s (choose another path)",
+				 name, dir, strerror(errno));
 		return -1;
+	}
+	return 0;
+}
+
+/* An input file an output must not overwrite, and how to name it in a message. */
+struct input_file {
+	struct stat st;
+	char name[PATH_MAX + 64];
+};
+
+/* "--kernel k" on the command line, "kernel (vm.ini:2)" from an INI file. */
+static void input_add(struct input_file *in, unsigned int *n, const struct vm_config_origin *o,
+		      const char *key, const char *prefix, const char *path)
+{
+	if (!path || stat(path, &in[*n].st) < 0)
+		return;   /* a missing input is reported on its own */
+	if (o && o->file)
+		snprintf(in[*n].name, sizeof(in[*n].name), "%s (%s:%d)", key, o->file, o->line);
+	else
+		snprintf(in[*n].name, sizeof(in[*n].name), "--%s %s%s", key, prefix, path);
+	(*n)++;
+}
+
+/*
+ * --stats and --serial file: must not name an input: both truncate or replace
+ * their file, which would destroy a drive image, the kernel or a config file.
+ * Compared by device and inode, so another spelling of the path is caught.
+ */
+static int check_outputs_distinct(const struct vm_config *cfg)
+{
+	struct input_file in[4 + VM_MAX_DRIVES + 16];
+	unsigned int n = 0;
+	const struct {
+		const char *path, *key, *prefix;
+		const struct vm_config_origin *o;
+	} outs[2] = {
+		{ cfg->serial == VM_SERIAL_FILE ? cfg->serial_path : NULL, "serial", "file:", &cfg->where.serial },
+		{ cfg->stats_path, "stats", "", &cfg->where.stats },
+	};
+
+	input_add(in, &n, &cfg->where.kernel, "kernel", "", cfg->kernel);
+	input_add(in, &n, &cfg->where.initrd, "initrd", "", cfg->initrd);
+	for (unsigned int i = 0; i < cfg->ndrives; i++) {
+		const struct vm_drive_config *d = &cfg->drives[i];
+		struct vm_config_origin o = d->origin;
+		char key[64];
+
+		snprintf(key, sizeof(key), o.file ? "drive \"%s\"" : "drive", d->id ? d->id : "");
+		if (o.file)
+			input_add(in, &n, &o, key, "", d->file);
+		else
+			input_add(in, &n, NULL, "drive", "file=", d->file);
+	}
+	for (unsigned int i = 0; i < cfg->nsources && n < sizeof(in) / sizeof(in[0]) - 1; i++)
+		input_add(in, &n, NULL, "config", "", cfg->sources[i]);
+	/* --serial is checked against --stats too: the stats rename would replace the console log. */
+	input_add(in, &n, outs[0].o, "serial", "file:", outs[0].path);
+
+	for (unsigned int k = 0; k < 2; k++) {
+		char name[PATH_MAX + 64];
+		struct stat st;
+
+		if (!outs[k].path || stat(outs[k].path, &st) < 0)
+			continue;
+		for (unsigned int i = 0; i < n; i++) {
+			if (in[i].st.st_dev != st.st_dev || in[i].st.st_ino != st.st_ino)
+				continue;
+			if (k == 0 && i == n - 1 && outs[0].path)
+				break;   /* the console file itself */
+			setting(name, sizeof(name), outs[k].o, outs[k].key, outs[k].prefix, outs[k].path);
+			err_line("%s: is the same file as %s, which it would overwrite (choose another path for %s)",
+				 name, in[i].name, outs[k].o->file ? outs[k].key : (k ? "--stats" : "--serial"));
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -362,8 +469,10 @@ int main(int argc, char **argv)
 			     "give the kernel image, e.g. /boot/vmlinuz-*") < 0 ||
 	    (cfg.initrd && check_input_file(&cfg.where.initrd, "initrd", cfg.initrd,
 					    "give a cpio initramfs, or leave the initrd out") < 0) ||
-	    (cfg.stats_path && check_output_dir("--stats", cfg.stats_path) < 0) ||
-	    (cfg.serial == VM_SERIAL_FILE && check_output_dir("--serial file:", cfg.serial_path) < 0))
+	    (cfg.stats_path && check_output(&cfg.where.stats, "stats", "", cfg.stats_path, true) < 0) ||
+	    (cfg.serial == VM_SERIAL_FILE &&
+	     check_output(&cfg.where.serial, "serial", "file:", cfg.serial_path, false) < 0) ||
+	    check_outputs_distinct(&cfg) < 0)
 		goto free_cfg;
 	r = vm_boot_check(&cfg, &verr);
 	if (r < 0) {
