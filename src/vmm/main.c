@@ -292,10 +292,19 @@ static void drive_error(const struct vm_drive_config *d, int r)
 	case -EACCES:
 	case -EROFS:
 	case -EPERM:
-		err_line("%s: %s is not writable (%s); add readonly=on to use it read-only", loc, d->file, strerror(-r));
+		err_line("%s: %s is not writable (%s); add %s to use it read-only", loc, d->file, strerror(-r),
+			 d->origin.file ? "\"readonly = on\"" : "readonly=on");
 		break;
 	case -EINVAL:
 		err_line("%s: %s size is not a non-zero multiple of 512 bytes (resize it, e.g. truncate -s 1G)", loc, d->file);
+		break;
+	case -ENOTBLK:
+		err_line("%s: %s is not a regular file or block device (give a disk image file)", loc, d->file);
+		break;
+	case -EBUSY:
+		err_line("%s: %s is in use by another drive or process (stop the other user, give each drive its own "
+			 "image, or make every user of it %s)", loc, d->file,
+			 d->origin.file ? "\"readonly = on\"" : "readonly=on");
 		break;
 	case -ENOTSUP:
 		err_line("%s: %s: the filesystem does not support O_DIRECT, which cache=%s needs (use cache=writeback or writethrough, or move the image)",
