@@ -465,7 +465,18 @@ int main(int argc, char **argv)
 		goto free_cfg;
 	}
 	if (cfg.print_config) {
-		status = vm_config_print(&cfg, stdout) < 0 ? EXIT_VMM_ERROR : EXIT_OK;
+		/* A value INI cannot hold is the user's input: say which, print nothing. */
+		if (vm_config_printable(&cfg, &cerr) < 0) {
+			err_line("%s", cerr.msg);
+			goto free_cfg;
+		}
+		r = vm_config_print(&cfg, stdout);
+		if (r < 0) {
+			err_line("--print-config: cannot write the configuration: %s", strerror(-r));
+			status = EXIT_VMM_ERROR;
+		} else {
+			status = EXIT_OK;
+		}
 		goto free_cfg;
 	}
 

@@ -711,25 +711,55 @@ close_file:
 	return ret;
 }
 
-int vm_config_load_file(struct vm_config *cfg, const char *path, struct vm_config_error *err)
+void config_read_why(int ret, char *why, size_t n)
 {
-	char *text = NULL;
-	int ret = ini_file_slurp(path, &text);
+	switch (ret) {
+	case -ENOENT:
+		snprintf(why, n, "%s (check the path)", strerror(-ret));
+		break;
+	case -EACCES:
+	case -EPERM:
+		snprintf(why, n, "%s (make it readable)", strerror(-ret));
+		break;
+	case -EISDIR:
+		snprintf(why, n, "is a directory (give the INI file itself)");
+		break;
+	case -EFBIG:
+		snprintf(why, n, "larger than %u bytes; is it the right file?", INI_FILE_MAX);
+		break;
+	case -EINVAL:
+		snprintf(why, n, "it contains a NUL byte; is it a text file?");
+		break;
+	default:
+		snprintf(why, n, "%s", strerror(-ret));
+	}
+}
 
-	if (ret == -EFBIG) {
-		config_err_set(err, "%s: cannot read: larger than %u bytes; is it the right file?",
-			       path, INI_FILE_MAX);
-		return ret;
+int config_file_load(struct vm_config *cfg, const char *opt, const char *path, struct vm_config_error *err)
+{
+	char *text = NULL, why[200];
+	int ret;
+
+	if (path[0] == '\0') {
+		config_err_set(err, "%s: empty path (give an INI file, e.g. %s vm.ini)",
+			       opt ? opt : "config", opt ? opt : "--config");
+		return -EINVAL;
 	}
-	if (ret == -EINVAL) {
-		config_err_set(err, "%s: cannot read: it contains a NUL byte; is it a text file?", path);
-		return ret;
-	}
+	ret = ini_file_slurp(path, &text);
 	if (ret < 0) {
-		config_err_set(err, "%s: cannot read: %s", path, strerror(-ret));
+		config_read_why(ret, why, sizeof(why));
+		if (opt)
+			config_err_set(err, "%s %s: %s", opt, path, why);
+		else
+			config_err_set(err, "%s: cannot read: %s", path, why);
 		return ret;
 	}
 	ret = vm_config_load_string(cfg, text, path, err);
 	free(text);
 	return ret;
+}
+
+int vm_config_load_file(struct vm_config *cfg, const char *path, struct vm_config_error *err)
+{
+	return config_file_load(cfg, NULL, path, err);
 }

@@ -214,6 +214,28 @@ static void test_err_missing_argument(void **state)
 	EXPECT_CLI_ERROR("--memory needs a value, e.g. --memory SIZE (e.g. 512M or 2G)", "--kernel", "k",
 			 "--memory");
 	EXPECT_CLI_ERROR("--print-config does not take a value; see vmm --help", "--print-config=yes");
+	/* A forgotten value: getopt takes the next option as it. */
+	EXPECT_CLI_ERROR("--initrd took \"--kernel\" as its value; give --initrd a PATH", "--initrd", "--kernel",
+			 "k.elf");
+	EXPECT_CLI_ERROR("--stats took \"--serial=none\" as its value; give --stats a FILE", "--kernel", "k",
+			 "--stats", "--serial=none");
+	EXPECT_CLI_ERROR("--config took \"--drive\" as its value; give --config a FILE", "--config", "--drive",
+			 "file=a");
+}
+
+static void test_config_file_errors(void **state)
+{
+	struct vm_config cfg;
+	struct vm_config_error err;
+
+	(void)state;
+	EXPECT_CLI_ERROR("--config: empty path (give an INI file, e.g. --config vm.ini)", "--config", "");
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--config", "/nonexistent/vm.ini"), -ENOENT);
+	assert_string_equal(err.msg, "--config /nonexistent/vm.ini: No such file or directory (check the path)");
+	vm_config_free(&cfg);
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--config", "/"), -EISDIR);
+	assert_string_equal(err.msg, "--config /: is a directory (give the INI file itself)");
+	vm_config_free(&cfg);
 }
 
 static void test_err_bad_drive(void **state)
@@ -345,7 +367,7 @@ static void test_merge_errors(void **state)
 		struct vm_config_error err;
 
 		assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--config", "/nonexistent/vm.ini"), -ENOENT);
-		assert_string_equal(err.msg, "/nonexistent/vm.ini: cannot read: No such file or directory");
+		assert_string_equal(err.msg, "--config /nonexistent/vm.ini: No such file or directory (check the path)");
 		vm_config_free(&cfg);
 	}
 }
@@ -453,7 +475,25 @@ static void test_print_unrepresentable(void **state)
 	assert_int_equal(RUN(&cfg, &err, "--kernel", "/k", "--cmdline", "-- echo a ; echo b"), 0);
 	text = print_to_string(&cfg, &ret);
 	assert_int_equal(ret, -EINVAL);
+	/* Checked before the first line: no half a file. */
+	assert_string_equal(text, "");
 	free(text);
+	assert_int_equal(vm_config_printable(&cfg, &err), -EINVAL);
+	assert_string_equal(err.msg, "--print-config: the cmdline \"-- echo a ; echo b\" cannot be written as an "
+			    "INI value (blanks at either end, a line break, or ';' after a blank, which starts a "
+			    "comment); give it with --cmdline instead of a config file");
+	vm_config_free(&cfg);
+	/* A path is checked the same way (it used to fail after [machine] and [boot] were written). */
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "/k", "--drive", "file=/d/sp ;x"), 0);
+	text = print_to_string(&cfg, &ret);
+	assert_int_equal(ret, -EINVAL);
+	assert_string_equal(text, "");
+	free(text);
+	assert_int_equal(vm_config_printable(&cfg, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "drive file \"/d/sp ;x\""));
+	vm_config_free(&cfg);
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "/k", "--cmdline", "console=ttyS0"), 0);
+	assert_int_equal(vm_config_printable(&cfg, &err), 0);
 	vm_config_free(&cfg);
 }
 
@@ -533,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_auto_ids_skip_used),
 		cmocka_unit_test(test_err_unknown_option),
 		cmocka_unit_test(test_err_missing_argument),
+		cmocka_unit_test(test_config_file_errors),
 		cmocka_unit_test(test_err_bad_drive),
 		cmocka_unit_test(test_err_too_many_drives),
 		cmocka_unit_test(test_err_bad_values),

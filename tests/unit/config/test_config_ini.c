@@ -424,9 +424,9 @@ static void test_err_missing_file(void **state)
 	(void)state;
 	vm_config_init(&cfg);
 	assert_int_equal(vm_config_load_file(&cfg, "/nonexistent/vm.ini", &err), -ENOENT);
-	assert_string_equal(err.msg, "/nonexistent/vm.ini: cannot read: No such file or directory");
+	assert_string_equal(err.msg, "/nonexistent/vm.ini: cannot read: No such file or directory (check the path)");
 	assert_int_equal(vm_config_load_file(&cfg, "/", &err), -EISDIR);
-	assert_string_equal(err.msg, "/: cannot read: Is a directory");
+	assert_string_equal(err.msg, "/: cannot read: is a directory (give the INI file itself)");
 	vm_config_free(&cfg);
 }
 
