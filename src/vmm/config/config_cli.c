@@ -234,7 +234,10 @@ static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm
 		}
 		seen[k] = true;
 		if (value[0] == '\0') {
-			config_err_set(err, "--drive %s: %s= is empty", arg, tok);
+			if (k == 0)
+				config_err_set(err, "--drive %s: file= is empty (give the image, e.g. file=disk.img)", arg);
+			else
+				config_err_set(err, "--drive %s: %s= is empty (give a value or leave %s= out)", arg, tok, tok);
 			goto invalid;
 		}
 		switch (k) {
@@ -269,6 +272,10 @@ static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm
 			goto free_copy;
 		}
 	}
+	if (!seen[0] && arg[0] == '\0') {
+		config_err_set(err, "--drive: empty value (e.g. --drive file=disk.img)");
+		goto invalid;
+	}
 	if (!seen[0]) {
 		config_err_set(err, "--drive %s: file= is missing (e.g. --drive file=disk.img,%s)",
 			       arg, arg);
@@ -290,7 +297,7 @@ static int cli_path_set(char **slot, struct vm_config_origin *where, const char 
 			const char *value, struct vm_config_error *err)
 {
 	if (value[0] == '\0') {
-		config_err_set(err, "--%s: empty path", opt);
+		config_err_set(err, "--%s: empty path (give --%s PATH, or leave --%s out)", opt, opt, opt);
 		return -EINVAL;
 	}
 	if (config_str_set(slot, value) < 0) {
@@ -335,7 +342,7 @@ static int cli_scalars_apply(struct vm_config *cfg, const struct cli_args *a,
 	}
 	if (a->timeout) {
 		if (config_uint_parse(a->timeout, 0, VM_MAX_TIMEOUT, &cfg->timeout, why, sizeof(why)) < 0) {
-			config_err_set(err, "--timeout %s: %s seconds", a->timeout, why);
+			config_err_set(err, "--timeout %s: %s", a->timeout, why);
 			return -EINVAL;
 		}
 		cfg->where.timeout = cli;

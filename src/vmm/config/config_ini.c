@@ -110,6 +110,34 @@ static void ini_empty_section_check(struct ini_ctx *c)
 }
 
 /*
+ * What inih lets through in a header line [p, end): it takes the name up to
+ * the first ']' and ignores the rest of the line, so "[]" (no name: keys
+ * would land outside any section) and "[machine] junk" passed silently.
+ * A header without ']' is left to inih, which rejects it.
+ */
+static int ini_header_check(struct ini_ctx *c, const char *p, const char *end)
+{
+	const char *close = memchr(p, ']', (size_t)(end - p));
+	const char *q;
+
+	if (!close)
+		return 0;
+	if (close == p + 1) {
+		ini_fail(c, c->lineno, -EINVAL, "empty section name []: write [machine], [boot], "
+			 "[drive \"ID\"] or [output]");
+		return -EINVAL;
+	}
+	for (q = close + 1; q < end && isspace((unsigned char)*q); q++)
+		;
+	if (q < end && *q != ';' && *q != '#') {
+		ini_fail(c, c->lineno, -EINVAL, "text after the section header [%.*s]; put it on a line "
+			 "of its own, or after ';' as a comment", (int)(close - p - 1), p + 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
  * inih's handler is not given the line number unless the library was built
  * with INI_HANDLER_LINENO, which Debian's is not. So we feed inih through
  * ini_parse_stream with this reader, which hands over exactly one line per
@@ -151,6 +179,8 @@ static char *ini_ctx_read_line(char *str, int num, void *stream)
 				return NULL;
 			c->header_line = c->lineno;
 			c->header_text = p;
+			if (ini_header_check(c, p, start + len) < 0)
+				return NULL;
 		}
 		break;
 	}

@@ -286,11 +286,17 @@ static void test_err_bad_values(void **state)
 	EXPECT_CLI_ERROR("--memory 65537K: 65537K is not a whole number of MiB (e.g. use 65M)",
 			 "--kernel", "k", "--memory", "65537K");
 	EXPECT_CLI_ERROR("--cpus 0: 0 is out of range (expected 1 to 64)", "--kernel", "k", "--cpus", "0");
-	EXPECT_CLI_ERROR("--timeout 1h: \"1h\" is not a whole number (expected 0 to 86400) seconds",
+	EXPECT_CLI_ERROR("--timeout 1h: \"1h\" is not a whole number (expected 0 to 86400)",
 			 "--kernel", "k", "--timeout", "1h");
 	EXPECT_CLI_ERROR("--serial tty: unknown serial mode \"tty\" (expected stdio, none or file:PATH)",
 			 "--kernel", "k", "--serial", "tty");
-	EXPECT_CLI_ERROR("--kernel: empty path", "--kernel", "");
+	EXPECT_CLI_ERROR("--kernel: empty path (give --kernel PATH, or leave --kernel out)", "--kernel", "");
+	EXPECT_CLI_ERROR("--stats: empty path (give --stats PATH, or leave --stats out)", "--kernel", "k", "--stats", "");
+	EXPECT_CLI_ERROR("--drive: empty value (e.g. --drive file=disk.img)", "--kernel", "k", "--drive", "");
+	EXPECT_CLI_ERROR("--drive file=: file= is empty (give the image, e.g. file=disk.img)", "--kernel", "k",
+			 "--drive", "file=");
+	EXPECT_CLI_ERROR("--drive file=a,id=: id= is empty (give a value or leave id= out)", "--kernel", "k",
+			 "--drive", "file=a,id=");
 	EXPECT_CLI_ERROR("no kernel given: pass --kernel PATH (see vmm --help)", "--cpus", "2");
 }
 
