@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Run every test: unit, kvm-smoke and integration on the normal build, unit and kvm-smoke on ASan+UBSan.
+# Run every test: unit, kvm-smoke, cli and integration on the normal build; unit, kvm-smoke and cli on ASan+UBSan.
 # Installs what it needs; builds the guest and test-host images on first use (cached under build/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ meson compile -C build-san
 
 status=0
 meson test -C build --print-errorlogs --num-processes 2 || status=1
-meson test -C build-san --suite unit --suite kvm-smoke --print-errorlogs || status=1
+meson test -C build-san --suite unit --suite kvm-smoke --suite cli --print-errorlogs || status=1
 
 # One closing line over both runs, in the plain form CI reads.
 python3 - build/meson-logs/testlog.json build-san/meson-logs/testlog.json <<'PY'

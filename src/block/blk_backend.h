@@ -152,15 +152,19 @@ struct blk_image {
 /*
  * Open path for a drive with the cache mode's flags and learn its geometry.
  * Errors are distinct so the caller can name the fix:
- *   -ENOENT missing, -EISDIR a directory, -EACCES/-EROFS not writable and
- *   !readonly, -EINVAL size not a multiple of 512 (or zero), -ENOTSUP O_DIRECT
- *   refused by the host filesystem, other -errno from open/fstat.
- * Also -EINVAL for something that is neither a regular file nor a block
- * device (checked before opening, so a FIFO cannot block the open).
+ *   -ENOENT missing, -EISDIR a directory, -ENOTBLK neither a regular file
+ *   nor a block device (checked before opening, so a FIFO cannot block the
+ *   open), -EACCES/-EROFS not writable and !readonly, -EINVAL size not a
+ *   multiple of 512 (or zero), -ENOTSUP O_DIRECT refused by the host
+ *   filesystem, -EBUSY locked by another open (below), other -errno from
+ *   open/fstat.
+ * The image is locked until blk_image_close: shared when readonly, else
+ *   exclusive (flock, non-blocking), so a writer excludes every other opener
+ *   of the file, in this process or another, and readers exclude writers.
  * The file is never created, truncated or written by opening it.
  */
 int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, struct blk_image *img);
-/* Close img->fd (if open) and set it to -1. Safe to call twice. */
+/* Close img->fd (if open, which drops its lock) and set it to -1. Safe to call twice. */
 void blk_image_close(struct blk_image *img);
 
 /*

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,7 +58,7 @@ int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, s
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		return -EINVAL;
+		return -ENOTBLK;
 
 	flags = (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 	if (props.direct)
@@ -84,11 +85,21 @@ int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, s
 	} else if (S_ISREG(st.st_mode)) {
 		size = (uint64_t)st.st_size;
 	} else {
-		ret = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		ret = S_ISDIR(st.st_mode) ? -EISDIR : -ENOTBLK;
 		goto close_fd;
 	}
 	if (size == 0 || size % 512) {
 		ret = -EINVAL;
+		goto close_fd;
+	}
+	/*
+	 * As QEMU does: readers share, a writer is alone. flock locks belong to
+	 * the open file description, so two drives of this process on one
+	 * image conflict as two processes do. A filesystem without flock
+	 * support (ENOLCK, EOPNOTSUPP) is used unlocked rather than refused.
+	 */
+	if (flock(fd, (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		ret = -EBUSY;
 		goto close_fd;
 	}
 

@@ -16,6 +16,7 @@
 #include "blk_backend.h"
 #include "vm.h"
 #include "vm_config.h"
+#include "x86_boot.h"
 
 /* Exit statuses; the guest's own status (exit port) can be any byte. */
 enum {
@@ -85,40 +86,189 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* A readable regular file, or one line saying what is wrong with it. */
-static int check_input_file(const char *opt, const char *path)
+/*
+ * How the user gave a path setting, to start a message: "--kernel k" from the
+ * command line, "vm.ini:2: kernel: /abs/k" from an INI file (paths there are
+ * already joined to the file's directory). prefix is "file:" for --serial.
+ */
+static const char *setting(char *buf, size_t n, const struct vm_config_origin *o, const char *key,
+			   const char *prefix, const char *path)
 {
+	if (o->file)
+		snprintf(buf, n, "%s:%d: %s: %s%s", o->file, o->line, key, prefix, path);
+	else
+		snprintf(buf, n, "--%s %s%s", key, prefix, path);
+	return buf;
+}
+
+/* INI values are taken literally: kernel = "../k" names a file whose name has quotes in it. */
+static const char *quote_hint(const struct vm_config_origin *o, const char *path)
+{
+	size_t len = strlen(path);
+
+	if (!o->file || !len)
+		return "";
+	if (path[len - 1] == '"' || path[len - 1] == '\'' || strstr(path, "/\"") || strstr(path, "/'"))
+		return "; remove the quotes, INI values are used as written";
+	return "";
+}
+
+/*
+ * A readable, non-empty regular file, or one line saying what is wrong with
+ * it. Anything else is refused before it is opened: a FIFO would block the
+ * open, and a pipe or /dev/zero has no size to load.
+ */
+static int check_input_file(const struct vm_config_origin *o, const char *key, const char *path,
+			    const char *empty_fix)
+{
+	char name[PATH_MAX + 64];
 	struct stat st;
 
+	setting(name, sizeof(name), o, key, "", path);
 	if (stat(path, &st) < 0) {
-		err_line("%s %s: %s (check the path)", opt, path, strerror(errno));
+		err_line("%s: %s (check the path%s)", name, strerror(errno), quote_hint(o, path));
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		err_line("%s %s: is a directory (give the file itself)", opt, path);
+		err_line("%s: is a directory (give the file itself)", name);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err_line("%s: is not a regular file (give the file itself, not a pipe or device)", name);
+		return -1;
+	}
+	if (st.st_size == 0) {
+		err_line("%s: is empty (%s)", name, empty_fix);
 		return -1;
 	}
 	if (access(path, R_OK) < 0) {
-		err_line("%s %s: %s (make it readable)", opt, path, strerror(errno));
+		err_line("%s: %s (make it readable)", name, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-static int check_output_dir(const char *opt, const char *path)
+/*
+ * An output path vmm will write (--stats, --serial file:), checked before
+ * anything runs: not a directory, writable if it exists, and a writable
+ * directory to create it in. --stats is written to a temporary name and
+ * renamed over the target, so its directory must be writable and an
+ * existing target must be a regular file (rename would replace a device
+ * node). A console file may be a device (/dev/null) or a FIFO.
+ */
+static int check_output(const struct vm_config_origin *o, const char *key, const char *prefix,
+			const char *path, bool replaced)
 {
-	char buf[PATH_MAX];
+	char name[PATH_MAX + 64], buf[PATH_MAX];
+	size_t len = strlen(path);
 	const char *dir;
+	struct stat st;
+	bool exists;
 
+	setting(name, sizeof(name), o, key, prefix, path);
+	exists = stat(path, &st) == 0;
+	if ((exists && S_ISDIR(st.st_mode)) || (len && path[len - 1] == '/')) {
+		err_line("%s: is a directory (give a file name, e.g. %s%s%s)", name, path,
+			 len && path[len - 1] == '/' ? "" : "/", replaced ? "stats.json" : "console.log");
+		return -1;
+	}
+	if (exists && replaced && !S_ISREG(st.st_mode)) {
+		err_line("%s: is not a regular file, and %s replaces its target (give a file path)",
+			 name, o->file ? key : "--stats");
+		return -1;
+	}
+	if (exists && access(path, W_OK) < 0) {
+		err_line("%s: %s (make it writable or choose another path)", name, strerror(errno));
+		return -1;
+	}
+	if (exists && !replaced)
+		return 0;
 	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
-		err_line("%s %s: path too long", opt, path);
+		err_line("%s: path too long", name);
 		return -1;
 	}
 	dir = dirname(buf);
 	if (access(dir, W_OK) < 0) {
-		err_line("%s %s: directory %s is not writable: %s (create it or choose another path)",
-			 opt, path, dir, strerror(errno));
+		if (errno == ENOENT)
+			err_line("%s: directory %s does not exist (create it or choose another path)", name, dir);
+		else
+			err_line("%s: directory %s is not writable: %s (choose another path)",
+				 name, dir, strerror(errno));
 		return -1;
+	}
+	return 0;
+}
+
+/* An input file an output must not overwrite, and how to name it in a message. */
+struct input_file {
+	struct stat st;
+	char name[PATH_MAX + 64];
+};
+
+/* "--kernel k" on the command line, "kernel (vm.ini:2)" from an INI file. */
+static void input_add(struct input_file *in, unsigned int *n, const struct vm_config_origin *o,
+		      const char *key, const char *prefix, const char *path)
+{
+	if (!path || stat(path, &in[*n].st) < 0)
+		return;   /* a missing input is reported on its own */
+	if (o && o->file)
+		snprintf(in[*n].name, sizeof(in[*n].name), "%s (%s:%d)", key, o->file, o->line);
+	else
+		snprintf(in[*n].name, sizeof(in[*n].name), "--%s %s%s", key, prefix, path);
+	(*n)++;
+}
+
+/*
+ * --stats and --serial file: must not name an input: both truncate or replace
+ * their file, which would destroy a drive image, the kernel or a config file.
+ * Compared by device and inode, so another spelling of the path is caught.
+ */
+static int check_outputs_distinct(const struct vm_config *cfg)
+{
+	struct input_file in[4 + VM_MAX_DRIVES + 16];
+	unsigned int n = 0;
+	const struct {
+		const char *path, *key, *prefix;
+		const struct vm_config_origin *o;
+	} outs[2] = {
+		{ cfg->serial == VM_SERIAL_FILE ? cfg->serial_path : NULL, "serial", "file:", &cfg->where.serial },
+		{ cfg->stats_path, "stats", "", &cfg->where.stats },
+	};
+
+	input_add(in, &n, &cfg->where.kernel, "kernel", "", cfg->kernel);
+	input_add(in, &n, &cfg->where.initrd, "initrd", "", cfg->initrd);
+	for (unsigned int i = 0; i < cfg->ndrives; i++) {
+		const struct vm_drive_config *d = &cfg->drives[i];
+		struct vm_config_origin o = d->origin;
+		char key[64];
+
+		snprintf(key, sizeof(key), o.file ? "drive \"%s\"" : "drive", d->id ? d->id : "");
+		if (o.file)
+			input_add(in, &n, &o, key, "", d->file);
+		else
+			input_add(in, &n, NULL, "drive", "file=", d->file);
+	}
+	for (unsigned int i = 0; i < cfg->nsources && n < sizeof(in) / sizeof(in[0]) - 1; i++)
+		input_add(in, &n, NULL, "config", "", cfg->sources[i]);
+	/* --serial is checked against --stats too: the stats rename would replace the console log. */
+	input_add(in, &n, outs[0].o, "serial", "file:", outs[0].path);
+
+	for (unsigned int k = 0; k < 2; k++) {
+		char name[PATH_MAX + 64];
+		struct stat st;
+
+		if (!outs[k].path || stat(outs[k].path, &st) < 0)
+			continue;
+		for (unsigned int i = 0; i < n; i++) {
+			if (in[i].st.st_dev != st.st_dev || in[i].st.st_ino != st.st_ino)
+				continue;
+			if (k == 0 && i == n - 1 && outs[0].path)
+				break;   /* the console file itself */
+			setting(name, sizeof(name), outs[k].o, outs[k].key, outs[k].prefix, outs[k].path);
+			err_line("%s: is the same file as %s, which it would overwrite (choose another path for %s)",
+				 name, in[i].name, outs[k].o->file ? outs[k].key : (k ? "--stats" : "--serial"));
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -142,10 +292,19 @@ static void drive_error(const struct vm_drive_config *d, int r)
 	case -EACCES:
 	case -EROFS:
 	case -EPERM:
-		err_line("%s: %s is not writable (%s); add readonly=on to use it read-only", loc, d->file, strerror(-r));
+		err_line("%s: %s is not writable (%s); add %s to use it read-only", loc, d->file, strerror(-r),
+			 d->origin.file ? "\"readonly = on\"" : "readonly=on");
 		break;
 	case -EINVAL:
 		err_line("%s: %s size is not a non-zero multiple of 512 bytes (resize it, e.g. truncate -s 1G)", loc, d->file);
+		break;
+	case -ENOTBLK:
+		err_line("%s: %s is not a regular file or block device (give a disk image file)", loc, d->file);
+		break;
+	case -EBUSY:
+		err_line("%s: %s is in use by another drive or process (stop the other user, give each drive its own "
+			 "image, or make every user of it %s)", loc, d->file,
+			 d->origin.file ? "\"readonly = on\"" : "readonly=on");
 		break;
 	case -ENOTSUP:
 		err_line("%s: %s: the filesystem does not support O_DIRECT, which cache=%s needs (use cache=writeback or writethrough, or move the image)",
@@ -156,10 +315,34 @@ static void drive_error(const struct vm_drive_config *d, int r)
 	}
 }
 
-/* Returns the exit status for a failed vm_create. */
+/* "2.12" for X86_BZIMAGE_MIN_PROTOCOL. */
+#define PROTO_MAJOR(v) ((unsigned int)(v) >> 8)
+#define PROTO_MINOR(v) ((unsigned int)(v) & 0xffu)
+
+static void initrd_error(const struct vm_config *cfg, const char *name, const struct vm_error *e)
+{
+	unsigned long long mib = (e->size + (1u << 20) - 1) >> 20, lim = e->limit >> 20;
+
+	switch (e->bound) {
+	case VM_INITRD_BOUND_KERNEL:
+		err_line("%s: %llu MiB does not fit below the kernel's initrd limit at %llu MiB "
+			 "(initrd_addr_max); more --memory cannot help, use a smaller initrd", name, mib, lim);
+		break;
+	case VM_INITRD_BOUND_LOWMEM:
+		err_line("%s: %llu MiB does not fit below %llu MiB next to the kernel, where vmm places "
+			 "the initrd; more --memory cannot help, use a smaller initrd", name, mib, lim);
+		break;
+	default:
+		err_line("%s: %llu MiB does not fit in %llu MiB of guest memory next to the kernel "
+			 "(raise --memory)", name, mib, (unsigned long long)(cfg->memory >> 20));
+	}
+}
+
+/* Returns the exit status for a failed vm_create or vm_boot_check. */
 static int create_error(const struct vm_config *cfg, const struct vm_error *e)
 {
 	const char *subj = e->subject ? e->subject : "";
+	char name[PATH_MAX + 64];
 
 	switch (e->stage) {
 	case VM_STAGE_KVM:
@@ -179,29 +362,39 @@ static int create_error(const struct vm_config *cfg, const struct vm_error *e)
 			 (unsigned long long)(cfg->memory >> 20), strerror(-e->err));
 		return EXIT_VMM_ERROR;
 	case VM_STAGE_KERNEL:
+		setting(name, sizeof(name), &cfg->where.kernel, "kernel", "", subj);
 		if (e->err == -ENOEXEC)
-			err_line("--kernel %s: not a Linux bzImage or ELF vmlinux (give the kernel image, e.g. /boot/vmlinuz-*)", subj);
+			err_line("%s: not a Linux bzImage or ELF vmlinux (give the kernel image, e.g. /boot/vmlinuz-*)", name);
 		else if (e->err == -EPROTONOSUPPORT)
-			err_line("--kernel %s: boot protocol too old or kernel not 64-bit capable (use a 64-bit kernel, boot protocol 2.06 or newer)", subj);
+			err_line("%s: boot protocol too old or kernel not 64-bit capable (use a 64-bit kernel, "
+				 "boot protocol %u.%02u or newer)", name, PROTO_MAJOR(X86_BZIMAGE_MIN_PROTOCOL),
+				 PROTO_MINOR(X86_BZIMAGE_MIN_PROTOCOL));
 		else if (e->err == -ENOMEM)
-			err_line("--kernel %s: does not fit in %llu MiB of guest memory (raise --memory)", subj,
+			err_line("%s: does not fit in %llu MiB of guest memory (raise --memory)", name,
 				 (unsigned long long)(cfg->memory >> 20));
 		else if (e->err == -EINVAL)
-			err_line("--kernel %s: malformed kernel image (headers point outside the file)", subj);
+			err_line("%s: malformed kernel image (headers point outside the file)", name);
 		else
-			err_line("--kernel %s: %s", subj, strerror(-e->err));
+			err_line("%s: %s", name, strerror(-e->err));
 		return EXIT_USAGE;
 	case VM_STAGE_INITRD:
+		setting(name, sizeof(name), &cfg->where.initrd, "initrd", "", subj);
 		if (e->err == -ENOMEM)
-			err_line("--initrd %s: does not fit in guest memory below the kernel's limit (raise --memory)", subj);
+			initrd_error(cfg, name, e);
 		else
-			err_line("--initrd %s: %s", subj, strerror(-e->err));
+			err_line("%s: %s", name, strerror(-e->err));
 		return EXIT_USAGE;
 	case VM_STAGE_CMDLINE:
-		err_line("--cmdline: too long once vmm adds its parameters (the limit is 2047 bytes; shorten it)");
+		if (cfg->where.cmdline.file)
+			snprintf(name, sizeof(name), "%s:%d: cmdline", cfg->where.cmdline.file, cfg->where.cmdline.line);
+		else
+			snprintf(name, sizeof(name), "--cmdline");
+		err_line("%s: too long once vmm adds its parameters (the kernel takes %zu bytes; shorten it)",
+			 name, e->cmdline_max);
 		return EXIT_USAGE;
 	case VM_STAGE_SERIAL:
-		err_line("--serial file:%s: %s", subj, strerror(-e->err));
+		setting(name, sizeof(name), &cfg->where.serial, "serial", "file:", subj);
+		err_line("%s: %s", name, strerror(-e->err));
 		return EXIT_USAGE;
 	case VM_STAGE_DRIVE:
 		err_line("drive %s: cannot create the virtio-blk device: %s", subj, strerror(-e->err));
@@ -272,16 +465,40 @@ int main(int argc, char **argv)
 		goto free_cfg;
 	}
 	if (cfg.print_config) {
-		status = vm_config_print(&cfg, stdout) < 0 ? EXIT_VMM_ERROR : EXIT_OK;
+		/* A value INI cannot hold is the user's input: say which, print nothing. */
+		if (vm_config_printable(&cfg, &cerr) < 0) {
+			err_line("%s", cerr.msg);
+			goto free_cfg;
+		}
+		r = vm_config_print(&cfg, stdout);
+		if (r < 0) {
+			err_line("--print-config: cannot write the configuration: %s", strerror(-r));
+			status = EXIT_VMM_ERROR;
+		} else {
+			status = EXIT_OK;
+		}
 		goto free_cfg;
 	}
 
-	/* Every user-supplied file is checked before any guest memory exists. */
-	if (check_input_file("--kernel", cfg.kernel) < 0 ||
-	    (cfg.initrd && check_input_file("--initrd", cfg.initrd) < 0) ||
-	    (cfg.stats_path && check_output_dir("--stats", cfg.stats_path) < 0) ||
-	    (cfg.serial == VM_SERIAL_FILE && check_output_dir("--serial file:", cfg.serial_path) < 0))
+	/*
+	 * Every user-supplied file is checked before /dev/kvm is opened or any
+	 * guest memory exists, so bad input is reported as such (status 2)
+	 * even where /dev/kvm is not usable.
+	 */
+	if (check_input_file(&cfg.where.kernel, "kernel", cfg.kernel,
+			     "give the kernel image, e.g. /boot/vmlinuz-*") < 0 ||
+	    (cfg.initrd && check_input_file(&cfg.where.initrd, "initrd", cfg.initrd,
+					    "give a cpio initramfs, or leave the initrd out") < 0) ||
+	    (cfg.stats_path && check_output(&cfg.where.stats, "stats", "", cfg.stats_path, true) < 0) ||
+	    (cfg.serial == VM_SERIAL_FILE &&
+	     check_output(&cfg.where.serial, "serial", "file:", cfg.serial_path, false) < 0) ||
+	    check_outputs_distinct(&cfg) < 0)
 		goto free_cfg;
+	r = vm_boot_check(&cfg, &verr);
+	if (r < 0) {
+		status = create_error(&cfg, &verr);
+		goto free_cfg;
+	}
 	for (; nopen < cfg.ndrives; nopen++) {
 		const struct vm_drive_config *d = &cfg.drives[nopen];
 

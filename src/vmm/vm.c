@@ -458,10 +458,32 @@ close_fd:
 	return r;
 }
 
-/* Read the initrd straight into guest RAM at the place the kernel allows. */
-static int vm_initrd_load(struct vm *vm, const struct x86_kernel *k, const char *path,
-			  uint64_t *gpa, uint64_t *size)
+/* x86_initrd_place's verdict, with err saying what would make room when the initrd does not fit. */
+static int vm_initrd_place(const struct vm_config *cfg, const struct gmem *mem, const struct x86_kernel *k,
+			   uint64_t size, uint64_t *gpa, struct vm_error *err)
 {
+	enum x86_initrd_limit which;
+	int r = x86_initrd_place(mem, k, size, gpa);
+
+	if (r == 0)
+		return 0;
+	vm_fail(err, VM_STAGE_INITRD, r, cfg->initrd);
+	err->size = size;
+	err->limit = x86_initrd_top(mem, k, &which);
+	if (which == X86_INITRD_LIMIT_KERNEL)
+		err->bound = VM_INITRD_BOUND_KERNEL;
+	else if (which == X86_INITRD_LIMIT_4G || cfg->memory >= X86_LOWMEM_MAX)
+		err->bound = VM_INITRD_BOUND_LOWMEM;
+	else
+		err->bound = VM_INITRD_BOUND_RAM;
+	return r;
+}
+
+/* Read the initrd straight into guest RAM at the place the kernel allows. */
+static int vm_initrd_load(struct vm *vm, const struct x86_kernel *k, uint64_t *gpa, uint64_t *size,
+			  struct vm_error *err)
+{
+	const char *path = vm->cfg->initrd;
 	struct stat st;
 	int fd = vm_file_open(path, &st);
 	int r;
@@ -469,13 +491,13 @@ static int vm_initrd_load(struct vm *vm, const struct x86_kernel *k, const char 
 	uint64_t done = 0;
 
 	if (fd < 0)
-		return fd;
-	r = x86_initrd_place(&vm->mem, k, st.st_size, gpa);
+		return vm_fail(err, VM_STAGE_INITRD, fd, path);
+	r = vm_initrd_place(vm->cfg, &vm->mem, k, st.st_size, gpa, err);
 	if (r < 0)
 		goto close_fd;
 	dst = gmem_ptr(&vm->mem, *gpa, st.st_size);
 	if (!dst) {
-		r = -ENOMEM;
+		r = vm_fail(err, VM_STAGE_INITRD, -ENOMEM, path);
 		goto close_fd;
 	}
 	while (done < (uint64_t)st.st_size) {
@@ -484,7 +506,7 @@ static int vm_initrd_load(struct vm *vm, const struct x86_kernel *k, const char 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
+			r = vm_fail(err, VM_STAGE_INITRD, n < 0 ? -errno : -EIO, path);
 			goto close_fd;
 		}
 		done += n;
@@ -494,6 +516,69 @@ static int vm_initrd_load(struct vm *vm, const struct x86_kernel *k, const char 
 close_fd:
 	close(fd);
 	return r;
+}
+
+/* The kernel file, checked (and, with load, copied into mem) by the x86 loader. */
+static int vm_kernel_read(const struct vm_config *cfg, const struct gmem *mem, bool load,
+			  struct x86_kernel *k, struct vm_error *err)
+{
+	void *image = NULL;
+	size_t image_size = 0;
+	int r;
+
+	r = vm_file_map(cfg->kernel, &image, &image_size);
+	if (r < 0)
+		return vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
+	if (load)
+		r = x86_kernel_load(mem, image, image_size, k);
+	else
+		r = x86_kernel_check(mem, image, image_size, k);
+	munmap(image, image_size);
+	if (r < 0)
+		return vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
+	return 0;
+}
+
+/* The full command line into out (VM_CMDLINE_MAX bytes), within the kernel's own limit. */
+static int vm_cmdline_make(const struct vm_config *cfg, const struct x86_kernel *k, char *out,
+			   struct vm_error *err)
+{
+	/* The kernel's own limit (header cmdline_size) may be below our buffer. */
+	size_t cap = k->cmdline_cap < VM_CMDLINE_MAX ? k->cmdline_cap : VM_CMDLINE_MAX;
+	int r = x86_cmdline_build(out, cap, cfg->cmdline, VM_KERNEL_PARAMS);
+
+	if (r < 0) {
+		vm_fail(err, VM_STAGE_CMDLINE, r, NULL);
+		err->cmdline_max = cap - 1;
+	}
+	return r < 0 ? r : 0;
+}
+
+int vm_boot_check(const struct vm_config *cfg, struct vm_error *err)
+{
+	struct gmem layout = { .nregions = 0 };
+	char cmdline[VM_CMDLINE_MAX];
+	struct x86_kernel k;
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	layout.nregions = x86_ram_layout(cfg->memory, layout.regions);
+	r = vm_kernel_read(cfg, &layout, false, &k, err);
+	if (r < 0)
+		return r;
+	if (cfg->initrd) {
+		struct stat st;
+		uint64_t gpa;
+		int fd = vm_file_open(cfg->initrd, &st);
+
+		if (fd < 0)
+			return vm_fail(err, VM_STAGE_INITRD, fd, cfg->initrd);
+		close(fd);
+		r = vm_initrd_place(cfg, &layout, &k, st.st_size, &gpa, err);
+		if (r < 0)
+			return r;
+	}
+	return vm_cmdline_make(cfg, &k, cmdline, err);
 }
 
 static int vm_acpi_build(struct vm *vm, uint64_t *rsdp)
@@ -529,32 +614,22 @@ static int vm_boot_setup(struct vm *vm, struct vm_error *err)
 {
 	const struct vm_config *cfg = vm->cfg;
 	struct x86_kernel k;
-	void *image = NULL;
-	size_t image_size = 0;
 	uint64_t initrd_gpa = 0, initrd_size = 0, rsdp = 0;
 	char cmdline[VM_CMDLINE_MAX];
 	char *dst;
 	int r;
 
-	r = vm_file_map(cfg->kernel, &image, &image_size);
+	r = vm_kernel_read(cfg, &vm->mem, true, &k, err);
 	if (r < 0)
-		return vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
-	r = x86_kernel_load(&vm->mem, image, image_size, &k);
-	munmap(image, image_size);
-	if (r < 0)
-		return vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
-
+		return r;
 	if (cfg->initrd) {
-		r = vm_initrd_load(vm, &k, cfg->initrd, &initrd_gpa, &initrd_size);
+		r = vm_initrd_load(vm, &k, &initrd_gpa, &initrd_size, err);
 		if (r < 0)
-			return vm_fail(err, VM_STAGE_INITRD, r, cfg->initrd);
+			return r;
 	}
-
-	/* The kernel's own limit (header cmdline_size) may be below our buffer. */
-	r = x86_cmdline_build(cmdline, k.cmdline_cap < sizeof(cmdline) ? k.cmdline_cap : sizeof(cmdline),
-			      cfg->cmdline, VM_KERNEL_PARAMS);
+	r = vm_cmdline_make(cfg, &k, cmdline, err);
 	if (r < 0)
-		return vm_fail(err, VM_STAGE_CMDLINE, r, NULL);
+		return r;
 	dst = gmem_ptr(&vm->mem, X86_CMDLINE_ADDR, strlen(cmdline) + 1);
 	if (!dst)
 		return vm_fail(err, VM_STAGE_BOOT, -ENOMEM, NULL);
@@ -695,7 +770,6 @@ static int vm_serial_open(struct vm *vm, struct vm_error *err)
 		vm->serial_out = STDOUT_FILENO;
 		break;
 	}
-	serial_init(&vm->serial, &vm_serial_ops, vm);
 	return 0;
 }
 
@@ -749,9 +823,7 @@ int vm_create(const struct vm_config *cfg, const struct vm_drive *drives, unsign
 		goto destroy;
 	}
 	vm_debug_step(vm, "KVM VM and guest RAM");
-	r = vm_serial_open(vm, err);
-	if (r < 0)
-		goto destroy;
+	serial_init(&vm->serial, &vm_serial_ops, vm);
 	r = vm_vcpus_create(vm, err);
 	if (r < 0)
 		goto destroy;
@@ -765,6 +837,14 @@ int vm_create(const struct vm_config *cfg, const struct vm_drive *drives, unsign
 	if (r < 0)
 		goto destroy;
 	vm_debug_step(vm, "kernel, initrd, ACPI and boot state");
+	/*
+	 * Last: opening a file: console truncates it, so it must not happen
+	 * for a VM that a later step rejects (a bad kernel must not cost the
+	 * user the previous run's console log).
+	 */
+	r = vm_serial_open(vm, err);
+	if (r < 0)
+		goto destroy;
 	*out = vm;
 	return 0;
 destroy:

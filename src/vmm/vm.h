@@ -41,11 +41,24 @@ enum vm_stage {
 	VM_STAGE_SERIAL,      /* opening the serial output */
 };
 
+/* For an initrd that does not fit (VM_STAGE_INITRD, -ENOMEM): what would make room. */
+enum vm_initrd_bound {
+	VM_INITRD_BOUND_RAM,     /* guest RAM: a larger --memory helps */
+	VM_INITRD_BOUND_LOWMEM,  /* the initrd must lie below 3 GiB (low RAM) or 4 GiB: --memory cannot help */
+	VM_INITRD_BOUND_KERNEL,  /* the kernel's own initrd_addr_max: --memory cannot help */
+};
+
 struct vm_error {
 	enum vm_stage stage;
 	int err;              /* -errno */
 	const char *subject;  /* path or drive id the step was about, or NULL */
 	const char *cap;      /* VM_STAGE_KVM -ENOSYS: the missing capability */
+	/* VM_STAGE_INITRD -ENOMEM: its size, the address it had to end below, and which bound that was. */
+	uint64_t size;
+	uint64_t limit;
+	enum vm_initrd_bound bound;
+	/* VM_STAGE_CMDLINE: the longest command line the kernel takes, in bytes. */
+	size_t cmdline_max;
 };
 
 /* Debug logging hook, provided by main.c (the only place that prints). */
@@ -62,6 +75,16 @@ struct vm_drive {
 };
 
 struct vm;
+
+/*
+ * The checks of user input that set-up makes, without KVM or guest memory:
+ * the kernel file is read and checked against the RAM layout of cfg->memory,
+ * the initrd must fit where that kernel allows, the command line within its
+ * limit. 0, or -errno with *err as vm_create would fill it (VM_STAGE_KERNEL,
+ * VM_STAGE_INITRD, VM_STAGE_CMDLINE), so main.c can reject bad input before
+ * /dev/kvm is opened. vm_create still makes the same checks.
+ */
+int vm_boot_check(const struct vm_config *cfg, struct vm_error *err);
 
 /*
  * Build the VM described by cfg: KVM, guest RAM, kernel/initrd/cmdline,

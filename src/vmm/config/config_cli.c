@@ -106,6 +106,34 @@ static void cli_unknown(const char *arg, struct vm_config_error *err)
 		config_err_set(err, "unknown option \"%s\"; see vmm --help for the options", name);
 }
 
+/*
+ * Whether v is spelt like one of our long options ("--kernel", "--kernel=k"):
+ * the value of an option given without one, so getopt took the next option
+ * as it (--initrd --kernel k).
+ */
+static bool cli_is_option(const char *v)
+{
+	size_t len;
+
+	if (strncmp(v, "--", 2) != 0)
+		return false;
+	len = strcspn(v + 2, "=");
+	for (const struct option *o = cli_options; o->name; o++) {
+		if (strlen(o->name) == len && strncmp(o->name, v + 2, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool cli_takes_value(int val)
+{
+	for (const struct option *o = cli_options; o->name; o++) {
+		if (o->val == val)
+			return o->has_arg == required_argument;
+	}
+	return false;
+}
+
 static int cli_scan(struct cli_args *a, int argc, char **argv, struct vm_config_error *err)
 {
 	int c;
@@ -114,6 +142,11 @@ static int cli_scan(struct cli_args *a, int argc, char **argv, struct vm_config_
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:hv", cli_options, NULL)) != -1) {
+		if (cli_takes_value(c) && optarg && cli_is_option(optarg)) {
+			config_err_set(err, "--%s took \"%s\" as its value; give --%s a %s", cli_name(c),
+				       optarg, cli_name(c), cli_metavar(c));
+			return -EINVAL;
+		}
 		switch (c) {
 		case OPT_KERNEL: a->kernel = optarg; break;
 		case OPT_INITRD: a->initrd = optarg; break;
@@ -201,7 +234,10 @@ static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm
 		}
 		seen[k] = true;
 		if (value[0] == '\0') {
-			config_err_set(err, "--drive %s: %s= is empty", arg, tok);
+			if (k == 0)
+				config_err_set(err, "--drive %s: file= is empty (give the image, e.g. file=disk.img)", arg);
+			else
+				config_err_set(err, "--drive %s: %s= is empty (give a value or leave %s= out)", arg, tok, tok);
 			goto invalid;
 		}
 		switch (k) {
@@ -236,6 +272,10 @@ static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm
 			goto free_copy;
 		}
 	}
+	if (!seen[0] && arg[0] == '\0') {
+		config_err_set(err, "--drive: empty value (e.g. --drive file=disk.img)");
+		goto invalid;
+	}
 	if (!seen[0]) {
 		config_err_set(err, "--drive %s: file= is missing (e.g. --drive file=disk.img,%s)",
 			       arg, arg);
@@ -257,7 +297,7 @@ static int cli_path_set(char **slot, struct vm_config_origin *where, const char 
 			const char *value, struct vm_config_error *err)
 {
 	if (value[0] == '\0') {
-		config_err_set(err, "--%s: empty path", opt);
+		config_err_set(err, "--%s: empty path (give --%s PATH, or leave --%s out)", opt, opt, opt);
 		return -EINVAL;
 	}
 	if (config_str_set(slot, value) < 0) {
@@ -302,7 +342,7 @@ static int cli_scalars_apply(struct vm_config *cfg, const struct cli_args *a,
 	}
 	if (a->timeout) {
 		if (config_uint_parse(a->timeout, 0, VM_MAX_TIMEOUT, &cfg->timeout, why, sizeof(why)) < 0) {
-			config_err_set(err, "--timeout %s: %s seconds", a->timeout, why);
+			config_err_set(err, "--timeout %s: %s", a->timeout, why);
 			return -EINVAL;
 		}
 		cfg->where.timeout = cli;
@@ -413,7 +453,7 @@ int vm_config_from_args(struct vm_config *cfg, int argc, char **argv, struct vm_
 		goto free_lists;
 
 	for (unsigned int i = 0; i < a.nconfigs; i++) {
-		ret = vm_config_load_file(cfg, a.configs[i], err);
+		ret = config_file_load(cfg, "--config", a.configs[i], err);
 		if (ret < 0)
 			goto free_lists;
 	}

@@ -110,6 +110,34 @@ static void ini_empty_section_check(struct ini_ctx *c)
 }
 
 /*
+ * What inih lets through in a header line [p, end): it takes the name up to
+ * the first ']' and ignores the rest of the line, so "[]" (no name: keys
+ * would land outside any section) and "[machine] junk" passed silently.
+ * A header without ']' is left to inih, which rejects it.
+ */
+static int ini_header_check(struct ini_ctx *c, const char *p, const char *end)
+{
+	const char *close = memchr(p, ']', (size_t)(end - p));
+	const char *q;
+
+	if (!close)
+		return 0;
+	if (close == p + 1) {
+		ini_fail(c, c->lineno, -EINVAL, "empty section name []: write [machine], [boot], "
+			 "[drive \"ID\"] or [output]");
+		return -EINVAL;
+	}
+	for (q = close + 1; q < end && isspace((unsigned char)*q); q++)
+		;
+	if (q < end && *q != ';' && *q != '#') {
+		ini_fail(c, c->lineno, -EINVAL, "text after the section header [%.*s]; put it on a line "
+			 "of its own, or after ';' as a comment", (int)(close - p - 1), p + 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
  * inih's handler is not given the line number unless the library was built
  * with INI_HANDLER_LINENO, which Debian's is not. So we feed inih through
  * ini_parse_stream with this reader, which hands over exactly one line per
@@ -151,6 +179,8 @@ static char *ini_ctx_read_line(char *str, int num, void *stream)
 				return NULL;
 			c->header_line = c->lineno;
 			c->header_text = p;
+			if (ini_header_check(c, p, start + len) < 0)
+				return NULL;
 		}
 		break;
 	}
@@ -711,25 +741,55 @@ close_file:
 	return ret;
 }
 
-int vm_config_load_file(struct vm_config *cfg, const char *path, struct vm_config_error *err)
+void config_read_why(int ret, char *why, size_t n)
 {
-	char *text = NULL;
-	int ret = ini_file_slurp(path, &text);
+	switch (ret) {
+	case -ENOENT:
+		snprintf(why, n, "%s (check the path)", strerror(-ret));
+		break;
+	case -EACCES:
+	case -EPERM:
+		snprintf(why, n, "%s (make it readable)", strerror(-ret));
+		break;
+	case -EISDIR:
+		snprintf(why, n, "is a directory (give the INI file itself)");
+		break;
+	case -EFBIG:
+		snprintf(why, n, "larger than %u bytes; is it the right file?", INI_FILE_MAX);
+		break;
+	case -EINVAL:
+		snprintf(why, n, "it contains a NUL byte; is it a text file?");
+		break;
+	default:
+		snprintf(why, n, "%s", strerror(-ret));
+	}
+}
 
-	if (ret == -EFBIG) {
-		config_err_set(err, "%s: cannot read: larger than %u bytes; is it the right file?",
-			       path, INI_FILE_MAX);
-		return ret;
+int config_file_load(struct vm_config *cfg, const char *opt, const char *path, struct vm_config_error *err)
+{
+	char *text = NULL, why[200];
+	int ret;
+
+	if (path[0] == '\0') {
+		config_err_set(err, "%s: empty path (give an INI file, e.g. %s vm.ini)",
+			       opt ? opt : "config", opt ? opt : "--config");
+		return -EINVAL;
 	}
-	if (ret == -EINVAL) {
-		config_err_set(err, "%s: cannot read: it contains a NUL byte; is it a text file?", path);
-		return ret;
-	}
+	ret = ini_file_slurp(path, &text);
 	if (ret < 0) {
-		config_err_set(err, "%s: cannot read: %s", path, strerror(-ret));
+		config_read_why(ret, why, sizeof(why));
+		if (opt)
+			config_err_set(err, "%s %s: %s", opt, path, why);
+		else
+			config_err_set(err, "%s: cannot read: %s", path, why);
 		return ret;
 	}
 	ret = vm_config_load_string(cfg, text, path, err);
 	free(text);
 	return ret;
+}
+
+int vm_config_load_file(struct vm_config *cfg, const char *path, struct vm_config_error *err)
+{
+	return config_file_load(cfg, NULL, path, err);
 }

@@ -37,6 +37,16 @@ int config_drive_find(const struct vm_config *cfg, const char *id);
 /* Free a drive's strings and reset it to the defaults. */
 void config_drive_clear(struct vm_drive_config *d);
 
+/*
+ * Read and merge one INI file. opt names the option it came from for
+ * messages ("--config": "--config PATH: No such file or directory (check the
+ * path)"), or NULL ("PATH: cannot read: ..."). Returns as vm_config_load_file,
+ * and -EINVAL for an empty path.
+ */
+int config_file_load(struct vm_config *cfg, const char *opt, const char *path, struct vm_config_error *err);
+/* Why an INI file could not be read (ret from reading it), with the fix. */
+void config_read_why(int ret, char *why, size_t n);
+
 /* Remember an INI name in cfg->sources; returns the stored copy or NULL (-ENOMEM). */
 const char *config_source_add(struct vm_config *cfg, const char *name);
 

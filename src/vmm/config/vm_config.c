@@ -455,6 +455,47 @@ static char *path_absolute(const char *path)
 	return abs;
 }
 
+/* One value for vm_config_printable: 0, or -EINVAL with a message, -errno of getcwd. */
+static int printable_value(const char *what, const char *value, bool path, struct vm_config_error *err)
+{
+	char *abs = path ? path_absolute(value) : strdup(value);
+	int ret = 0;
+
+	if (!abs) {
+		config_err_set(err, "--print-config: %s: %s", what, strerror(errno));
+		return -errno;
+	}
+	if (!ini_value_ok(abs)) {
+		config_err_set(err, "--print-config: the %s \"%s\" cannot be written as an INI value (blanks at "
+			       "either end, a line break, or ';' after a blank, which starts a comment); %s",
+			       what, abs, path ? "rename the file" : "give it with --cmdline instead of a config file");
+		ret = -EINVAL;
+	}
+	free(abs);
+	return ret;
+}
+
+int vm_config_printable(const struct vm_config *cfg, struct vm_config_error *err)
+{
+	int ret = 0;
+
+	if (cfg->cmdline)
+		ret = printable_value("cmdline", cfg->cmdline, false, err);
+	if (!ret && cfg->kernel)
+		ret = printable_value("kernel path", cfg->kernel, true, err);
+	if (!ret && cfg->initrd)
+		ret = printable_value("initrd path", cfg->initrd, true, err);
+	for (unsigned int i = 0; !ret && i < cfg->ndrives; i++) {
+		if (cfg->drives[i].file)
+			ret = printable_value("drive file", cfg->drives[i].file, true, err);
+	}
+	if (!ret && cfg->serial == VM_SERIAL_FILE && cfg->serial_path)
+		ret = printable_value("serial file", cfg->serial_path, true, err);
+	if (!ret && cfg->stats_path)
+		ret = printable_value("stats file", cfg->stats_path, true, err);
+	return ret;
+}
+
 static int print_path(FILE *out, const char *key, const char *prefix, const char *path)
 {
 	char *abs = path_absolute(path);
@@ -486,8 +527,10 @@ int vm_config_print(const struct vm_config *cfg, FILE *out)
 {
 	int ret;
 
-	if (cfg->cmdline && !ini_value_ok(cfg->cmdline))
-		return -EINVAL;
+	/* Nothing is written unless all of it can be. */
+	ret = vm_config_printable(cfg, NULL);
+	if (ret < 0)
+		return ret;
 	fprintf(out, "; vmm configuration (vmm --print-config); read it back with --config FILE\n");
 	fprintf(out, "[machine]\n");
 	print_size(out, cfg->memory);
@@ -588,7 +631,7 @@ void vm_config_usage(FILE *out)
 "Output:\n"
 "  --serial MODE        guest console: stdio (default), none or file:PATH\n"
 "  --stats FILE         write run statistics (block I/O counters etc.) at exit\n"
-"  -v, --verbose        log unhandled guest accesses (repeat for more)\n"
+"  -v, --verbose        log set-up steps and unhandled guest accesses\n"
 "  -h, --help           show this help and exit\n"
 "      --version        show the version and exit\n"
 "\n"
@@ -597,7 +640,8 @@ void vm_config_usage(FILE *out)
 "    N  the byte the guest wrote to I/O port 0x501\n"
 "    1  vmm error\n"
 "    2  usage or configuration error\n"
-"  123  guest reset, reboot or triple fault without reporting a status\n"
+"  123  guest reset, reboot, panic or triple fault without reporting a\n"
+"       status\n"
 "  124  --timeout expired\n"
 "  125  KVM internal error or failed VM entry (registers printed)\n"
 "  130  stopped by SIGINT, 143 by SIGTERM (drives are flushed per their cache\n"

@@ -143,9 +143,18 @@ int vm_config_validate(const struct vm_config *cfg, struct vm_config_error *err)
  * paths (relative ones are joined to the cwd). Actions, -v and the default
  * command line (cmdline NULL) are not written. 0, -EINVAL if a value cannot
  * be represented in INI (leading/trailing blanks, a line break, or a ';' after
- * a blank, which inih takes as a comment), -EIO on a write error, or -errno.
+ * a blank, which inih takes as a comment; then nothing is written, see
+ * vm_config_printable), -EIO on a write error, or -errno.
  */
 int vm_config_print(const struct vm_config *cfg, FILE *out);
+
+/*
+ * Whether vm_config_print can write cfg: 0, or -EINVAL with one line in err
+ * (err may be NULL) naming the value INI cannot hold and what to do, or
+ * -errno of getcwd. vm_config_print checks this first and writes nothing
+ * when it fails.
+ */
+int vm_config_printable(const struct vm_config *cfg, struct vm_config_error *err);
 
 /* The --help text. */
 void vm_config_usage(FILE *out);

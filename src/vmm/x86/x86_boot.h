@@ -19,6 +19,13 @@
 #define X86_GDT_TSS       0x20u   /* 16-byte system descriptor: slots 4 and 5 */
 #define X86_GDT_ENTRIES   6u
 
+/*
+ * Oldest bzImage boot protocol we load: 2.12 brought xloadflags, whose
+ * XLF_KERNEL_64 says the 64-bit entry exists. Major in the high byte, minor in
+ * the low one (0x020C: "2.12").
+ */
+#define X86_BZIMAGE_MIN_PROTOCOL 0x020Cu
+
 /* A loaded kernel, as the later boot steps need it. */
 struct x86_kernel {
 	uint64_t entry;            /* guest-physical 64-bit entry point */
@@ -62,6 +69,28 @@ int x86_cmdline_build(char *out, size_t cap, const char *user, const char *vmm_p
  * is untouched.
  */
 int x86_kernel_load(const struct gmem *mem, const void *image, size_t size, struct x86_kernel *out);
+
+/*
+ * Every check x86_kernel_load makes, with the same returns and the same *out,
+ * but nothing is written: only the regions' gpa and size are read (host may
+ * be NULL, e.g. a layout straight from x86_ram_layout()). So a kernel file
+ * can be judged before any guest memory exists.
+ */
+int x86_kernel_check(const struct gmem *mem, const void *image, size_t size, struct x86_kernel *out);
+
+/* Which bound x86_initrd_top() hit. */
+enum x86_initrd_limit {
+	X86_INITRD_LIMIT_RAM,     /* the end of the RAM region holding 1 MiB (grows with RAM up to the 3 GiB hole) */
+	X86_INITRD_LIMIT_KERNEL,  /* the kernel's initrd_addr_max (+1) */
+	X86_INITRD_LIMIT_4G,      /* the 4 GiB the kernel can address for an initrd we place */
+};
+
+/*
+ * One past the highest address an initrd may end at for kernel k in mem:
+ * min(end of the RAM region holding 1 MiB, initrd_addr_max + 1, 4 GiB).
+ * *which (may be NULL) says which bound it was. Reads only gpa and size.
+ */
+uint64_t x86_initrd_top(const struct gmem *mem, const struct x86_kernel *k, enum x86_initrd_limit *which);
 
 /*
  * Choose where an initrd of initrd_size bytes goes: the highest page-aligned

@@ -2,6 +2,7 @@
 /* Kernel image loading (bzImage and ELF64 vmlinux) and initrd placement; the image is untrusted input. */
 #include <elf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "x86_boot.h"
@@ -26,6 +27,21 @@ static uint64_t u64_max(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
+/*
+ * [gpa, gpa + len) lies inside one RAM region. Like gmem_ptr, but reads only
+ * gpa and size, so it works on a layout whose host pointers are NULL.
+ */
+static bool ram_has(const struct gmem *mem, uint64_t gpa, uint64_t len)
+{
+	for (unsigned int i = 0; i < mem->nregions; i++) {
+		const struct gmem_region *r = &mem->regions[i];
+
+		if (gpa >= r->gpa && gpa - r->gpa <= r->size && len <= r->size - (gpa - r->gpa))
+			return true;
+	}
+	return false;
+}
+
 /* The kernel must sit above the boot data and inside the 4 GiB identity map. */
 static int kernel_range_check(const struct gmem *mem, uint64_t addr, uint64_t len)
 {
@@ -33,13 +49,13 @@ static int kernel_range_check(const struct gmem *mem, uint64_t addr, uint64_t le
 		return -EINVAL;
 	if (addr > X86_4G || len > X86_4G - addr)
 		return -ENOMEM;
-	if (!gmem_ptr(mem, addr, len))
+	if (!ram_has(mem, addr, len))
 		return -ENOMEM;
 	return 0;
 }
 
-static int bzimage_load(const struct gmem *mem, const uint8_t *img, size_t size,
-			struct x86_kernel *out)
+static int bzimage_check(const struct gmem *mem, const uint8_t *img, size_t size,
+			 struct x86_kernel *out)
 {
 	struct x86_setup_header hdr;
 	uint64_t hdr_end, pm_off, pm_size, load, need;
@@ -57,7 +73,7 @@ static int bzimage_load(const struct gmem *mem, const uint8_t *img, size_t size,
 	if (hdr_end < X86_SETUP_HDR_OFFSET + offsetof(struct x86_setup_header, realmode_swtch))
 		return -EINVAL;
 	/* xloadflags appeared in 2.12; without XLF_KERNEL_64 there is no 64-bit entry. */
-	if (hdr.version < 0x020C)
+	if (hdr.version < X86_BZIMAGE_MIN_PROTOCOL)
 		return -EPROTONOSUPPORT;
 	if (hdr_end < X86_HDR_MIN_END)
 		return -EINVAL;
@@ -84,8 +100,6 @@ static int bzimage_load(const struct gmem *mem, const uint8_t *img, size_t size,
 	if (ret)
 		return ret;
 
-	memcpy(gmem_ptr(mem, load, pm_size), img + pm_off, pm_size);
-
 	memset(out, 0, sizeof(*out));
 	out->entry = load + X86_ENTRY64_OFFSET;
 	out->load_addr = load;
@@ -104,8 +118,8 @@ static void elf_phdr_read(const uint8_t *img, const Elf64_Ehdr *eh, unsigned int
 	memcpy(ph, img + eh->e_phoff + (uint64_t)i * eh->e_phentsize, sizeof(*ph));
 }
 
-static int elf_load(const struct gmem *mem, const uint8_t *img, size_t size,
-		    struct x86_kernel *out)
+static int elf_check(const struct gmem *mem, const uint8_t *img, size_t size,
+		     struct x86_kernel *out)
 {
 	uint64_t lo = UINT64_MAX, hi = 0, entry = 0;
 	bool have_entry = false;
@@ -131,7 +145,6 @@ static int elf_load(const struct gmem *mem, const uint8_t *img, size_t size,
 	    (uint64_t)eh.e_phnum * eh.e_phentsize > size - eh.e_phoff)
 		return -EINVAL;
 
-	/* Validate every segment before writing any, so a bad file leaves RAM alone. */
 	for (unsigned int i = 0; i < eh.e_phnum; i++) {
 		elf_phdr_read(img, &eh, i, &ph);
 		if (ph.p_type != PT_LOAD)
@@ -167,18 +180,6 @@ static int elf_load(const struct gmem *mem, const uint8_t *img, size_t size,
 	if (!have_entry)
 		return -EINVAL;
 
-	for (unsigned int i = 0; i < eh.e_phnum; i++) {
-		uint8_t *dst;
-
-		elf_phdr_read(img, &eh, i, &ph);
-		if (ph.p_type != PT_LOAD)
-			continue;
-		dst = gmem_ptr(mem, ph.p_paddr, ph.p_memsz);
-		memcpy(dst, img + ph.p_offset, ph.p_filesz);
-		/* bss: guest RAM may be reused, so do not rely on it being zero. */
-		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
-	}
-
 	memset(out, 0, sizeof(*out));
 	out->entry = entry;
 	out->load_addr = lo;
@@ -190,12 +191,32 @@ static int elf_load(const struct gmem *mem, const uint8_t *img, size_t size,
 	return 0;
 }
 
-int x86_kernel_load(const struct gmem *mem, const void *image, size_t size, struct x86_kernel *out)
+/* Copy a checked ELF's PT_LOAD segments (elf_check has vetted every one). */
+static void elf_copy(const struct gmem *mem, const uint8_t *img)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+
+	memcpy(&eh, img, sizeof(eh));
+	for (unsigned int i = 0; i < eh.e_phnum; i++) {
+		uint8_t *dst;
+
+		elf_phdr_read(img, &eh, i, &ph);
+		if (ph.p_type != PT_LOAD)
+			continue;
+		dst = gmem_ptr(mem, ph.p_paddr, ph.p_memsz);
+		memcpy(dst, img + ph.p_offset, ph.p_filesz);
+		/* bss: guest RAM may be reused, so do not rely on it being zero. */
+		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
+	}
+}
+
+int x86_kernel_check(const struct gmem *mem, const void *image, size_t size, struct x86_kernel *out)
 {
 	const uint8_t *img = image;
 
 	if (size >= SELFMAG && memcmp(img, ELFMAG, SELFMAG) == 0)
-		return elf_load(mem, img, size, out);
+		return elf_check(mem, img, size, out);
 	if (size >= 0x206) {
 		uint32_t magic;
 		uint16_t flag;
@@ -203,9 +224,29 @@ int x86_kernel_load(const struct gmem *mem, const void *image, size_t size, stru
 		memcpy(&flag, img + 0x1FE, sizeof(flag));
 		memcpy(&magic, img + 0x202, sizeof(magic));
 		if (flag == X86_BOOT_FLAG && magic == X86_SETUP_MAGIC)
-			return bzimage_load(mem, img, size, out);
+			return bzimage_check(mem, img, size, out);
 	}
 	return -ENOEXEC;
+}
+
+int x86_kernel_load(const struct gmem *mem, const void *image, size_t size, struct x86_kernel *out)
+{
+	const uint8_t *img = image;
+	uint64_t pm_size;
+	int ret;
+
+	/* Every check runs before the first byte is written: on error guest memory is untouched. */
+	ret = x86_kernel_check(mem, image, size, out);
+	if (ret)
+		return ret;
+	if (out->is_elf) {
+		elf_copy(mem, img);
+		return 0;
+	}
+	/* bzImage: the protected-mode part is the file's tail, loaded at load_addr. */
+	pm_size = out->load_end - out->load_addr;
+	memcpy(gmem_ptr(mem, out->load_addr, pm_size), img + (size - pm_size), pm_size);
+	return 0;
 }
 
 /* End of the RAM region that holds 1 MiB, or 0 if there is none. */
@@ -220,6 +261,25 @@ static uint64_t lowmem_end(const struct gmem *mem)
 	return 0;
 }
 
+uint64_t x86_initrd_top(const struct gmem *mem, const struct x86_kernel *k, enum x86_initrd_limit *which)
+{
+	uint64_t top = lowmem_end(mem);
+	enum x86_initrd_limit w = X86_INITRD_LIMIT_RAM;
+
+	/* initrd_addr_max is the last byte's address: +1 cannot wrap, it is at most 32 bits in a header. */
+	if (k->initrd_addr_max + 1 < top) {
+		top = k->initrd_addr_max + 1;
+		w = X86_INITRD_LIMIT_KERNEL;
+	}
+	if (X86_4G < top) {
+		top = X86_4G;
+		w = X86_INITRD_LIMIT_4G;
+	}
+	if (which)
+		*which = w;
+	return top;
+}
+
 int x86_initrd_place(const struct gmem *mem, const struct x86_kernel *k, uint64_t initrd_size,
 		     uint64_t *gpa)
 {
@@ -229,8 +289,7 @@ int x86_initrd_place(const struct gmem *mem, const struct x86_kernel *k, uint64_
 		*gpa = 0;
 		return 0;
 	}
-	top = u64_min(lowmem_end(mem), k->initrd_addr_max + 1);
-	top = u64_min(top, X86_4G);
+	top = x86_initrd_top(mem, k, NULL);
 	if (top <= X86_BIOS_END || initrd_size > top - X86_BIOS_END)
 		return -ENOMEM;
 	g = (top - initrd_size) & ~X86_PAGE_MASK;

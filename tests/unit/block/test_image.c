@@ -84,9 +84,38 @@ static void test_fifo_refused_without_blocking(void **state)
 
 	snprintf(p, sizeof(p), "%s/fifo", e->dir);
 	assert_int_equal(mkfifo(p, 0600), 0);
-	/* Opening a FIFO with no writer would block; the type check returns first. */
-	assert_int_equal(blk_image_open(p, BLK_CACHE_WRITEBACK, true, &img), -EINVAL);
+	/* Opening a FIFO with no writer would block; the type check returns first, with its own error. */
+	assert_int_equal(blk_image_open(p, BLK_CACHE_WRITEBACK, true, &img), -ENOTBLK);
+	assert_int_equal(blk_image_open(p, BLK_CACHE_WRITEBACK, false, &img), -ENOTBLK);
 	unlink(p);
+	/* A character device is no disk either (and not "a bad size"). */
+	assert_int_equal(blk_image_open("/dev/null", BLK_CACHE_WRITEBACK, true, &img), -ENOTBLK);
+	assert_int_equal(blk_image_open("/dev/zero", BLK_CACHE_WRITEBACK, true, &img), -ENOTBLK);
+}
+
+/* Readers share an image, a writer has it alone; closing releases it. */
+static void test_lock(void **state)
+{
+	struct image_env *e = *state;
+	struct blk_image a, b, c;
+
+	assert_int_equal(blk_test_file_make(e->path, 65536, 2), 0);
+	/* Two writers. */
+	assert_int_equal(blk_image_open(e->path, BLK_CACHE_WRITEBACK, false, &a), 0);
+	assert_int_equal(blk_image_open(e->path, BLK_CACHE_NONE, false, &b), -EBUSY);
+	assert_int_equal(b.fd, -1);
+	/* A reader while a writer has it. */
+	assert_int_equal(blk_image_open(e->path, BLK_CACHE_WRITEBACK, true, &b), -EBUSY);
+	blk_image_close(&a);
+	/* Readers together, but no writer while they are there. */
+	assert_int_equal(blk_image_open(e->path, BLK_CACHE_WRITEBACK, true, &a), 0);
+	assert_int_equal(blk_image_open(e->path, BLK_CACHE_UNSAFE, true, &b), 0);
+	assert_int_equal(blk_image_open(e->path, BLK_CACHE_WRITEBACK, false, &c), -EBUSY);
+	blk_image_close(&a);
+	assert_int_equal(blk_image_open(e->path, BLK_CACHE_WRITEBACK, false, &c), -EBUSY);
+	blk_image_close(&b);
+	assert_int_equal(blk_image_open(e->path, BLK_CACHE_WRITEBACK, false, &c), 0);
+	blk_image_close(&c);
 }
 
 static void test_open_all_modes(void **state)
@@ -234,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_bad_sizes),
 		cmocka_unit_test(test_fifo_refused_without_blocking),
+		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_open_all_modes),
 		cmocka_unit_test(test_odirect_refused),
 		cmocka_unit_test(test_readonly_mount),

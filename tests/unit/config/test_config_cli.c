@@ -214,6 +214,28 @@ static void test_err_missing_argument(void **state)
 	EXPECT_CLI_ERROR("--memory needs a value, e.g. --memory SIZE (e.g. 512M or 2G)", "--kernel", "k",
 			 "--memory");
 	EXPECT_CLI_ERROR("--print-config does not take a value; see vmm --help", "--print-config=yes");
+	/* A forgotten value: getopt takes the next option as it. */
+	EXPECT_CLI_ERROR("--initrd took \"--kernel\" as its value; give --initrd a PATH", "--initrd", "--kernel",
+			 "k.elf");
+	EXPECT_CLI_ERROR("--stats took \"--serial=none\" as its value; give --stats a FILE", "--kernel", "k",
+			 "--stats", "--serial=none");
+	EXPECT_CLI_ERROR("--config took \"--drive\" as its value; give --config a FILE", "--config", "--drive",
+			 "file=a");
+}
+
+static void test_config_file_errors(void **state)
+{
+	struct vm_config cfg;
+	struct vm_config_error err;
+
+	(void)state;
+	EXPECT_CLI_ERROR("--config: empty path (give an INI file, e.g. --config vm.ini)", "--config", "");
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--config", "/nonexistent/vm.ini"), -ENOENT);
+	assert_string_equal(err.msg, "--config /nonexistent/vm.ini: No such file or directory (check the path)");
+	vm_config_free(&cfg);
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--config", "/"), -EISDIR);
+	assert_string_equal(err.msg, "--config /: is a directory (give the INI file itself)");
+	vm_config_free(&cfg);
 }
 
 static void test_err_bad_drive(void **state)
@@ -264,11 +286,17 @@ static void test_err_bad_values(void **state)
 	EXPECT_CLI_ERROR("--memory 65537K: 65537K is not a whole number of MiB (e.g. use 65M)",
 			 "--kernel", "k", "--memory", "65537K");
 	EXPECT_CLI_ERROR("--cpus 0: 0 is out of range (expected 1 to 64)", "--kernel", "k", "--cpus", "0");
-	EXPECT_CLI_ERROR("--timeout 1h: \"1h\" is not a whole number (expected 0 to 86400) seconds",
+	EXPECT_CLI_ERROR("--timeout 1h: \"1h\" is not a whole number (expected 0 to 86400)",
 			 "--kernel", "k", "--timeout", "1h");
 	EXPECT_CLI_ERROR("--serial tty: unknown serial mode \"tty\" (expected stdio, none or file:PATH)",
 			 "--kernel", "k", "--serial", "tty");
-	EXPECT_CLI_ERROR("--kernel: empty path", "--kernel", "");
+	EXPECT_CLI_ERROR("--kernel: empty path (give --kernel PATH, or leave --kernel out)", "--kernel", "");
+	EXPECT_CLI_ERROR("--stats: empty path (give --stats PATH, or leave --stats out)", "--kernel", "k", "--stats", "");
+	EXPECT_CLI_ERROR("--drive: empty value (e.g. --drive file=disk.img)", "--kernel", "k", "--drive", "");
+	EXPECT_CLI_ERROR("--drive file=: file= is empty (give the image, e.g. file=disk.img)", "--kernel", "k",
+			 "--drive", "file=");
+	EXPECT_CLI_ERROR("--drive file=a,id=: id= is empty (give a value or leave id= out)", "--kernel", "k",
+			 "--drive", "file=a,id=");
 	EXPECT_CLI_ERROR("no kernel given: pass --kernel PATH (see vmm --help)", "--cpus", "2");
 }
 
@@ -345,7 +373,7 @@ static void test_merge_errors(void **state)
 		struct vm_config_error err;
 
 		assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--config", "/nonexistent/vm.ini"), -ENOENT);
-		assert_string_equal(err.msg, "/nonexistent/vm.ini: cannot read: No such file or directory");
+		assert_string_equal(err.msg, "--config /nonexistent/vm.ini: No such file or directory (check the path)");
 		vm_config_free(&cfg);
 	}
 }
@@ -453,7 +481,25 @@ static void test_print_unrepresentable(void **state)
 	assert_int_equal(RUN(&cfg, &err, "--kernel", "/k", "--cmdline", "-- echo a ; echo b"), 0);
 	text = print_to_string(&cfg, &ret);
 	assert_int_equal(ret, -EINVAL);
+	/* Checked before the first line: no half a file. */
+	assert_string_equal(text, "");
 	free(text);
+	assert_int_equal(vm_config_printable(&cfg, &err), -EINVAL);
+	assert_string_equal(err.msg, "--print-config: the cmdline \"-- echo a ; echo b\" cannot be written as an "
+			    "INI value (blanks at either end, a line break, or ';' after a blank, which starts a "
+			    "comment); give it with --cmdline instead of a config file");
+	vm_config_free(&cfg);
+	/* A path is checked the same way (it used to fail after [machine] and [boot] were written). */
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "/k", "--drive", "file=/d/sp ;x"), 0);
+	text = print_to_string(&cfg, &ret);
+	assert_int_equal(ret, -EINVAL);
+	assert_string_equal(text, "");
+	free(text);
+	assert_int_equal(vm_config_printable(&cfg, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "drive file \"/d/sp ;x\""));
+	vm_config_free(&cfg);
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "/k", "--cmdline", "console=ttyS0"), 0);
+	assert_int_equal(vm_config_printable(&cfg, &err), 0);
 	vm_config_free(&cfg);
 }
 
@@ -533,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_auto_ids_skip_used),
 		cmocka_unit_test(test_err_unknown_option),
 		cmocka_unit_test(test_err_missing_argument),
+		cmocka_unit_test(test_config_file_errors),
 		cmocka_unit_test(test_err_bad_drive),
 		cmocka_unit_test(test_err_too_many_drives),
 		cmocka_unit_test(test_err_bad_values),

@@ -220,6 +220,23 @@ static void test_err_section_header(void **state)
 	(void)state;
 	expect_error("[machine]\ncpus = 1\n[boot\nkernel = /k\n",
 		     "/etc/vmm/vm.ini:3: bad section header: write [name] with the closing ']'");
+	/* inih takes the name up to ']' and drops the rest: both slipped through. */
+	expect_error("[machine]\ncpus = 1\n[]\nmemory = 1G\n",
+		     "/etc/vmm/vm.ini:3: empty section name []: write [machine], [boot], [drive \"ID\"] or [output]");
+	expect_error("[]\n",
+		     "/etc/vmm/vm.ini:1: empty section name []: write [machine], [boot], [drive \"ID\"] or [output]");
+	expect_error("[machine] junk\ncpus = 1\n",
+		     "/etc/vmm/vm.ini:1: text after the section header [machine]; put it on a line of its own, "
+		     "or after ';' as a comment");
+	{
+		struct vm_config cfg;
+		struct vm_config_error err;
+
+		/* A comment after the header is fine. */
+		assert_int_equal(load(&cfg, "[machine]  ; the box\ncpus = 2\n[boot] # k\nkernel = /k\n", &err), 0);
+		assert_int_equal(cfg.cpus, 2);
+		vm_config_free(&cfg);
+	}
 }
 
 static void test_err_unknown_section(void **state)
@@ -424,9 +441,9 @@ static void test_err_missing_file(void **state)
 	(void)state;
 	vm_config_init(&cfg);
 	assert_int_equal(vm_config_load_file(&cfg, "/nonexistent/vm.ini", &err), -ENOENT);
-	assert_string_equal(err.msg, "/nonexistent/vm.ini: cannot read: No such file or directory");
+	assert_string_equal(err.msg, "/nonexistent/vm.ini: cannot read: No such file or directory (check the path)");
 	assert_int_equal(vm_config_load_file(&cfg, "/", &err), -EISDIR);
-	assert_string_equal(err.msg, "/: cannot read: Is a directory");
+	assert_string_equal(err.msg, "/: cannot read: is a directory (give the INI file itself)");
 	vm_config_free(&cfg);
 }
 

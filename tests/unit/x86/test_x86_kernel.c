@@ -515,6 +515,72 @@ static void test_initrd_big_guest(void **state)
 	assert_int_equal(x86_initrd_place(&big, &k, 16 * MiB, &gpa), -ENOMEM);
 }
 
+static void test_initrd_top_which(void **state)
+{
+	struct gmem lay = { .nregions = 0 };
+	struct x86_kernel k = fake_kernel(0x1000000, 64 * MiB, 0x2000000, 0x7FFFFFFF);
+	enum x86_initrd_limit which;
+
+	(void)state;
+	/* A small guest: RAM is the bound, and more RAM would raise it. */
+	lay.nregions = x86_ram_layout(256 * MiB, lay.regions);
+	assert_int_equal(x86_initrd_top(&lay, &k, &which), 256 * MiB);
+	assert_int_equal(which, X86_INITRD_LIMIT_RAM);
+	/* 3 GiB of RAM: the kernel's 2 GiB initrd_addr_max is the bound. */
+	lay.nregions = x86_ram_layout(3 * GiB, lay.regions);
+	assert_int_equal(x86_initrd_top(&lay, &k, &which), 2 * GiB);
+	assert_int_equal(which, X86_INITRD_LIMIT_KERNEL);
+	/* A kernel that takes 4 GiB in a big guest: low RAM (the 3 GiB hole) is the bound. */
+	k.initrd_addr_max = 0xFFFFFFFF;
+	lay.nregions = x86_ram_layout(8 * GiB, lay.regions);
+	assert_int_equal(x86_initrd_top(&lay, &k, &which), 3 * GiB);
+	assert_int_equal(which, X86_INITRD_LIMIT_RAM);
+	assert_int_equal(x86_initrd_top(&lay, &k, NULL), 3 * GiB);
+}
+
+/* ---- checking without loading ---- */
+
+/* x86_kernel_check on a bare layout (host NULL) agrees with x86_kernel_load and writes nothing. */
+static void test_check_matches_load(void **state)
+{
+	struct bz_opts o = bz_default();
+	struct gmem lay = { .nregions = 0 };
+	struct x86_kernel kc, kl;
+	struct elf_img e;
+	uint8_t *img;
+	size_t size;
+
+	(void)state;
+	lay.nregions = x86_ram_layout(64 * MiB, lay.regions);
+	img = bz_build(&o, &size);
+	memset(gmem_ptr(&guest, 0x1000000, 64 * 1024), 0, 64 * 1024);
+	assert_int_equal(x86_kernel_check(&guest, img, size, &kc), 0);
+	assert_int_equal(*(uint8_t *)gmem_ptr(&guest, 0x1000000 + 1, 1), 0);   /* pm_byte(1) is 10 */
+	assert_int_equal(x86_kernel_check(&lay, img, size, &kc), 0);
+	assert_int_equal(x86_kernel_load(&guest, img, size, &kl), 0);
+	assert_memory_equal(&kc, &kl, sizeof(kc));
+	/* The same verdicts as load, from the layout alone. */
+	o.hdr.version = X86_BZIMAGE_MIN_PROTOCOL - 1;
+	free(img);
+	img = bz_build(&o, &size);
+	assert_int_equal(x86_kernel_check(&lay, img, size, &kc), -EPROTONOSUPPORT);
+	o = bz_default();
+	o.hdr.version = X86_BZIMAGE_MIN_PROTOCOL;
+	o.hdr.init_size = 60 * MiB;   /* from 16 MiB: past the end of 64 MiB */
+	free(img);
+	img = bz_build(&o, &size);
+	assert_int_equal(x86_kernel_check(&lay, img, size, &kc), -ENOMEM);
+	lay.nregions = x86_ram_layout(128 * MiB, lay.regions);
+	assert_int_equal(x86_kernel_check(&lay, img, size, &kc), 0);
+	free(img);
+	assert_int_equal(x86_kernel_check(&lay, "not a kernel", 12, &kc), -ENOEXEC);
+
+	elf_default(&e);
+	assert_int_equal(x86_kernel_check(&lay, &e, sizeof(e), &kc), 0);
+	assert_int_equal(x86_kernel_load(&guest, &e, sizeof(e), &kl), 0);
+	assert_memory_equal(&kc, &kl, sizeof(kc));
+}
+
 /* ---- real kernels, when the environment names them ---- */
 
 static uint8_t *file_read(const char *path, size_t *size)
@@ -613,6 +679,8 @@ int main(void)
 		cmocka_unit_test(test_initrd_below_kernel),
 		cmocka_unit_test(test_initrd_no_room),
 		cmocka_unit_test(test_initrd_big_guest),
+		cmocka_unit_test(test_initrd_top_which),
+		cmocka_unit_test(test_check_matches_load),
 		cmocka_unit_test(test_real_bzimage),
 		cmocka_unit_test(test_real_vmlinux),
 	};

@@ -1,0 +1,61 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Bad kernel, initrd and command line: status 2 and one line naming the option (or INI file:line), found
+# before /dev/kvm is opened. Every run has -v, whose set-up log would add lines once vm_create starts, so
+# "exactly one line" also proves the input was judged first. usage: bad-input.sh VMM GOOD_ELF
+set -u
+VMM=$1
+. "$(dirname "$0")/lib.sh"
+elf=$(abspath "$2")
+cli_scratch
+
+: >empty
+mkfifo fifo
+printf 'not a kernel\n' >notkernel
+truncate -s 100M big.initrd
+truncate -s 2200M huge.initrd
+echo initrd >small.initrd
+long=$(head -c 3000 /dev/zero | tr '\0' x)
+# A bzImage header with boot protocol 2.11 (one below the oldest we take): boot flag, "HdrS", version.
+python3 - <<'PY'
+import struct
+img = bytearray(8192)
+img[0x1F1] = 4
+img[0x201] = 0x6A
+struct.pack_into('<H', img, 0x1FE, 0xAA55)
+img[0x202:0x206] = b'HdrS'
+struct.pack_into('<H', img, 0x206, 0x020B)
+open('oldbz', 'wb').write(img)
+PY
+
+usage kernel-missing '^vmm: --kernel nokernel: No such file or directory \(check the path\)$' -v --kernel nokernel
+usage kernel-empty '^vmm: --kernel empty: is empty \(give the kernel image' -v --kernel empty
+usage kernel-fifo '^vmm: --kernel fifo: is not a regular file \(give the file itself' -v --kernel fifo
+usage kernel-dev-zero '--kernel /dev/zero: is not a regular file' -v --kernel /dev/zero
+usage kernel-dir '--kernel \.: is a directory' -v --kernel .
+usage kernel-not-kernel '^vmm: --kernel notkernel: not a Linux bzImage or ELF vmlinux' -v --kernel notkernel
+usage kernel-old-protocol '--kernel oldbz: .*boot protocol 2\.12 or newer' -v --kernel oldbz
+usage initrd-empty '^vmm: --initrd empty: is empty' -v --kernel "$elf" --initrd empty
+usage initrd-dev-zero '--initrd /dev/zero: is not a regular file' -v --kernel "$elf" --initrd /dev/zero
+usage initrd-fifo '--initrd fifo: is not a regular file' -v --kernel "$elf" --initrd fifo
+usage initrd-too-big-ram '--initrd big\.initrd: 100 MiB does not fit in 64 MiB .*\(raise --memory\)$' \
+	-v --kernel "$elf" --memory 64M --initrd big.initrd
+usage initrd-too-big-kernel-limit '--initrd huge\.initrd: 2200 MiB .*initrd limit at 2048 MiB .*more --memory cannot help' \
+	-v --kernel "$elf" --memory 3G --initrd huge.initrd
+usage cmdline-too-long '^vmm: --cmdline: too long .*shorten it' -v --kernel "$elf" --cmdline "$long"
+
+# The same from an INI file: the message names file:line and key, not a command-line option.
+ini() { printf '%s\n' "$@" >vm.ini; }
+ini '[boot]' 'kernel = nokernel'
+usage ini-kernel-missing '^vmm: vm\.ini:2: kernel: /.*/nokernel: No such file or directory \(check the path\)$' -v --config vm.ini
+ini '[boot]' 'kernel = "../k"'
+usage ini-kernel-quoted 'vm\.ini:2: kernel: .*remove the quotes' -v --config vm.ini
+ini '[boot]' "kernel = $elf" 'initrd = empty'
+usage ini-initrd-empty '^vmm: vm\.ini:3: initrd: /.*/empty: is empty' -v --config vm.ini
+ini '[machine]' 'memory = 64M' '[boot]' "kernel = $elf" 'initrd = big.initrd'
+usage ini-initrd-too-big '^vmm: vm\.ini:5: initrd: /.*/big\.initrd: 100 MiB does not fit' -v --config vm.ini
+ini '[boot]' "kernel = $elf" "cmdline = $long"
+usage ini-cmdline-too-long '^vmm: vm\.ini:3: cmdline: too long' -v --config vm.ini
+ini '[boot]' 'kernel = notkernel'
+usage ini-kernel-not-kernel '^vmm: vm\.ini:2: kernel: /.*/notkernel: not a Linux bzImage' -v --config vm.ini
+cli_finish
