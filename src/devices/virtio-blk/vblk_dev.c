@@ -1039,7 +1039,12 @@ int vblk_dev_alloc(const struct vblk_params *p, const struct gmem *mem,
 	dev->image = p->image;
 	dev->props = *props;
 	dev->queue_size = qs;
-	dev->capacity = p->image->size / VBLK_SECTOR;
+	/*
+	 * Whole logical blocks only. With O_DIRECT the block is the host's
+	 * alignment, and a partial last block could not be written without
+	 * growing the image (bounce.c refuses that): the guest does not see it.
+	 */
+	dev->capacity = (p->image->size - p->image->size % p->image->logical_block) / VBLK_SECTOR;
 	dev->offered = features_for(p->image);
 	dev->wce = props->wce ? 1 : 0;
 	dev->stop_fd = -1;

@@ -117,14 +117,22 @@ static void test_blk_size_from_image(void **state)
 	struct blk_cache_props props = { .direct = true, .wce = true };
 
 	assert_int_equal(vtest_guest_init(&f->g, TRAM, TQSIZE), 0);
-	f->img = (struct blk_image){ .fd = -1, .size = TDISK, .cache = BLK_CACHE_NONE, .logical_block = 4096,
+	/* Three sectors past the last whole 4 KiB block: O_DIRECT could not write them without growing the file. */
+	f->img = (struct blk_image){ .fd = -1, .size = TDISK + 3 * 512, .cache = BLK_CACHE_NONE, .logical_block = 4096,
 				     .dio_mem_align = 4096, .dio_offset_align = 4096 };
-	f->fb = fake_backend_new(TDISK);
+	f->fb = fake_backend_new(TDISK + 3 * 512);
 	struct vblk_params p = { .image = &f->img, .queue_size = TQSIZE };
 
 	assert_int_equal(vblk_create_with_backend(&p, &f->g.mem, &props, &f->fb->be, &f->dev), 0);
 	assert_int_equal(cfg32(f, VBLK_CFG_BLK_SIZE), 4096);
 	assert_int_equal(cfg32(f, VBLK_CFG_DISCARD_ALIGN), 8);
+	assert_int_equal(cfg32(f, VBLK_CFG_CAPACITY), TDISK / 512);
+	fx_bringup(f, ALL_FEATURES);
+	struct treq w = fx_submit(f, VIRTIO_BLK_T_OUT, TDISK / 512, 512);
+
+	assert_int_equal(vblk_process_queue(f->dev), 1);
+	fx_expect_used(f, &w, 1, VIRTIO_BLK_S_IOERR);
+	assert_int_equal(f->fb->ncalls, 0);
 	fx_free(f);
 }
 
