@@ -42,6 +42,11 @@ STALL_GRACE = int(os.environ.get("VMM_ITEST_STALL_GRACE", "60"))
 HOST_BOOT_ALLOWANCE = 180
 BATCH_CAP = 1500
 MARK = "@@vmm-itest "
+# What the test host's kernel prints when it has wedged itself: nested KVM
+# under TCG has been seen to spin a vCPU thread inside KVM_RUN with timer
+# interrupts pending, never rescheduling, and every later scenario then timed
+# out in it too. A userspace process (vmm) cannot do that to a kernel.
+HOST_LOCKUP = re.compile(r"watchdog: BUG: soft lockup|rcu: INFO: rcu_\w+ (self-)?detected stall")
 
 
 def log(msg):
@@ -239,7 +244,8 @@ def run_testhost(p, items, extra_env, stream, with_qemu, keep=False):
 
     A frozen test host (nested KVM under TCG has been seen to stop dead, with
     no console output, so that even its own per-scenario watchdog never
-    fires) is not a verdict on vmm: the scenarios it had not finished get one
+    fires, or to report a soft lockup of its own kernel and time out every
+    scenario after) is not a verdict on vmm: the scenarios it had not finished get one
     more run in a freshly booted test host. A scenario whose test host freezes
     both times fails, with both accounts."""
     results = run_testhost_once(p, items, extra_env, stream, with_qemu, keep)
@@ -306,8 +312,10 @@ def run_testhost_once(p, items, extra_env, stream, with_qemu, keep=False):
     state = {"cur": None, "buf": [], "host_up": None, "done": False, "t_cur": None}
     pos = 0
     partial = ""
+    cpos = 0
     killed = False
     frozen = None
+    lockup = None
     tmo_of = {name: tmo for name, _, tmo in items}
 
     def handle(line):
@@ -359,6 +367,27 @@ def run_testhost_once(p, items, extra_env, stream, with_qemu, keep=False):
                 handle(partial)
             break
         cur = state["cur"]
+        cdata = b""
+        try:
+            # Only while a scenario runs: a lockup reported between two is
+            # read, and charged to the next one, once it has begun.
+            if cur is not None:
+                with open(console, "rb") as f:
+                    f.seek(cpos)
+                    cdata = f.read()
+        except OSError:
+            pass
+        if cdata:
+            # Whole lines only; the rest is read again next time.
+            cut = cdata.rfind(b"\n") + 1
+            cpos += cut
+            m = HOST_LOCKUP.search(cdata[:cut].decode(errors="replace"))
+            if m:
+                log(f"[{cur}] the test host's kernel locked up ({m.group(0)}): stopping it")
+                proc.kill()
+                proc.wait()
+                frozen, lockup = cur, m.group(0)
+                break
         if cur is not None and time.time() - state["t_cur"] > tmo_of[cur] + STALL_GRACE:
             # The host's own watchdog ends a scenario at tmo; silence past
             # that means the test host itself has stopped.
@@ -387,6 +416,8 @@ def run_testhost_once(p, items, extra_env, stream, with_qemu, keep=False):
             continue
         if state["host_up"] is None:
             why = "the test host did not boot"
+        elif frozen == name and lockup:
+            why = f"the test host's kernel locked up during this scenario ({lockup})"
         elif frozen == name:
             why = "the test host froze during this scenario (no output, its own watchdog never fired)"
         elif state["cur"] == name:
