@@ -21,6 +21,7 @@
 
 #include "acpi.h"
 #include "gmem.h"
+#include "json.h"
 #include "kvm.h"
 #include "serial.h"
 #include "virtio_blk.h"
@@ -1017,22 +1018,6 @@ close_ep:
 
 /* ---- stats ---- */
 
-static void vm_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static const char *vm_exit_name(enum vm_exit_kind kind)
 {
 	static const char *const names[] = {
@@ -1060,7 +1045,7 @@ int vm_stats_write(struct vm *vm, const struct vm_exit *ex, const char *path)
 	if (!f)
 		return -errno;
 	fprintf(f, "{\n  \"exit\": ");
-	vm_json_string(f, vm_exit_name(ex->kind));
+	json_write_string(f, vm_exit_name(ex->kind));
 	fprintf(f, ",\n");
 	if (ex->kind == VM_EXIT_PORT)
 		fprintf(f, "  \"exit_port_status\": %d,\n", ex->status);
@@ -1079,11 +1064,11 @@ int vm_stats_write(struct vm *vm, const struct vm_exit *ex, const char *path)
 
 		vblk_get_stats(vm->drives[i], &s);
 		fprintf(f, "%s\n    {\"id\": ", i ? "," : "");
-		vm_json_string(f, d->id);
+		json_write_string(f, d->id);
 		fprintf(f, ", \"file\": ");
-		vm_json_string(f, d->file);
+		json_write_string(f, d->file);
 		fprintf(f, ", \"cache\": ");
-		vm_json_string(f, blk_cache_mode_name(d->cache));
+		json_write_string(f, blk_cache_mode_name(d->cache));
 		fprintf(f, ", \"readonly\": %s,\n     ", d->readonly ? "true" : "false");
 		fprintf(f, "\"requests\": %llu, \"reads\": %llu, \"writes\": %llu, \"durable_writes\": %llu, "
 			"\"read_bytes\": %llu, \"write_bytes\": %llu,\n     "
