@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* vmm entry point: the only place that prints errors and chooses exit statuses (docs/exit-status.md). */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -394,7 +395,10 @@ static int create_error(const struct vm_config *cfg, const struct vm_error *e)
 		return EXIT_USAGE;
 	case VM_STAGE_SERIAL:
 		setting(name, sizeof(name), &cfg->where.serial, "serial", "file:", subj);
-		err_line("%s: %s", name, strerror(-e->err));
+		if (e->err == -ENXIO)
+			err_line("%s: a FIFO that no process reads (start its reader first)", name);
+		else
+			err_line("%s: %s", name, strerror(-e->err));
 		return EXIT_USAGE;
 	case VM_STAGE_DRIVE:
 		err_line("drive %s: cannot create the virtio-blk device: %s", subj, strerror(-e->err));
@@ -447,6 +451,15 @@ int main(int argc, char **argv)
 	struct vm *vm = NULL;
 	int status = EXIT_USAGE, r;
 
+	/*
+	 * Started with stdin, stdout or stderr closed, the next file vmm opens
+	 * would take that number, and console output or vmm's own messages
+	 * would land in it: a drive image, say. /dev/null takes their place.
+	 */
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
+			return EXIT_VMM_ERROR;
+	}
 	/* A console piped into a reader that quits (| head) must not kill the VM. */
 	signal(SIGPIPE, SIG_IGN);
 	vm_config_init(&cfg);

@@ -148,6 +148,8 @@ uint8_t serial_read(struct serial *s, unsigned int off)
 
 void serial_write(struct serial *s, unsigned int off, uint8_t val)
 {
+	bool tx = false;
+
 	pthread_mutex_lock(&s->lock);
 	switch (off) {
 	case UART_RBR_THR:
@@ -157,8 +159,7 @@ void serial_write(struct serial *s, unsigned int off, uint8_t val)
 			serial_rx_push_locked(s, &val, 1);
 			s->thre_pending = true;
 		} else {
-			if (s->ops && s->ops->tx)
-				s->ops->tx(s->ctx, val);
+			tx = s->ops && s->ops->tx;
 			s->thre_pending = true;
 		}
 		break;
@@ -191,6 +192,15 @@ void serial_write(struct serial *s, unsigned int off, uint8_t val)
 	}
 	serial_update_irq_locked(s);
 	pthread_mutex_unlock(&s->lock);
+	/*
+	 * Outside the lock: the output may block (a reader that stopped
+	 * reading), and the main loop takes this lock to feed input, so it
+	 * would stop too, and with it --timeout and signals. The writing vCPU
+	 * cannot send its next byte before this returns, so its bytes stay in
+	 * order.
+	 */
+	if (tx)
+		s->ops->tx(s->ctx, val);
 }
 
 unsigned int serial_input(struct serial *s, const uint8_t *buf, unsigned int len)

@@ -140,7 +140,13 @@ static void vm_serial_tx(void *ctx, uint8_t byte)
 
 	if (vm->serial_out < 0)
 		return;
-	while (write(vm->serial_out, &byte, 1) < 0 && errno == EINTR)
+	/*
+	 * A reader that stops reading holds the vCPU here, as a real line would
+	 * hold the UART. The stop kick interrupts the write (EINTR); once the VM
+	 * is stopping the byte is dropped, so no reader can keep vmm from
+	 * stopping.
+	 */
+	while (write(vm->serial_out, &byte, 1) < 0 && errno == EINTR && !atomic_load(&vm->stopping))
 		;
 }
 
@@ -762,10 +768,16 @@ static int vm_serial_open(struct vm *vm, struct vm_error *err)
 		vm->serial_out = -1;
 		break;
 	case VM_SERIAL_FILE:
-		vm->serial_out = open(vm->cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		/* O_NONBLOCK: a FIFO nobody reads would block the open for ever; it says ENXIO instead. */
+		vm->serial_out = open(vm->cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0644);
 		if (vm->serial_out < 0)
 			return vm_fail(err, VM_STAGE_SERIAL, -errno, vm->cfg->serial_path);
 		vm->serial_out_owned = true;
+		/* Writes block again (vm_serial_tx): a slow reader slows the guest, as a slow line would. */
+		int fl = fcntl(vm->serial_out, F_GETFL);
+
+		if (fl < 0 || fcntl(vm->serial_out, F_SETFL, fl & ~O_NONBLOCK) < 0)
+			return vm_fail(err, VM_STAGE_SERIAL, -errno, vm->cfg->serial_path);
 		break;
 	default:
 		vm->serial_out = STDOUT_FILENO;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests for the 16550A model: what Linux's 8250 driver relies on. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,6 +36,31 @@ static void sink_irq(void *ctx, int level)
 }
 
 static const struct serial_ops ops = { .tx = sink_tx, .set_irq = sink_irq };
+
+/* The output may block (a full pipe): it must not be called with the UART's lock held. */
+static struct serial *unlocked_uart;
+
+static void unlocked_tx(void *ctx, uint8_t b)
+{
+	assert_int_equal(pthread_mutex_trylock(&unlocked_uart->lock), 0);
+	pthread_mutex_unlock(&unlocked_uart->lock);
+	sink_tx(ctx, b);
+}
+
+static void test_tx_outside_lock(void **state)
+{
+	static const struct serial_ops uops = { .tx = unlocked_tx, .set_irq = sink_irq };
+	struct serial u;
+	struct sink k = { 0 };
+
+	(void)state;
+	serial_init(&u, &uops, &k);
+	unlocked_uart = &u;
+	serial_write(&u, 0, 'o');
+	serial_write(&u, 0, 'k');
+	assert_int_equal(k.nout, 2);
+	assert_memory_equal(k.out, "ok", 2);
+}
 
 static void test_tx_and_lsr(void **state)
 {
@@ -149,6 +175,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tx_and_lsr),
+		cmocka_unit_test(test_tx_outside_lock),
 		cmocka_unit_test(test_divisor_latch),
 		cmocka_unit_test(test_fifo_identifies_16550a),
 		cmocka_unit_test(test_rx_interrupt),
