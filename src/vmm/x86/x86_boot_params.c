@@ -51,6 +51,16 @@ int x86_boot_params_build(const struct gmem *mem, const struct x86_kernel *k, ui
 	else
 		bp->hdr = k->hdr;
 
+	/*
+	 * The loader's fields, whatever the image file holds in them: a crafted
+	 * header must not hand the kernel a ramdisk or a setup_data chain that
+	 * vmm never placed.
+	 */
+	bp->hdr.ramdisk_image = 0;
+	bp->hdr.ramdisk_size = 0;
+	bp->hdr.setup_data = 0;
+	bp->hdr.hardware_subarch = 0;
+	bp->hdr.hardware_subarch_data = 0;
 	bp->hdr.type_of_loader = X86_LOADER_UNDEF;
 	bp->hdr.loadflags |= X86_LOADED_HIGH | X86_CAN_USE_HEAP;
 	bp->hdr.heap_end_ptr = X86_HEAP_END;

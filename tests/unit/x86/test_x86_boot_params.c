@@ -119,6 +119,25 @@ static void test_e820_in_zero_page(void **state)
 	assert_int_equal(zp(0x070, 8), 0);
 }
 
+/* Fields the loader owns are vmm's, whatever the image's header holds in them. */
+static void test_loader_fields_not_from_image(void **state)
+{
+	struct x86_kernel k = bz_kernel();
+
+	(void)state;
+	k.hdr.ramdisk_image = 0x2000000;
+	k.hdr.ramdisk_size = 0x100000;
+	k.hdr.setup_data = 0x3000000;
+	k.hdr.hardware_subarch = 2;
+	k.hdr.hardware_subarch_data = 0x4000000;
+	assert_int_equal(x86_boot_params_build(&guest, &k, 64 * MiB, X86_CMDLINE_ADDR, 0, 0, 0), 0);
+	assert_int_equal(zp(0x218, 4), 0);   /* ramdisk_image */
+	assert_int_equal(zp(0x21C, 4), 0);   /* ramdisk_size */
+	assert_int_equal(zp(0x250, 8), 0);   /* setup_data */
+	assert_int_equal(zp(0x23C, 4), 0);   /* hardware_subarch */
+	assert_int_equal(zp(0x240, 8), 0);   /* hardware_subarch_data */
+}
+
 static void test_bzimage_header_copied(void **state)
 {
 	struct x86_kernel k = bz_kernel();
@@ -191,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_elf_synthesised_header),
 		cmocka_unit_test(test_e820_in_zero_page),
 		cmocka_unit_test(test_bzimage_header_copied),
+		cmocka_unit_test(test_loader_fields_not_from_image),
 		cmocka_unit_test(test_initrd_above_4g),
 		cmocka_unit_test(test_errors),
 	};
