@@ -225,10 +225,18 @@ static void vm_pio_in(struct vm *vm, uint16_t port, uint8_t *data, unsigned int 
 	}
 }
 
-static void vm_handle_pio(struct vm *vm, struct kvm_run *run)
+static void vm_handle_pio(struct vm *vm, struct kvm_run *run, size_t run_size)
 {
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	unsigned int size = run->io.size;
+
+	/* KVM promises both; checking costs nothing next to the exit itself. */
+	if ((size != 1 && size != 2 && size != 4) ||
+	    run->io.data_offset > run_size || (uint64_t)size * run->io.count > run_size - run->io.data_offset) {
+		vm_debug(vm, "port I/O exit with size %u count %u at offset %llu: ignored", size, run->io.count,
+			 (unsigned long long)run->io.data_offset);
+		return;
+	}
 
 	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
 		if (run->io.direction == KVM_EXIT_IO_OUT)
@@ -244,6 +252,9 @@ static void vm_handle_mmio(struct vm *vm, struct kvm_run *run)
 {
 	uint64_t addr = run->mmio.phys_addr;
 	unsigned int len = run->mmio.len;
+
+	if (len > sizeof(run->mmio.data))
+		return;   /* KVM never exits with more than 8 bytes */
 
 	if (addr >= X86_VIRTIO_MMIO_BASE &&
 	    addr < X86_VIRTIO_MMIO_BASE + (uint64_t)vm->ndrives * X86_VIRTIO_MMIO_STRIDE) {
@@ -324,7 +335,7 @@ static void *vm_vcpu_thread(void *arg)
 		}
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
-			vm_handle_pio(vm, run);
+			vm_handle_pio(vm, run, v->kvm.run_size);
 			break;
 		case KVM_EXIT_MMIO:
 			vm_handle_mmio(vm, run);
