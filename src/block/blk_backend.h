@@ -147,6 +147,8 @@ struct blk_image {
 	uint32_t dio_offset_align; /* O_DIRECT offset/length alignment (1 when not direct) */
 	uint32_t logical_block;    /* what the device advertises as BLK_SIZE (>= 512) */
 	bool block_device;         /* path is a block device (size from BLKGETSIZE64) */
+	bool locked;               /* lock_fd holds the image's flock (blk_image_open; see image.c) */
+	int lock_fd;
 };
 
 /*

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -41,6 +42,40 @@ static void image_dio_align(int fd, bool block_device, uint32_t *mem, uint32_t *
 	*off = IMAGE_DIO_FALLBACK;
 }
 
+/*
+ * As QEMU does: readers share, a writer is alone. flock locks belong to the
+ * open file description, so two drives of this process on one image
+ * conflict as two processes do. The lock is taken on a description of its
+ * own, not on fd: fd is registered with io_uring, whose teardown lets go of
+ * it a moment after the ring is closed, and a lock on it outlived vmm by
+ * that moment (a vmm started at once on the same image was refused). The
+ * new description comes from /proc/self/fd, so it is fd's file even if the
+ * path was replaced meanwhile. A filesystem without flock (ENOLCK,
+ * EOPNOTSUPP), or no way to open the file again, leaves the image unlocked
+ * rather than refused. 0 and *lock_fd (-1: unlocked), or -EBUSY.
+ */
+static int image_lock(int fd, const char *path, bool readonly, int *lock_fd)
+{
+	char proc[32];
+	int lfd;
+
+	*lock_fd = -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	lfd = open(proc, O_RDONLY | O_CLOEXEC);
+	if (lfd < 0)
+		lfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (lfd < 0)
+		return 0;
+	if (flock(lfd, (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+		int err = errno;
+
+		close(lfd);
+		return err == EWOULDBLOCK ? -EBUSY : 0;
+	}
+	*lock_fd = lfd;
+	return 0;
+}
+
 int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, struct blk_image *img)
 {
 	struct blk_cache_props props = blk_cache_mode_props(cache);
@@ -51,6 +86,8 @@ int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, s
 	if (!path || !img || !blk_cache_mode_name(cache))
 		return -EINVAL;
 	img->fd = -1;
+	img->locked = false;
+	img->lock_fd = -1;
 
 	/* Type first: a directory must say EISDIR (open O_RDONLY would succeed), a FIFO must not block us. */
 	if (stat(path, &st) < 0)
@@ -92,16 +129,10 @@ int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, s
 		ret = -EINVAL;
 		goto close_fd;
 	}
-	/*
-	 * As QEMU does: readers share, a writer is alone. flock locks belong to
-	 * the open file description, so two drives of this process on one
-	 * image conflict as two processes do. A filesystem without flock
-	 * support (ENOLCK, EOPNOTSUPP) is used unlocked rather than refused.
-	 */
-	if (flock(fd, (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
-		ret = -EBUSY;
+	ret = image_lock(fd, path, readonly, &img->lock_fd);
+	if (ret < 0)
 		goto close_fd;
-	}
+	img->locked = img->lock_fd >= 0;
 
 	img->fd = fd;
 	img->size = size;
@@ -129,4 +160,7 @@ void blk_image_close(struct blk_image *img)
 		return;
 	close(img->fd);
 	img->fd = -1;
+	if (img->locked)
+		close(img->lock_fd);
+	img->locked = false;
 }

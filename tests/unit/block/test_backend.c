@@ -418,6 +418,29 @@ static void test_many_in_flight(void **state)
 }
 
 /* Unaligned O_DIRECT requests go through a bounce buffer and still give the right bytes. */
+/*
+ * The image's lock goes with blk_image_close, not some time after: vmm run
+ * again at once on the same image must get it. (The image's own fd is
+ * registered with io_uring, which lets go of it a moment after the ring is
+ * gone, so the lock must not hang on that fd.)
+ */
+static void test_lock_released_at_close(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t rbuf[4096];
+
+	assert_int_equal(blk_test_file_make(t->path, IMG_SIZE, 1), 0);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(blk_image_open(t->path, BLK_CACHE_WRITEBACK, false, &t->img), 0);
+		assert_int_equal(backend_create(&t->img, 8, bt_complete, t, &t->be), 0);
+		t->ndone = 0;
+		assert_int_equal(bt_rw(t, BLK_OP_READ, 0, rbuf, sizeof(rbuf), false), sizeof(rbuf));
+		blk_backend_destroy(t->be);
+		t->be = NULL;
+		blk_image_close(&t->img);
+	}
+}
+
 /* Bounce buffers are the guest's to size: one request alone always goes, more wait past a cap (io_uring). */
 #if BLK_TEST_URING
 static void test_bounce_bytes_capped(void **state)
@@ -856,6 +879,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eagain_at_depth, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_many_in_flight, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_direct_bounce, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_lock_released_at_close, bt_setup, bt_teardown),
 #if BLK_TEST_URING
 		/* The sync engine bounces one request at a time. */
 		cmocka_unit_test_setup_teardown(test_bounce_bytes_capped, bt_setup, bt_teardown),
