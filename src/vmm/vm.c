@@ -324,7 +324,13 @@ static void *vm_vcpu_thread(void *arg)
 		}
 		r = kvm_vcpu_run(&v->kvm);
 		if (r == -EINTR || r == -EAGAIN) {
-			run->immediate_exit = 0;
+			/*
+			 * Sequentially consistent, as vm_vcpus_stop's set is: a plain
+			 * store may pass the load of `stopping` below (x86 lets a load
+			 * overtake an earlier store), and a stop whose kick was this
+			 * EINTR would then go unseen, its immediate_exit wiped.
+			 */
+			__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 			continue;
 		}
 		if (r < 0) {
@@ -381,7 +387,7 @@ static void vm_vcpus_stop(struct vm *vm)
 		if (!v->started)
 			continue;
 		/* immediate_exit closes the race with a thread just about to enter KVM_RUN. */
-		v->kvm.run->immediate_exit = 1;
+		__atomic_store_n(&v->kvm.run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 		pthread_kill(v->thread, VM_SIG_KICK);
 	}
 	for (unsigned int i = 0; i < vm->ncpus; i++) {
