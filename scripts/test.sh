@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Run every test: unit, kvm-smoke, cli and integration on the normal build; unit, kvm-smoke and cli on ASan+UBSan.
+# Run every test: unit, kvm-smoke, cli and integration on the normal build; unit, kvm-smoke and cli on ASan+UBSan;
+# unit and kvm-smoke on ThreadSanitizer (its build without -Werror: GCC warns that TSan ignores the virtqueue's fences).
 # Installs what it needs; builds the guest and test-host images on first use (cached under build/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,13 +12,16 @@ scripts/deps.sh
 meson compile -C build
 [ -f build-san/build.ninja ] || meson setup build-san -Db_sanitize=address,undefined -Db_lundef=false
 meson compile -C build-san
+[ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dwerror=false
+meson compile -C build-tsan
 
 status=0
 meson test -C build --print-errorlogs --num-processes 2 || status=1
 meson test -C build-san --suite unit --suite kvm-smoke --suite cli --print-errorlogs || status=1
+meson test -C build-tsan --suite unit --suite kvm-smoke --print-errorlogs || status=1
 
-# One closing line over both runs, in the plain form CI reads.
-python3 - build/meson-logs/testlog.json build-san/meson-logs/testlog.json <<'PY'
+# One closing line over all three runs, in the plain form CI reads.
+python3 - build/meson-logs/testlog.json build-san/meson-logs/testlog.json build-tsan/meson-logs/testlog.json <<'PY'
 import json, sys
 count = {"OK": 0, "FAIL": 0, "SKIP": 0}
 for path in sys.argv[1:]:
