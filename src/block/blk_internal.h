@@ -61,4 +61,10 @@ void blk_bounce_copy_out(const struct blk_bounce *b, const struct blk_req *req);
 /* Free b's buffer (if any). */
 void blk_bounce_release(struct blk_bounce *b);
 
+/* req is one the backend makes durable before completing it: what counters.durable_writes counts. */
+static inline bool blk_req_durable(const struct blk_req *req)
+{
+	return (req->op == BLK_OP_WRITE || req->op == BLK_OP_WRITE_ZEROES) && req->durable;
+}
+
 #endif

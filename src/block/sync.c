@@ -184,7 +184,7 @@ static int sync_submit(struct blk_backend *be, struct blk_req *req)
 	s->ents[(s->head + s->count) % s->depth] = (struct sync_entry){ .req = req, .res = 0 };
 	s->count++;
 	be->counters.submitted++;
-	if ((req->op == BLK_OP_WRITE || req->op == BLK_OP_WRITE_ZEROES) && req->durable)
+	if (blk_req_durable(req))
 		be->counters.durable_writes++;
 	return 0;
 }

@@ -306,7 +306,7 @@ static int uring_submit(struct blk_backend *be, struct blk_req *req)
 	be->counters.submitted++;
 	if (s->bounced)
 		be->counters.bounced++;
-	if ((req->op == BLK_OP_WRITE || req->op == BLK_OP_WRITE_ZEROES) && req->durable)
+	if (blk_req_durable(req))
 		be->counters.durable_writes++;
 	return 0;
 
