@@ -147,7 +147,8 @@ struct blk_image {
 	uint32_t dio_offset_align; /* O_DIRECT offset/length alignment (1 when not direct) */
 	uint32_t logical_block;    /* what the device advertises as BLK_SIZE (>= 512) */
 	bool block_device;         /* path is a block device (size from BLKGETSIZE64) */
-	bool locked;               /* lock_fd holds the image's flock (blk_image_open; see image.c) */
+	bool locked;               /* lock_fd holds the image's flock (image.c); not lock_fd >= 0, as images built
+	                            * field by field (tests) leave lock_fd 0, which is not theirs to close */
 	int lock_fd;
 };
 
@@ -166,7 +167,7 @@ struct blk_image {
  * The file is never created, truncated or written by opening it.
  */
 int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, struct blk_image *img);
-/* Close img->fd (if open, which drops its lock) and set it to -1. Safe to call twice. */
+/* Close img->fd (if open) and the lock's own fd, and set it to -1. Safe to call twice. */
 void blk_image_close(struct blk_image *img);
 
 /*

@@ -741,7 +741,8 @@ close_file:
 	return ret;
 }
 
-void config_read_why(int ret, char *why, size_t n)
+/* Why an INI file could not be read (ret from reading it), with the fix. */
+static void config_read_why(int ret, char *why, size_t n)
 {
 	switch (ret) {
 	case -ENOENT:

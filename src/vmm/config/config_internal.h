@@ -44,8 +44,6 @@ void config_drive_clear(struct vm_drive_config *d);
  * and -EINVAL for an empty path.
  */
 int config_file_load(struct vm_config *cfg, const char *opt, const char *path, struct vm_config_error *err);
-/* Why an INI file could not be read (ret from reading it), with the fix. */
-void config_read_why(int ret, char *why, size_t n);
 
 /* Remember an INI name in cfg->sources; returns the stored copy or NULL (-ENOMEM). */
 const char *config_source_add(struct vm_config *cfg, const char *name);
