@@ -838,20 +838,23 @@ static void *io_thread(void *arg)
 		eventfd_t v;
 		int n = 0;
 
-		if (!again && !wait_start) {
-			/* At most one poll per wait: a wake-up with nothing to do (stale eventfd, EINTR) goes back to sleep. */
-			wait_start = clock_ns();
-			pthread_mutex_lock(&dev->lock);
-			bool want = window > 0 && vblk_poll_wanted_locked(dev, worked);
+		/* After a capped round there is work waiting: no poll, re-arm or sleep first. */
+		if (!again) {
+			if (!wait_start) {
+				/* At most one poll per wait: a wake-up with nothing to do (stale eventfd, EINTR) goes back to sleep. */
+				wait_start = clock_ns();
+				pthread_mutex_lock(&dev->lock);
+				bool want = window > 0 && vblk_poll_wanted_locked(dev, worked);
 
-			pthread_mutex_unlock(&dev->lock);
-			if (want)
-				found = vblk_poll(dev, window);
+				pthread_mutex_unlock(&dev->lock);
+				if (want)
+					found = vblk_poll(dev, window);
+			}
+			if (!found && vblk_kicks_rearm(dev))
+				found = true;
+			if (!found)
+				n = io_wait(dev, evs, 4);
 		}
-		if (!again && !found && vblk_kicks_rearm(dev))
-			found = true;
-		if (!again && !found)
-			n = io_wait(dev, evs, 4);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
