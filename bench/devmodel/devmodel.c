@@ -61,7 +61,8 @@ struct dm_opts {
 	uint64_t ram_mib;
 	bool indirect;        /* Linux puts every multi-buffer request in an indirect table */
 	bool event_idx;
-	uint64_t halt_poll_ns;  /* spin this long for the interrupt before sleeping, as KVM's halt polling does */
+	uint64_t halt_poll_ns;  /* KVM's halt_poll_ns: the cap on a halted vCPU's polling window */
+	bool halt_poll_fixed;   /* poll for the whole cap at every halt, not KVM's adaptive window */
 	int64_t poll_max_ns;    /* the device's I/O-thread polling cap (vblk_params.poll_max_ns; 0: its default) */
 };
 
@@ -87,6 +88,7 @@ struct dm_guest {
 	uint16_t avail_idx;   /* our next avail->idx */
 	uint16_t kicked_idx;  /* avail->idx when the device was last told about new buffers */
 	uint16_t used_seen;   /* next used entry to read */
+	uint64_t halt_poll_cur;  /* this vCPU's halt-polling window, ns (KVM's vcpu->halt_poll_ns) */
 	bool event_idx;
 	struct dm_slot *slots;
 	struct vblk_dev *dev;
@@ -100,6 +102,8 @@ struct dm_guest {
 	uint64_t kicks;
 	uint64_t irqs;
 	uint64_t errors;
+	uint64_t halts;         /* waits for an interrupt that found none pending */
+	uint64_t halts_polled;  /* of which the interrupt came within the polling window */
 };
 
 static double dm_now(void)
@@ -444,26 +448,59 @@ static bool dm_guest_enable_cb(struct dm_guest *g)
 	return le16toh(__atomic_load_n(&g->used->idx, __ATOMIC_ACQUIRE)) != g->used_seen;
 }
 
+/* KVM's halt-polling constants (module parameters halt_poll_ns_grow, _grow_start, _shrink; Linux 6.x defaults). */
+#define DM_HALT_POLL_GROW 2u
+#define DM_HALT_POLL_GROW_START 10000u
+#define DM_HALT_POLL_SHRINK 2u
+
 /*
- * KVM's halt polling: a vCPU that halts waiting for an interrupt spins for up
- * to halt_poll_ns (200 us by default on x86) before the host schedules it
- * out, so an interrupt that comes soon costs no wake-up. Played here by
- * watching used->idx, which the device moves just before it signals the
- * irqfd (the driver asked for an interrupt at the next entry, so one is
- * coming). Spinning on memory keeps the driver's own CPU cost what the vCPU's
- * would be, not a syscall per look.
+ * The window a vCPU polls for at its next halt, after one that lasted
+ * halt_ns, as KVM adapts vcpu->halt_poll_ns (kvm_vcpu_halt in
+ * virt/kvm/kvm_main.c; Documentation/virt/kvm/halt-polling.rst): it starts at
+ * 0; a halt that ended within the window leaves it; one that ended after it
+ * but under the cap grows it (doubling, from at least 10 us, to at most the
+ * cap); one that lasted past the cap shrinks it (halving, and to 0 below
+ * 10 us), because polling for the cap would not have caught that wake-up.
  */
-static void dm_guest_halt_poll(struct dm_guest *g)
+static uint64_t dm_halt_poll_next(uint64_t cur, uint64_t max, uint64_t halt_ns)
 {
-	if (!g->o->halt_poll_ns)
-		return;
-	double deadline = dm_now() + (double)g->o->halt_poll_ns / 1e9;
+	if (!max)
+		return 0;
+	if (halt_ns <= cur)
+		return cur;
+	if (cur && halt_ns > max) {
+		cur /= DM_HALT_POLL_SHRINK;
+		return cur < DM_HALT_POLL_GROW_START ? 0 : cur;
+	}
+	if (cur < max && halt_ns < max) {
+		cur *= DM_HALT_POLL_GROW;
+		if (cur < DM_HALT_POLL_GROW_START)
+			cur = DM_HALT_POLL_GROW_START;
+		return cur > max ? max : cur;
+	}
+	return cur;
+}
+
+/*
+ * KVM's halt polling: a vCPU that halts waiting for an interrupt is spun by
+ * the host for its current window before it is scheduled out, so an interrupt
+ * that comes soon costs no wake-up. Played here by watching used->idx, which
+ * the device moves just before it signals the irqfd (the driver asked for an
+ * interrupt at the next entry, so one is coming). Spinning on memory keeps
+ * the driver's own CPU cost what the vCPU's would be, not a syscall per look.
+ * True when the interrupt's entry came within the window.
+ */
+static bool dm_guest_halt_poll(struct dm_guest *g, uint64_t window_ns)
+{
+	if (!window_ns)
+		return false;
+	double deadline = dm_now() + (double)window_ns / 1e9;
 
 	for (unsigned int i = 1;; i++) {
 		if (le16toh(__atomic_load_n(&g->used->idx, __ATOMIC_ACQUIRE)) != g->used_seen)
-			return;
+			return true;
 		if (i % 64 == 0 && dm_now() >= deadline)
-			return;
+			return false;
 		dm_cpu_relax();
 	}
 }
@@ -472,15 +509,21 @@ static void dm_guest_halt_poll(struct dm_guest *g)
 static int dm_guest_wait_irq(struct dm_guest *g, int timeout_ms)
 {
 	struct pollfd p = { .fd = vblk_irq_fd(g->dev), .events = POLLIN };
+	uint64_t window = g->o->halt_poll_fixed ? g->o->halt_poll_ns : g->halt_poll_cur;
+	double start = dm_now();
 	eventfd_t v;
 
-	dm_guest_halt_poll(g);
+	g->halts++;
+	if (dm_guest_halt_poll(g, window))
+		g->halts_polled++;
 	int r = poll(&p, 1, timeout_ms);
 
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
 	if (r == 0)
 		return -ETIMEDOUT;
+	g->halt_poll_cur = dm_halt_poll_next(g->halt_poll_cur, g->o->halt_poll_ns,
+					     (uint64_t)((dm_now() - start) * 1e9));
 	(void)eventfd_read(p.fd, &v);
 	g->irqs++;
 	/* vm_interrupt: read InterruptStatus, acknowledge it; both are MMIO exits in a real guest. */
@@ -500,6 +543,8 @@ struct dm_result {
 	uint64_t bytes;
 	uint64_t kicks;
 	uint64_t irqs;
+	uint64_t halts;
+	uint64_t halts_polled;
 };
 
 /* Run the job: ramp, then measure for runtime (or max_requests), then drain. 0 or -errno. */
@@ -507,7 +552,7 @@ static int dm_guest_run(struct dm_guest *g, struct dm_result *res)
 {
 	const struct dm_opts *o = g->o;
 	double start = dm_now(), t0 = 0, cpu0 = 0, dcpu0 = 0;
-	uint64_t req0 = 0, pairs0 = 0, bytes0 = 0, kicks0 = 0, irqs0 = 0;
+	uint64_t req0 = 0, pairs0 = 0, bytes0 = 0, kicks0 = 0, irqs0 = 0, halts0 = 0, polled0 = 0;
 	bool measuring = false, draining = false;
 	unsigned int outstanding = o->qd;
 	int r;
@@ -544,6 +589,8 @@ static int dm_guest_run(struct dm_guest *g, struct dm_result *res)
 				bytes0 = g->bytes;
 				kicks0 = g->kicks;
 				irqs0 = g->irqs;
+				halts0 = g->halts;
+				polled0 = g->halts_polled;
 			} else if (measuring && (now - t0 >= o->runtime ||
 						 (o->max_requests && g->completed - req0 >= o->max_requests))) {
 				res->seconds = now - t0;
@@ -554,6 +601,8 @@ static int dm_guest_run(struct dm_guest *g, struct dm_result *res)
 				res->bytes = g->bytes - bytes0;
 				res->kicks = g->kicks - kicks0;
 				res->irqs = g->irqs - irqs0;
+				res->halts = g->halts - halts0;
+				res->halts_polled = g->halts_polled - polled0;
 				draining = true;
 				/* What was just restarted is still owed; count what remains in flight. */
 				outstanding = (uint16_t)(g->avail_idx - g->used_seen);
@@ -583,9 +632,10 @@ static void dm_usage(FILE *f)
 		"  --ram-mib N       guest RAM mapping size (default 256)\n"
 		"  --no-indirect     direct descriptor chains (Linux uses indirect tables)\n"
 		"  --no-event-idx    do not negotiate VIRTIO_RING_F_EVENT_IDX\n"
-		"  --halt-poll-ns N  spin up to N ns for an interrupt before sleeping, as KVM's\n"
-		"                    halt polling does for a halted vCPU (default 200000, KVM's\n"
-		"                    x86 default; 0: sleep at once)\n"
+		"  --halt-poll-ns N  cap on the window a halted vCPU spins for an interrupt\n"
+		"                    before sleeping, which adapts as KVM's halt polling does\n"
+		"                    (default 200000, KVM's x86 default; 0: sleep at once)\n"
+		"  --halt-poll-fixed spin for the whole cap at every halt instead\n"
 		"  --poll-max-ns N   the device's I/O-thread busy-poll cap (default: vmm's;\n"
 		"                    negative: no polling)\n"
 		"Prints one line of key=value pairs.\n");
@@ -601,6 +651,7 @@ static int dm_opts_parse(int argc, char **argv, struct dm_opts *o)
 		{ "ram-mib", required_argument, NULL, 'm' }, { "no-indirect", no_argument, NULL, 'D' },
 		{ "no-event-idx", no_argument, NULL, 'E' },  { "help", no_argument, NULL, 'h' },
 		{ "halt-poll-ns", required_argument, NULL, 'H' }, { "poll-max-ns", required_argument, NULL, 'P' },
+		{ "halt-poll-fixed", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long qd = -1, bs = -1;
@@ -654,6 +705,9 @@ static int dm_opts_parse(int argc, char **argv, struct dm_opts *o)
 			break;
 		case 'H':
 			o->halt_poll_ns = strtoull(optarg, NULL, 0);
+			break;
+		case 'F':
+			o->halt_poll_fixed = true;
 			break;
 		case 'P':
 			o->poll_max_ns = strtoll(optarg, NULL, 0);
@@ -764,13 +818,15 @@ stop_dev:
 		printf("job=%s cache=%s qd=%u bs=%u seconds=%.3f requests=%" PRIu64 " iops=%.0f mbps=%.1f "
 		       "pairs=%" PRIu64 " pairs_per_s=%.0f cpu_us_per_req=%.2f cpu_pct=%.0f "
 		       "driver_cpu_us_per_req=%.2f dev_cpu_us_per_req=%.2f halt_poll_ns=%" PRIu64 " "
-		       "kicks_per_req=%.3f irqs_per_req=%.3f "
+		       "halt_poll=%s halts_per_req=%.3f halts_polled_pct=%.0f kicks_per_req=%.3f irqs_per_req=%.3f "
 		       "dev_requests=%" PRIu64 " dev_flushes=%" PRIu64 " dev_host_flushes=%" PRIu64
 		       " dev_flushes_skipped=%" PRIu64 " dev_errors=%" PRIu64 " total_pairs=%" PRIu64 "\n",
 		       dm_job_names[o.job], blk_cache_mode_name(o.cache), o.qd, o.bs, res.seconds, res.requests,
 		       (double)res.requests / secs, (double)res.bytes / secs / 1e6, res.pairs,
 		       (double)res.pairs / secs, res.cpu * 1e6 / reqs, res.cpu * 100 / secs,
 		       res.driver_cpu * 1e6 / reqs, (res.cpu - res.driver_cpu) * 1e6 / reqs, o.halt_poll_ns,
+		       !o.halt_poll_ns ? "off" : o.halt_poll_fixed ? "fixed" : "adaptive", (double)res.halts / reqs,
+		       res.halts ? (double)res.halts_polled * 100 / (double)res.halts : 0.0,
 		       (double)res.kicks / reqs, (double)res.irqs / reqs, st.requests, st.flushes,
 		       st.host_flushes, st.flushes_skipped, st.errors, g.pairs);
 	}
