@@ -422,6 +422,9 @@ static int exit_status(const struct vm_config *cfg, const struct vm_exit *ex)
 		return ex->status & 0xff;
 	case VM_EXIT_RESET:
 		return EXIT_GUEST_RESET;
+	case VM_EXIT_TRIPLE_FAULT:
+		err_line("the guest triple-faulted and was reset: %s", ex->detail);
+		return EXIT_GUEST_RESET;
 	case VM_EXIT_TIMEOUT:
 		err_line("guest still running after --timeout %u s: stopped", cfg->timeout);
 		return EXIT_TIMEOUT;

@@ -298,6 +298,19 @@ static void vm_internal_exit(struct vm *vm, struct vm_vcpu *v, const char *what)
 	vm_request_exit(vm, &ex);
 }
 
+/*
+ * A triple fault resets the machine as a reboot does, but it is a crash, so
+ * the registers go with it for main.c to report. (On AMD, KVM has already
+ * reset the vCPU when it reports the exit, so they show the reset state.)
+ */
+static void vm_triple_fault_exit(struct vm *vm, struct vm_vcpu *v)
+{
+	struct vm_exit ex = { .kind = VM_EXIT_TRIPLE_FAULT };
+
+	kvm_vcpu_format_regs(&v->kvm, ex.detail, sizeof(ex.detail));
+	vm_request_exit(vm, &ex);
+}
+
 static void vm_kick_handler(int sig)
 {
 	(void)sig;  /* only here so the signal interrupts KVM_RUN */
@@ -353,8 +366,7 @@ static void *vm_vcpu_thread(void *arg)
 			vm_request_exit_kind(vm, VM_EXIT_POWEROFF, 0);
 			break;
 		case KVM_EXIT_SHUTDOWN:
-			/* Triple fault: the machine resets. */
-			vm_request_exit_kind(vm, VM_EXIT_RESET, 0);
+			vm_triple_fault_exit(vm, v);
 			break;
 		case KVM_EXIT_SYSTEM_EVENT:
 			if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
@@ -1051,7 +1063,8 @@ static const char *vm_exit_name(enum vm_exit_kind kind)
 {
 	static const char *const names[] = {
 		[VM_EXIT_POWEROFF] = "poweroff", [VM_EXIT_PORT] = "exit-port",
-		[VM_EXIT_RESET] = "reset",       [VM_EXIT_TIMEOUT] = "timeout",
+		[VM_EXIT_RESET] = "reset",       [VM_EXIT_TRIPLE_FAULT] = "triple-fault",
+		[VM_EXIT_TIMEOUT] = "timeout",
 		[VM_EXIT_SIGNAL] = "signal",     [VM_EXIT_INTERNAL] = "kvm-internal-error",
 		[VM_EXIT_ERROR] = "vmm-error",
 	};

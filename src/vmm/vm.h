@@ -13,7 +13,8 @@
 enum vm_exit_kind {
 	VM_EXIT_POWEROFF,   /* ACPI S5 from the guest */
 	VM_EXIT_PORT,       /* the guest wrote a status byte to the exit port */
-	VM_EXIT_RESET,      /* reboot, ACPI/i8042 reset, triple fault */
+	VM_EXIT_RESET,      /* reboot: ACPI or i8042 reset */
+	VM_EXIT_TRIPLE_FAULT, /* the guest crashed so hard the CPU shut down; the machine resets */
 	VM_EXIT_TIMEOUT,    /* --timeout expired */
 	VM_EXIT_SIGNAL,     /* SIGINT/SIGTERM */
 	VM_EXIT_INTERNAL,   /* KVM internal error, failed entry, unknown exit */
@@ -25,7 +26,7 @@ struct vm_exit {
 	int status;           /* VM_EXIT_PORT: the byte; VM_EXIT_SIGNAL: the signal number */
 	int err;              /* VM_EXIT_ERROR: -errno */
 	const char *what;     /* VM_EXIT_ERROR/INTERNAL: what failed */
-	char detail[2048];    /* VM_EXIT_INTERNAL: exit reason and vCPU registers */
+	char detail[2048];    /* VM_EXIT_INTERNAL, VM_EXIT_TRIPLE_FAULT: exit reason and vCPU registers */
 };
 
 /* Which step of set-up failed, so main.c can name it and pick the exit status. */
