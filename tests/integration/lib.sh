@@ -52,7 +52,8 @@ now_s() { date +%s; }
 
 # run_vmm ARG...: run vmm as given; stdout to $OUT (with the serial console's
 # \r removed), stderr to $ERR, exit status in $STATUS and seconds in $ELAPSED.
-# Prints the command and what vmm printed, so a failure log shows everything.
+# Prints the command and what vmm printed, so a failure log shows everything,
+# and after a timeout or reset (124, 123) the --stats file, if one was named.
 run_vmm() {
 	echo "+ vmm $*"
 	_t0=$(now_s)
@@ -63,6 +64,20 @@ run_vmm() {
 	echo "+ exit status $STATUS after ${ELAPSED}s"
 	sed 's/^/| /' "$OUT"
 	sed 's/^/! /' "$ERR"
+	# A guest that timed out or crashed: its drives' counters tell a guest
+	# stuck on I/O from one stuck elsewhere.
+	case $STATUS in
+	123 | 124)
+		_prev=
+		for _a in "$@"; do
+			if [ "$_prev" = --stats ] && [ -f "$_a" ]; then
+				echo "+ its --stats:"
+				sed 's/^/: /' "$_a"
+			fi
+			_prev=$_a
+		done
+		;;
+	esac
 	return 0
 }
 
