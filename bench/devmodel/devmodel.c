@@ -448,7 +448,12 @@ static bool dm_guest_enable_cb(struct dm_guest *g)
 	return le16toh(__atomic_load_n(&g->used->idx, __ATOMIC_ACQUIRE)) != g->used_seen;
 }
 
-/* KVM's halt-polling constants (module parameters halt_poll_ns_grow, _grow_start, _shrink; Linux 6.x defaults). */
+/*
+ * KVM's halt-polling constants: module parameters halt_poll_ns_grow,
+ * _grow_start and _shrink, at current Linux's defaults (and this machine's
+ * values). Older kernels shrank the window to 0 instead of halving it, which
+ * comes to the same at QD32.
+ */
 #define DM_HALT_POLL_GROW 2u
 #define DM_HALT_POLL_GROW_START 10000u
 #define DM_HALT_POLL_SHRINK 2u
