@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Suite 'bench-smoke': vmm-devmodel's jobs, briefly, on a small scratch image. It keeps the
-# benchmark driver working, and it runs the device's I/O thread, a real io_uring backend and a
-# guest driver thread together, which the sanitizer builds then watch. Not a benchmark: no
-# figure is judged, only that requests complete, none fails and the flush counters add up.
+# benchmark driver working, and it runs the device's I/O thread, a real backend (io_uring, or the
+# synchronous engine where io_uring is unavailable) and a guest driver thread together, which the
+# sanitizer builds then watch. Not a benchmark: no figure is judged, only that requests complete,
+# none fails and the flush counters add up.
 # usage: smoke.sh VMM_DEVMODEL
 set -euo pipefail
 dm=$1
