@@ -21,12 +21,13 @@ struct gmem {
 };
 
 /*
- * Host pointer for the guest range [gpa, gpa + len), or NULL unless the whole
- * range lies inside one region. Overflow-safe for any gpa and len, so it is
- * the one check every guest-supplied address goes through. len == 0 is
- * accepted when gpa itself lies inside (or at the end of) a region.
+ * The region holding the whole guest range [gpa, gpa + len), or NULL unless
+ * one region holds all of it. Overflow-safe for any gpa and len. len == 0 is
+ * accepted when gpa itself lies inside (or at the end of) a region. Reads
+ * only gpa and size, so it also serves a layout whose host pointers are not
+ * mapped yet.
  */
-static inline void *gmem_ptr(const struct gmem *mem, uint64_t gpa, uint64_t len)
+static inline const struct gmem_region *gmem_region_of(const struct gmem *mem, uint64_t gpa, uint64_t len)
 {
 	for (unsigned int i = 0; i < mem->nregions; i++) {
 		const struct gmem_region *r = &mem->regions[i];
@@ -36,9 +37,21 @@ static inline void *gmem_ptr(const struct gmem *mem, uint64_t gpa, uint64_t len)
 		uint64_t off = gpa - r->gpa;
 		if (off > r->size || len > r->size - off)
 			continue;
-		return (char *)r->host + off;
+		return r;
 	}
 	return NULL;
+}
+
+/*
+ * Host pointer for the guest range [gpa, gpa + len), or NULL unless the whole
+ * range lies inside one region (gmem_region_of), so it is the one check every
+ * guest-supplied address goes through.
+ */
+static inline void *gmem_ptr(const struct gmem *mem, uint64_t gpa, uint64_t len)
+{
+	const struct gmem_region *r = gmem_region_of(mem, gpa, len);
+
+	return r ? (char *)r->host + (gpa - r->gpa) : NULL;
 }
 
 /* Total bytes of guest RAM described by mem. */

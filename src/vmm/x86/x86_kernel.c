@@ -27,21 +27,6 @@ static uint64_t u64_max(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-/*
- * [gpa, gpa + len) lies inside one RAM region. Like gmem_ptr, but reads only
- * gpa and size, so it works on a layout whose host pointers are NULL.
- */
-static bool ram_has(const struct gmem *mem, uint64_t gpa, uint64_t len)
-{
-	for (unsigned int i = 0; i < mem->nregions; i++) {
-		const struct gmem_region *r = &mem->regions[i];
-
-		if (gpa >= r->gpa && gpa - r->gpa <= r->size && len <= r->size - (gpa - r->gpa))
-			return true;
-	}
-	return false;
-}
-
 /* The kernel must sit above the boot data and inside the 4 GiB identity map. */
 static int kernel_range_check(const struct gmem *mem, uint64_t addr, uint64_t len)
 {
@@ -49,7 +34,7 @@ static int kernel_range_check(const struct gmem *mem, uint64_t addr, uint64_t le
 		return -EINVAL;
 	if (addr > X86_4G || len > X86_4G - addr)
 		return -ENOMEM;
-	if (!ram_has(mem, addr, len))
+	if (!gmem_region_of(mem, addr, len))
 		return -ENOMEM;
 	return 0;
 }
@@ -252,13 +237,9 @@ int x86_kernel_load(const struct gmem *mem, const void *image, size_t size, stru
 /* End of the RAM region that holds 1 MiB, or 0 if there is none. */
 static uint64_t lowmem_end(const struct gmem *mem)
 {
-	for (unsigned int i = 0; i < mem->nregions; i++) {
-		const struct gmem_region *r = &mem->regions[i];
+	const struct gmem_region *r = gmem_region_of(mem, X86_BIOS_END, 1);
 
-		if (r->gpa <= X86_BIOS_END && X86_BIOS_END - r->gpa < r->size)
-			return r->gpa + r->size;
-	}
-	return 0;
+	return r ? r->gpa + r->size : 0;
 }
 
 uint64_t x86_initrd_top(const struct gmem *mem, const struct x86_kernel *k, enum x86_initrd_limit *which)
