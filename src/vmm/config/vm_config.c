@@ -641,7 +641,7 @@ void vm_config_usage(FILE *out)
 "    1  vmm error\n"
 "    2  usage or configuration error\n"
 "  123  guest reset, reboot, panic or triple fault without reporting a\n"
-"       status\n"
+"       status (a triple fault is reported on stderr)\n"
 "  124  --timeout expired\n"
 "  125  KVM internal error or failed VM entry (registers printed)\n"
 "  130  stopped by SIGINT, 143 by SIGTERM (drives are flushed per their cache\n"
