@@ -45,53 +45,49 @@ static void put(const char *s)
 	(void)r;
 }
 
-static void put_ulong(unsigned long v)
+static const char *base_name(const char *path)
 {
-	char buf[24];
-	int i = sizeof(buf) - 1;
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* v in decimal, in the tail of buf (24 bytes); no stdio, so it can run in a signal handler. */
+static const char *ulong_str(char *buf, unsigned long v)
+{
+	int i = 23;
 
 	buf[i] = 0;
 	do
 		buf[--i] = '0' + v % 10;
 	while ((v /= 10) && i > 0);
-	put(buf + i);
+	return buf + i;
 }
 
 /* Async-signal-safe: report the input being run and save it. */
 static void report_crash(void)
 {
-	char path[256] = "crash-";
+	char path[256] = "crash-", num[24];
 	const char *base;
 	size_t n;
 	int fd;
 
 	if (!cur_name)
 		return;
-	base = strrchr(cur_name, '/');
-	base = base ? base + 1 : cur_name;
+	base = base_name(cur_name);
 	n = strlen(path);
 	while (*base && n < sizeof(path) - 24)
 		path[n++] = *base++;
 	path[n++] = '-';
-	{
-		char num[24];
-		int i = sizeof(num) - 1;
-		unsigned long k = cur_k;
-
-		num[i] = 0;
-		do
-			num[--i] = '0' + k % 10;
-		while ((k /= 10) && i > 0);
-		strcpy(path + n, num + i);
-	}
+	strcpy(path + n, ulong_str(num, cur_k));
 	put("fuzz: crashed on ");
 	put(cur_name);
 	put(" mutation ");
-	put_ulong(cur_k);
+	put(ulong_str(num, cur_k));
 	put("; FUZZ_ONLY=");
 	put(cur_name);
 	put(":");
-	put_ulong(cur_k);
+	put(ulong_str(num, cur_k));
 	put(" re-runs it (same FUZZ_SEED); input saved as ");
 	put(path);
 	put("\n");
@@ -123,9 +119,8 @@ static uint64_t rng_next(uint64_t *s)
 static uint64_t seed_for(uint64_t seed, const char *name, unsigned long k)
 {
 	uint64_t h = 0xcbf29ce484222325ull ^ seed;
-	const char *base = strrchr(name, '/');
 
-	for (base = base ? base + 1 : name; *base; base++)
+	for (const char *base = base_name(name); *base; base++)
 		h = (h ^ (uint8_t)*base) * 0x100000001b3ull;
 	h ^= (uint64_t)k * 0x9e3779b97f4a7c15ull;
 	return h ? h : 1;
@@ -350,17 +345,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *base = strrchr(ins[i].path, '/');
+		const char *base = base_name(ins[i].path);
 		unsigned long first = 0, last = mutations;
 
-		base = base ? base + 1 : ins[i].path;
 		if (only) {
+			/* FILE:K, FILE with or without its folder */
 			const char *colon = strrchr(only, ':');
-			const char *obase = strrchr(only, '/');
-			size_t blen = colon ? (size_t)(colon - (obase && obase < colon ? obase + 1 : only)) : 0;
+			const char *obase = only;
 
-			obase = obase && obase < colon ? obase + 1 : only;
-			if (!colon || blen != strlen(base) || strncmp(obase, base, blen))
+			for (const char *c = only; colon && c < colon; c++)
+				if (*c == '/')
+					obase = c + 1;
+			if (!colon || (size_t)(colon - obase) != strlen(base) || strncmp(obase, base, colon - obase))
 				continue;
 			first = last = strtoul(colon + 1, NULL, 0);
 		}
