@@ -64,7 +64,9 @@ int x86_cmdline_build(char *out, size_t cap, const char *user, const char *vmm_p
  * Returns 0; -ENOEXEC if it is not a kernel; -EPROTONOSUPPORT if the boot
  * protocol is too old or the kernel cannot boot in 64-bit mode; -ENOMEM if
  * it does not fit in guest RAM below 4 GiB; -EINVAL if malformed (offsets or
- * sizes past the end of the file, overflow, segments below 1 MiB).
+ * sizes past the end of the file, overflow, segments below 1 MiB, an entry
+ * point that is not a byte of the file: a bzImage's protected-mode part must
+ * reach past 0x200, an ELF entry must lie in a segment's file bytes, not its bss).
  * Every check runs before the first byte is written: on error guest memory
  * is untouched.
  */

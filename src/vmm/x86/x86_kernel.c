@@ -70,6 +70,9 @@ static int bzimage_check(const struct gmem *mem, const uint8_t *img, size_t size
 	if (pm_off >= size)
 		return -EINVAL;
 	pm_size = size - pm_off;
+	/* The 64-bit entry point must be a byte of the file, not whatever guest RAM held. */
+	if (pm_size <= X86_ENTRY64_OFFSET)
+		return -EINVAL;
 	/* The compressed payload lives inside the protected-mode part. */
 	if ((uint64_t)hdr.payload_offset + hdr.payload_length > pm_size)
 		return -EINVAL;
@@ -145,8 +148,9 @@ static int elf_check(const struct gmem *mem, const uint8_t *img, size_t size,
 		lo = u64_min(lo, ph.p_paddr);
 		hi = u64_max(hi, ph.p_paddr + ph.p_memsz);
 		nload++;
+		/* The entry must be code the file supplies, not its zeroed bss. */
 		if (!have_entry && eh.e_entry >= ph.p_paddr &&
-		    eh.e_entry - ph.p_paddr < ph.p_memsz) {
+		    eh.e_entry - ph.p_paddr < ph.p_filesz) {
 			entry = eh.e_entry;
 			have_entry = true;
 		}
@@ -157,7 +161,7 @@ static int elf_check(const struct gmem *mem, const uint8_t *img, size_t size,
 	for (unsigned int i = 0; !have_entry && i < eh.e_phnum; i++) {
 		elf_phdr_read(img, &eh, i, &ph);
 		if (ph.p_type == PT_LOAD && eh.e_entry >= ph.p_vaddr &&
-		    eh.e_entry - ph.p_vaddr < ph.p_memsz) {
+		    eh.e_entry - ph.p_vaddr < ph.p_filesz) {
 			entry = ph.p_paddr + (eh.e_entry - ph.p_vaddr);
 			have_entry = true;
 		}

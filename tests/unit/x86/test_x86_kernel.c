@@ -228,6 +228,14 @@ static void test_bz_lying_sizes(void **state)
 	o.hdr.init_size = 1000;   /* smaller than what it ships */
 	assert_int_equal(bz_load(&o, &k), -EINVAL);
 	o = bz_default();
+	o.pm_size = 0x200;   /* ends where the 64-bit entry point would be */
+	o.hdr.payload_offset = 0;
+	o.hdr.payload_length = 0x100;
+	assert_int_equal(bz_load(&o, &k), -EINVAL);
+	o.pm_size = 0x201;   /* one byte of entry code */
+	assert_int_equal(bz_load(&o, &k), 0);
+	assert_int_equal(k.entry, k.load_end - 1);
+	o = bz_default();
 	o.hdr.kernel_alignment = 0x3000;
 	assert_int_equal(bz_load(&o, &k), -EINVAL);
 	o = bz_default();
@@ -342,6 +350,26 @@ static void test_elf_virtual_entry(void **state)
 	assert_int_equal(k.entry, 0x1000040);
 	e.eh.e_entry = 0x3000000;   /* in no segment at all */
 	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+}
+
+/* The entry point must be a byte the file supplies: bss would be zeroes, executed as code. */
+static void test_elf_entry_in_bss(void **state)
+{
+	static struct elf_img e;
+	struct x86_kernel k;
+
+	(void)state;
+	elf_default(&e);
+	e.eh.e_entry = 0x2001000;   /* first byte of ph[2]'s bss */
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	e.eh.e_entry = 0xFFFFFFFF82001000ULL;   /* the same byte by its virtual address */
+	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	e.eh.e_entry = 0x2000FFF;   /* last byte from the file */
+	assert_int_equal(elf_load(&e, sizeof(e), &k), 0);
+	assert_int_equal(k.entry, 0x2000FFF);
+	e.eh.e_entry = 0xFFFFFFFF82000FFFULL;
+	assert_int_equal(elf_load(&e, sizeof(e), &k), 0);
+	assert_int_equal(k.entry, 0x2000FFF);
 }
 
 static void test_elf_not_64bit(void **state)
@@ -671,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_bz_does_not_fit),
 		cmocka_unit_test(test_elf_valid),
 		cmocka_unit_test(test_elf_virtual_entry),
+		cmocka_unit_test(test_elf_entry_in_bss),
 		cmocka_unit_test(test_elf_not_64bit),
 		cmocka_unit_test(test_elf_lying),
 		cmocka_unit_test(test_elf_does_not_fit),
