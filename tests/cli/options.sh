@@ -18,4 +18,8 @@ usage print-config-path '^vmm: --print-config: the drive file "/.*/sp ;x" cannot
 	--kernel /k --drive 'file=sp ;x' --print-config
 CLI_CHECKS=$((CLI_CHECKS + 1))
 [ ! -s out ] || cli_fail "print-config-path: printed part of a file"
+# A line break in a value is quoted as \n: still one line.
+usage memory-line-break '^vmm: --memory 1\\n2G: bad size "1\\n2G"' --kernel k --memory "$(printf '1\n2G')"
+printf '[machine]\nmemory = 1\r2G\n' >cr.ini
+usage ini-carriage-return '^vmm: cr\.ini:2: memory: bad size "1\\r2G"' --config cr.ini
 cli_finish

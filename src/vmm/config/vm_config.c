@@ -14,13 +14,42 @@
 
 void config_err_set(struct vm_config_error *err, const char *fmt, ...)
 {
+	char raw[sizeof(err->msg)];
+	size_t o = 0;
 	va_list ap;
 
 	if (!err)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/*
+	 * Messages quote what the user typed, and an argument or INI value can
+	 * hold a line break or another control character: written as such it
+	 * would split the one line main.c prints, or rewrite the terminal. So
+	 * they are spelt as C escapes (\n, \t, \x1b), cut whole at the end.
+	 */
+	for (const char *p = raw; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		char esc[5];
+		size_t n;
+
+		if (c >= 0x20 && c != 0x7f) {
+			esc[0] = (char)c;
+			n = 1;
+		} else if (c == '\n' || c == '\r' || c == '\t') {
+			esc[0] = '\\';
+			esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+			n = 2;
+		} else {
+			n = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", c);
+		}
+		if (o + n >= sizeof(err->msg))
+			break;
+		memcpy(err->msg + o, esc, n);
+		o += n;
+	}
+	err->msg[o] = '\0';
 }
 
 int config_str_set(char **slot, const char *s)

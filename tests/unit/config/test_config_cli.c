@@ -300,6 +300,37 @@ static void test_err_bad_values(void **state)
 	EXPECT_CLI_ERROR("no kernel given: pass --kernel PATH (see vmm --help)", "--cpus", "2");
 }
 
+/* A value quoted in a message keeps the message one line: control characters are escaped. */
+static void test_err_control_characters(void **state)
+{
+	(void)state;
+	EXPECT_CLI_ERROR("--memory 1\\n2G: bad size \"1\\n2G\" (expected a number with an optional K, M, G "
+			 "or T suffix, e.g. 512M or 2G; a bare number is MiB)", "--kernel", "k", "--memory", "1\n2G");
+	EXPECT_CLI_ERROR("unexpected argument \"\\x1d\\t\\r\\x7f\": options look like --kernel PATH (see vmm --help)",
+			 "--kernel", "k", "\x1d\t\r\x7f");
+	EXPECT_CLI_ERROR("--drive file=a,\\x1b[2J: \"\\x1b[2J\" is not key=value (keys: file, cache, readonly, id, "
+			 "serial, poll)", "--kernel", "k", "--drive", "file=a,\x1b[2J");
+}
+
+/* Escaping never cuts an escape in half and always ends the string. */
+static void test_err_control_characters_cut(void **state)
+{
+	struct vm_config cfg;
+	struct vm_config_error err;
+	char arg[600];
+	size_t len;
+
+	(void)state;
+	memset(arg, '\n', sizeof(arg) - 1);
+	arg[sizeof(arg) - 1] = '\0';
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "k", arg), -EINVAL);
+	len = strlen(err.msg);
+	assert_true(len < sizeof(err.msg));
+	assert_null(strchr(err.msg, '\n'));
+	assert_memory_equal(err.msg + len - 2, "\\n", 2);
+	vm_config_free(&cfg);
+}
+
 /* ---- merging over --config files ---- */
 
 static void test_merge_override(void **state)
@@ -583,6 +614,8 @@ int main(void)
 		cmocka_unit_test(test_err_bad_drive),
 		cmocka_unit_test(test_err_too_many_drives),
 		cmocka_unit_test(test_err_bad_values),
+		cmocka_unit_test(test_err_control_characters),
+		cmocka_unit_test(test_err_control_characters_cut),
 		cmocka_unit_test(test_merge_override),
 		cmocka_unit_test(test_merge_drives),
 		cmocka_unit_test(test_merge_errors),

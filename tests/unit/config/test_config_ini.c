@@ -247,6 +247,18 @@ static void test_err_unknown_section(void **state)
 		     "[drive \"ID\"] or [output])");
 }
 
+/* What the file holds is quoted with its control characters escaped, so the message stays one line. */
+static void test_err_control_characters(void **state)
+{
+	(void)state;
+	expect_error("[drive\x10.a]\nfile = x\n",
+		     "/etc/vmm/vm.ini:1: unknown section [drive\\x10.a] (expected [machine], [boot], "
+		     "[drive \"ID\"] or [output])");
+	expect_error("[machine]\nmemory = 1\r2G\n",
+		     "/etc/vmm/vm.ini:2: memory: bad size \"1\\r2G\" (expected a number with an optional K, M, G "
+		     "or T suffix, e.g. 512M or 2G; a bare number is MiB)");
+}
+
 static void test_err_unknown_key(void **state)
 {
 	(void)state;
@@ -518,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_err_syntax),
 		cmocka_unit_test(test_err_section_header),
 		cmocka_unit_test(test_err_unknown_section),
+		cmocka_unit_test(test_err_control_characters),
 		cmocka_unit_test(test_err_unknown_key),
 		cmocka_unit_test(test_err_key_in_wrong_section),
 		cmocka_unit_test(test_err_key_outside_section),
