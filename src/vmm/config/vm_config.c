@@ -451,7 +451,8 @@ int vm_config_validate(const struct vm_config *cfg, struct vm_config_error *err)
 
 /*
  * Whether inih gives s back unchanged as a value: it strips surrounding
- * blanks and cuts at ';' preceded by a blank (an inline comment).
+ * blanks and cuts at ';' preceded by a blank (an inline comment), and that
+ * includes a ';' first in the value, after the blank of "key = ".
  */
 static bool ini_value_ok(const char *s)
 {
@@ -462,7 +463,7 @@ static bool ini_value_ok(const char *s)
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '\n' || s[i] == '\r')
 			return false;
-		if (s[i] == ';' && i > 0 && isspace((unsigned char)s[i - 1]))
+		if (s[i] == ';' && (i == 0 || isspace((unsigned char)s[i - 1])))
 			return false;
 	}
 	return true;
@@ -496,7 +497,7 @@ static int printable_value(const char *what, const char *value, bool path, struc
 	}
 	if (!ini_value_ok(abs)) {
 		config_err_set(err, "--print-config: the %s \"%s\" cannot be written as an INI value (blanks at "
-			       "either end, a line break, or ';' after a blank, which starts a comment); %s",
+			       "either end, a line break, or ';' first or after a blank, which starts a comment); %s",
 			       what, abs, path ? "rename the file" : "give it with --cmdline instead of a config file");
 		ret = -EINVAL;
 	}

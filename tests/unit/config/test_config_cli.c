@@ -517,7 +517,7 @@ static void test_print_unrepresentable(void **state)
 	free(text);
 	assert_int_equal(vm_config_printable(&cfg, &err), -EINVAL);
 	assert_string_equal(err.msg, "--print-config: the cmdline \"-- echo a ; echo b\" cannot be written as an "
-			    "INI value (blanks at either end, a line break, or ';' after a blank, which starts a "
+			    "INI value (blanks at either end, a line break, or ';' first or after a blank, which starts a "
 			    "comment); give it with --cmdline instead of a config file");
 	vm_config_free(&cfg);
 	/* A path is checked the same way (it used to fail after [machine] and [boot] were written). */
@@ -528,6 +528,15 @@ static void test_print_unrepresentable(void **state)
 	free(text);
 	assert_int_equal(vm_config_printable(&cfg, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "drive file \"/d/sp ;x\""));
+	vm_config_free(&cfg);
+	/* "cmdline = ;x" is a comment too: the ';' follows the blank after '='. */
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "/k", "--cmdline", ";x"), 0);
+	text = print_to_string(&cfg, &ret);
+	assert_int_equal(ret, -EINVAL);
+	assert_string_equal(text, "");
+	free(text);
+	assert_int_equal(vm_config_printable(&cfg, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "the cmdline \";x\" cannot be written"));
 	vm_config_free(&cfg);
 	assert_int_equal(RUN(&cfg, &err, "--kernel", "/k", "--cmdline", "console=ttyS0"), 0);
 	assert_int_equal(vm_config_printable(&cfg, &err), 0);
