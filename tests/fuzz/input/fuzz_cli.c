@@ -16,6 +16,10 @@
  *  - every error message is one non-empty line naming the option ("--..." or "-X") or the INI file;
  *  - an accepted configuration (not --help/--version) passes vm_config_validate, has an id and a
  *    file for every drive, and prints as INI that reads back the same (see fuzz_config.h);
+ *  - the kernel command line x86_cmdline_build makes of it (with the parameters vm.c adds, in
+ *    buffers from 1 byte to X86_CMDLINE_MAX) fits its buffer, is NUL-terminated, holds those
+ *    parameters, has no blank at either end, and once it fits a buffer it fits every larger one
+ *    the same; when it does not fit, the buffer holds "";
  *  - the working directory still holds exactly its three files, unchanged: parsing created,
  *    truncated or wrote nothing;
  *  - vm_config_free leaves nothing behind (ASan's leak check at exit).
@@ -29,6 +33,7 @@
 #include <unistd.h>
 
 #include "fuzz_config.h"
+#include "x86_boot.h"
 
 #define FUZZ_CLI_MAX_ARGS 256
 
@@ -94,6 +99,38 @@ static void check_workdir(void)
 	FUZZ_CHECK(n == NFIXTURES, "the working directory has %zu entries, so parsing created a file", n);
 }
 
+/* The kernel command line for the user's part (NULL: the default), as vm.c builds it. */
+static void check_cmdline(const char *user)
+{
+	static const char params[] = "reboot=k panic=-1 pci=off";
+	static const size_t caps[] = { 1, 2, 27, 64, 512, X86_CMDLINE_MAX };
+	char out[X86_CMDLINE_MAX], first[X86_CMDLINE_MAX] = "";
+	bool fitted = false;
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		size_t cap = caps[i];
+		int r;
+
+		memset(out, 0x55, sizeof(out));
+		r = x86_cmdline_build(out, cap, user, params);
+		if (r < 0) {
+			FUZZ_CHECK(r == -ENAMETOOLONG && out[0] == '\0', "x86_cmdline_build(cap %zu): %d", cap, r);
+			FUZZ_CHECK(!fitted, "the command line fits %zu bytes but not %zu", strlen(first) + 1, cap);
+			continue;
+		}
+		FUZZ_CHECK((size_t)r < cap && strlen(out) == (size_t)r, "x86_cmdline_build(cap %zu) gave %d "
+			   "for a string of %zu", cap, r, strnlen(out, sizeof(out)));
+		FUZZ_CHECK(strstr(out, params) != NULL, "the command line \"%s\" lacks vmm's parameters", out);
+		FUZZ_CHECK(out[0] != ' ' && out[r - 1] != ' ', "the command line \"%s\" has a blank at an end",
+			   out);
+		if (fitted)
+			FUZZ_CHECK(strcmp(out, first) == 0, "a larger buffer gives another command line");
+		else
+			memcpy(first, out, (size_t)r + 1);
+		fitted = true;
+	}
+}
+
 /* Names the option or the INI file the trouble is in. */
 static void check_place(const struct vm_config_error *err)
 {
@@ -146,6 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (unsigned int i = 0; i < cfg.ndrives; i++)
 			FUZZ_CHECK(cfg.drives[i].id && cfg.drives[i].file, "drive %u lacks its id or file", i);
 		fuzz_check_roundtrip(&cfg, "command line");
+		check_cmdline(cfg.cmdline);
 	}
 	vm_config_free(&cfg);
 	free(buf);
