@@ -553,7 +553,11 @@ static int ini_ctx_handle(void *user, const char *section, const char *key, cons
 				 "[boot], [drive \"ID\"] and [output])", key);
 		return 0;
 	}
-	if (ini_key_remember(c, c->cur->drive ? c->cur->name : section, key, line) < 0)
+	/*
+	 * By the section as written: a drive's id alone would make [drive "output"]'s
+	 * serial clash with [output]'s. Each instance has its own name (a repeat is refused).
+	 */
+	if (ini_key_remember(c, section, key, line) < 0)
 		return 0;
 	if (value[0] == '\0' && strcmp(key, "cmdline") != 0) {
 		ini_fail(c, line, -EINVAL, "%s: empty value; give one or remove the line", key);

@@ -94,6 +94,28 @@ static void test_full_file(void **state)
 	vm_config_free(&cfg);
 }
 
+/* A drive may be called like a plain section: its keys are its own, not that section's. */
+static void test_drive_id_named_like_section(void **state)
+{
+	struct vm_config cfg;
+	struct vm_config_error err;
+
+	(void)state;
+	assert_int_equal(load(&cfg, "[output]\nserial = stdio\n\n[drive \"output\"]\nfile = /x\nserial = ABC\n"
+			      "[machine]\ncpus = 2\n[drive.machine]\nfile = /y\n[boot]\nkernel = /k\n", &err), 0);
+	assert_int_equal(cfg.serial, VM_SERIAL_STDIO);
+	assert_int_equal(cfg.cpus, 2);
+	assert_int_equal(cfg.ndrives, 2);
+	assert_string_equal(cfg.drives[0].id, "output");
+	assert_string_equal(cfg.drives[0].serial, "ABC");
+	assert_string_equal(cfg.drives[1].id, "machine");
+	assert_string_equal(cfg.drives[1].file, "/y");
+	vm_config_free(&cfg);
+	/* A key set twice in the drive is still refused. */
+	expect_error("[drive \"output\"]\nfile = /x\nfile = /y\n",
+		     "/etc/vmm/vm.ini:3: file: set twice in this section (first at line 2); keep one");
+}
+
 static void test_defaults_kept(void **state)
 {
 	struct vm_config cfg;
@@ -523,6 +545,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_defaults_kept),
+		cmocka_unit_test(test_drive_id_named_like_section),
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_bool_spellings),
 		cmocka_unit_test(test_later_file_overrides),
