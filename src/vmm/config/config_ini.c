@@ -63,15 +63,19 @@ static void ini_fail(struct ini_ctx *c, int line, int code, const char *fmt, ...
 
 static void ini_fail(struct ini_ctx *c, int line, int code, const char *fmt, ...)
 {
-	char body[400];
+	char *body;
 	va_list ap;
+	int n;
 
 	if (c->err_line)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(body, sizeof(body), fmt, ap);
+	n = vasprintf(&body, fmt, ap);
 	va_end(ap);
-	config_err_set(c->err, "%s:%d: %s", c->name, line, body);
+	/* Whole, however long a value it quotes: config_err_set shortens it to fit. */
+	config_err_set(c->err, "%s:%d: %s", c->name, line, n < 0 ? "out of memory" : body);
+	if (n >= 0)
+		free(body);
 	c->err_line = line;
 	c->err_seen_at = c->lineno;
 	c->err_code = code;

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "vm_config.h"
 
@@ -25,7 +26,21 @@ int config_serial_parse(const char *s, enum vm_serial_mode *mode, const char **p
 int config_id_check(const char *s, char *why, size_t n);
 int config_drive_serial_check(const char *s, char *why, size_t n);
 
-/* printf into err->msg (if err). */
+/*
+ * A value the user gave, quoted in a message: "%.*s%s" takes CONFIG_QUOTE(s),
+ * which is s, or its first CONFIG_QUOTE_MAX bytes and "...". So a long value
+ * leaves room for the rest of the message, the fix at its end above all.
+ */
+#define CONFIG_QUOTE_MAX 64
+#define CONFIG_QUOTE(s) \
+	(int)(strlen(s) > CONFIG_QUOTE_MAX ? CONFIG_QUOTE_MAX : strlen(s)), (s), \
+	(strlen(s) > CONFIG_QUOTE_MAX ? "..." : "")
+
+/*
+ * printf into err->msg (if err), as one line: control characters are escaped
+ * (\n, \x1b), and a message too long for err->msg loses its middle, not the
+ * start (what and where) or the end (the fix).
+ */
 void config_err_set(struct vm_config_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -12,44 +12,84 @@
 #include "config_internal.h"
 #include "vm_config.h"
 
+/* c as it goes into a message: itself, or a C escape if it is a control character. Returns the length. */
+static size_t err_char(unsigned char c, char out[5])
+{
+	if (c >= 0x20 && c != 0x7f) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c == '\n' || c == '\r' || c == '\t') {
+		out[0] = '\\';
+		out[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+		return 2;
+	}
+	return (size_t)snprintf(out, 5, "\\x%02x", c);
+}
+
+/* Append the escaped form of raw[from, to) to out at *o. */
+static void err_put(char *out, size_t *o, const char *raw, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		*o += err_char((unsigned char)raw[i], out + *o);
+}
+
 void config_err_set(struct vm_config_error *err, const char *fmt, ...)
 {
-	char raw[sizeof(err->msg)];
-	size_t o = 0;
+	/* The longest message, one short of the buffer: one that fills it was cut somewhere. */
+	const size_t max = sizeof(err->msg) - 2;
+	const size_t head_max = max * 2 / 5;
+	static const char elided[] = " ... ";
+	char esc[5], *raw;
+	size_t len, width = 0, head = 0, head_w = 0, tail, tail_w = 0, o = 0;
 	va_list ap;
+	int n;
 
 	if (!err)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(raw, sizeof(raw), fmt, ap);
+	n = vasprintf(&raw, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return;
+	}
 	/*
 	 * Messages quote what the user typed, and an argument or INI value can
 	 * hold a line break or another control character: written as such it
 	 * would split the one line main.c prints, or rewrite the terminal. So
-	 * they are spelt as C escapes (\n, \t, \x1b), cut whole at the end.
+	 * they are spelt as C escapes (\n, \t, \x1b).
 	 */
-	for (const char *p = raw; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		char esc[5];
-		size_t n;
-
-		if (c >= 0x20 && c != 0x7f) {
-			esc[0] = (char)c;
-			n = 1;
-		} else if (c == '\n' || c == '\r' || c == '\t') {
-			esc[0] = '\\';
-			esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
-			n = 2;
-		} else {
-			n = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", c);
-		}
-		if (o + n >= sizeof(err->msg))
-			break;
-		memcpy(err->msg + o, esc, n);
-		o += n;
+	len = (size_t)n;
+	for (size_t i = 0; i < len; i++)
+		width += err_char((unsigned char)raw[i], esc);
+	if (width <= max) {
+		err_put(err->msg, &o, raw, 0, len);
+		err->msg[o] = '\0';
+		free(raw);
+		return;
 	}
+	/*
+	 * Too long (a long path or argument in it): keep the start, which says
+	 * what and where, and the end, which says how to fix it. Cut between
+	 * escapes and between the bytes of a UTF-8 character, never inside one.
+	 */
+	while (head < len && head_w + err_char((unsigned char)raw[head], esc) <= head_max)
+		head_w += err_char((unsigned char)raw[head++], esc);
+	while (head > 0 && ((unsigned char)raw[head] & 0xC0) == 0x80)
+		head_w -= err_char((unsigned char)raw[--head], esc);
+	tail = len;
+	while (tail > head && head_w + sizeof(elided) - 1 + tail_w +
+	       err_char((unsigned char)raw[tail - 1], esc) <= max)
+		tail_w += err_char((unsigned char)raw[--tail], esc);
+	while (tail < len && ((unsigned char)raw[tail] & 0xC0) == 0x80)
+		tail_w -= err_char((unsigned char)raw[tail++], esc);
+	err_put(err->msg, &o, raw, 0, head);
+	memcpy(err->msg + o, elided, sizeof(elided) - 1);
+	o += sizeof(elided) - 1;
+	err_put(err->msg, &o, raw, tail, len);
 	err->msg[o] = '\0';
+	free(raw);
 }
 
 int config_str_set(char **slot, const char *s)
@@ -178,17 +218,17 @@ int config_memory_parse(const char *s, uint64_t *out, char *why, size_t n)
 	int ret = vm_config_parse_size(s, &bytes);
 
 	if (ret == -EINVAL) {
-		snprintf(why, n, "bad size \"%s\" (expected a number with an optional K, M, G or T suffix, "
-			 "e.g. 512M or 2G; a bare number is MiB)", s);
+		snprintf(why, n, "bad size \"%.*s%s\" (expected a number with an optional K, M, G or T suffix, "
+			 "e.g. 512M or 2G; a bare number is MiB)", CONFIG_QUOTE(s));
 		return -EINVAL;
 	}
 	if (ret < 0 || bytes < VM_MIN_MEMORY || bytes > VM_MAX_MEMORY) {
-		snprintf(why, n, "%s is out of range (expected 64M to 1T)", s);
+		snprintf(why, n, "%.*s%s is out of range (expected 64M to 1T)", CONFIG_QUOTE(s));
 		return -EINVAL;
 	}
 	if (bytes % (1ull << 20)) {
-		snprintf(why, n, "%s is not a whole number of MiB (e.g. use %" PRIu64 "M)",
-			 s, (uint64_t)((bytes + (1ull << 20) - 1) >> 20));
+		snprintf(why, n, "%.*s%s is not a whole number of MiB (e.g. use %" PRIu64 "M)",
+			 CONFIG_QUOTE(s), (uint64_t)((bytes + (1ull << 20) - 1) >> 20));
 		return -EINVAL;
 	}
 	*out = bytes;
@@ -215,10 +255,10 @@ int config_uint_parse(const char *s, unsigned int min, unsigned int max, unsigne
 	*out = (unsigned int)v;
 	return 0;
 bad:
-	snprintf(why, n, "\"%s\" is not a whole number (expected %u to %u)", s, min, max);
+	snprintf(why, n, "\"%.*s%s\" is not a whole number (expected %u to %u)", CONFIG_QUOTE(s), min, max);
 	return -EINVAL;
 range:
-	snprintf(why, n, "%s is out of range (expected %u to %u)", s, min, max);
+	snprintf(why, n, "%.*s%s is out of range (expected %u to %u)", CONFIG_QUOTE(s), min, max);
 	return -EINVAL;
 }
 
@@ -237,7 +277,7 @@ int config_bool_parse(const char *s, bool *out, char *why, size_t n)
 			return 0;
 		}
 	}
-	snprintf(why, n, "\"%s\" is not on or off (yes/no and true/false work too)", s);
+	snprintf(why, n, "\"%.*s%s\" is not on or off (yes/no and true/false work too)", CONFIG_QUOTE(s));
 	return -EINVAL;
 }
 
@@ -245,7 +285,7 @@ int config_cache_parse(const char *s, enum blk_cache_mode *out, char *why, size_
 {
 	if (blk_cache_mode_parse(s, out) == 0)
 		return 0;
-	snprintf(why, n, "unknown cache mode \"%s\" (expected %s, %s, %s, %s or %s)", s,
+	snprintf(why, n, "unknown cache mode \"%.*s%s\" (expected %s, %s, %s, %s or %s)", CONFIG_QUOTE(s),
 		 blk_cache_mode_name(BLK_CACHE_WRITEBACK), blk_cache_mode_name(BLK_CACHE_NONE),
 		 blk_cache_mode_name(BLK_CACHE_WRITETHROUGH), blk_cache_mode_name(BLK_CACHE_DIRECTSYNC),
 		 blk_cache_mode_name(BLK_CACHE_UNSAFE));
@@ -274,7 +314,7 @@ int config_serial_parse(const char *s, enum vm_serial_mode *mode, const char **p
 		*path = s + 5;
 		return 0;
 	}
-	snprintf(why, n, "unknown serial mode \"%s\" (expected stdio, none or file:PATH)", s);
+	snprintf(why, n, "unknown serial mode \"%.*s%s\" (expected stdio, none or file:PATH)", CONFIG_QUOTE(s));
 	return -EINVAL;
 }
 
@@ -287,7 +327,8 @@ int config_id_check(const char *s, char *why, size_t n)
 		return -EINVAL;
 	}
 	if (len > VM_DRIVE_ID_MAX) {
-		snprintf(why, n, "drive id \"%s\" is longer than %d characters", s, VM_DRIVE_ID_MAX);
+		snprintf(why, n, "drive id \"%.*s%s\" is longer than %d characters", CONFIG_QUOTE(s),
+			 VM_DRIVE_ID_MAX);
 		return -EINVAL;
 	}
 	for (const char *p = s; *p; p++) {
@@ -309,15 +350,15 @@ int config_drive_serial_check(const char *s, char *why, size_t n)
 		return -EINVAL;
 	}
 	if (len > VM_DRIVE_SERIAL_MAX) {
-		snprintf(why, n, "serial \"%s\" is %zu bytes; virtio-blk allows at most %d",
-			 s, len, VM_DRIVE_SERIAL_MAX);
+		snprintf(why, n, "serial \"%.*s%s\" is %zu bytes; virtio-blk allows at most %d",
+			 CONFIG_QUOTE(s), len, VM_DRIVE_SERIAL_MAX);
 		return -EINVAL;
 	}
 	/* Printable, no blanks, and nothing --drive or INI would split on, so it round-trips. */
 	for (const char *p = s; *p; p++) {
 		if (!isgraph((unsigned char)*p) || *p == ',' || *p == ';') {
-			snprintf(why, n, "serial \"%s\" has a character other than printable ASCII "
-				 "without blanks, ',' or ';'", s);
+			snprintf(why, n, "serial \"%.*s%s\" has a character other than printable ASCII "
+				 "without blanks, ',' or ';'", CONFIG_QUOTE(s));
 			return -EINVAL;
 		}
 	}
@@ -344,7 +385,7 @@ static void where_prefix(const struct vm_config_origin *o, const char *key, cons
 static int validate_drive(const struct vm_config *cfg, unsigned int i, struct vm_config_error *err)
 {
 	const struct vm_drive_config *d = &cfg->drives[i];
-	char pre[300], why[300];
+	char pre[PATH_MAX + 128], why[300];
 
 	if (d->origin.file)
 		snprintf(pre, sizeof(pre), "%s:%d: [drive \"%s\"]: ", d->origin.file, d->origin.line,
@@ -370,7 +411,7 @@ static int validate_drive(const struct vm_config *cfg, unsigned int i, struct vm
 	}
 	for (unsigned int j = 0; d->id && j < i; j++) {
 		const struct vm_drive_config *e = &cfg->drives[j];
-		char at[300];
+		char at[PATH_MAX + 32];
 
 		if (!e->id || strcmp(e->id, d->id) != 0)
 			continue;
@@ -387,7 +428,7 @@ static int validate_drive(const struct vm_config *cfg, unsigned int i, struct vm
 
 int vm_config_validate(const struct vm_config *cfg, struct vm_config_error *err)
 {
-	char pre[300];
+	char pre[PATH_MAX + 64];
 
 	if (!cfg->kernel || !cfg->kernel[0]) {
 		if (cfg->nsources)

@@ -11,13 +11,18 @@
 #include "fuzz_check.h"
 #include "vm_config.h"
 
-/* One line main.c can print after "vmm: ": not empty, no line break or other control character. */
+/*
+ * One line main.c can print after "vmm: ": not empty, no line break or other control character, and
+ * whole: config_err_set shortens a long one to one byte less than the buffer, so a message that fills
+ * it was cut somewhere, losing its end (the fix).
+ */
 static inline void fuzz_check_message(const struct vm_config_error *err, int rc, const char *what)
 {
 	size_t len = strnlen(err->msg, sizeof(err->msg));
 
 	FUZZ_CHECK(len < sizeof(err->msg), "%s: %d: message not terminated", what, rc);
 	FUZZ_CHECK(len > 0, "%s failed with %d and an empty message", what, rc);
+	FUZZ_CHECK(len < sizeof(err->msg) - 1, "%s: message cut at %zu bytes: \"%s\"", what, len, err->msg);
 	for (size_t i = 0; i < len; i++)
 		FUZZ_CHECK((unsigned char)err->msg[i] >= 0x20 && err->msg[i] != 0x7f,
 			   "%s: message has control character 0x%02x at %zu, so it is not one line: \"%s\"", what,

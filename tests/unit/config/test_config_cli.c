@@ -312,9 +312,13 @@ static void test_err_control_characters(void **state)
 			 "serial, poll)", "--kernel", "k", "--drive", "file=a,\x1b[2J");
 }
 
-/* Escaping never cuts an escape in half and always ends the string. */
-static void test_err_control_characters_cut(void **state)
+/*
+ * A message too long for the buffer loses its middle: it still starts with what is wrong and
+ * ends with the fix, and never cuts an escape in half.
+ */
+static void test_err_long_value_keeps_fix(void **state)
 {
+	static const char fix[] = "\": options look like --kernel PATH (see vmm --help)";
 	struct vm_config cfg;
 	struct vm_config_error err;
 	char arg[600];
@@ -325,9 +329,21 @@ static void test_err_control_characters_cut(void **state)
 	arg[sizeof(arg) - 1] = '\0';
 	assert_int_equal(RUN(&cfg, &err, "--kernel", "k", arg), -EINVAL);
 	len = strlen(err.msg);
-	assert_true(len < sizeof(err.msg));
+	assert_true(len < sizeof(err.msg) - 1);
 	assert_null(strchr(err.msg, '\n'));
-	assert_memory_equal(err.msg + len - 2, "\\n", 2);
+	assert_memory_equal(err.msg, "unexpected argument \"\\n\\n", 24);
+	assert_non_null(strstr(err.msg, "\\n ... \\n"));
+	assert_string_equal(err.msg + len - strlen(fix), fix);
+	vm_config_free(&cfg);
+	/* "--cpus V: V is out of range": the V in the phrase is cut to 64 bytes and "...". */
+	memset(arg, '7', sizeof(arg) - 1);
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--cpus", arg), -EINVAL);
+	len = strlen(err.msg);
+	assert_true(len < sizeof(err.msg) - 1);
+	assert_memory_equal(err.msg, "--cpus 7777", 11);
+	assert_non_null(strstr(err.msg, "7 ... 7"));
+	assert_string_equal(err.msg + len - 104, ": 7777777777777777777777777777777777777777777777777777777777777777... "
+			    "is out of range (expected 1 to 64)");
 	vm_config_free(&cfg);
 }
 
@@ -624,7 +640,7 @@ int main(void)
 		cmocka_unit_test(test_err_too_many_drives),
 		cmocka_unit_test(test_err_bad_values),
 		cmocka_unit_test(test_err_control_characters),
-		cmocka_unit_test(test_err_control_characters_cut),
+		cmocka_unit_test(test_err_long_value_keeps_fix),
 		cmocka_unit_test(test_merge_override),
 		cmocka_unit_test(test_merge_drives),
 		cmocka_unit_test(test_merge_errors),
