@@ -18,6 +18,10 @@ usage print-config-path '^vmm: --print-config: the drive file "/.*/sp ;x" cannot
 	--kernel /k --drive 'file=sp ;x' --print-config
 CLI_CHECKS=$((CLI_CHECKS + 1))
 [ ! -s out ] || cli_fail "print-config-path: printed part of a file"
+usage print-config-long-line '^vmm: --print-config: the cmdline "x{64}\.\.\." is 5000 bytes, too long for an INI line' \
+	--kernel /k --cmdline "$(head -c 5000 /dev/zero | tr '\0' x)" --print-config
+CLI_CHECKS=$((CLI_CHECKS + 1))
+[ ! -s out ] || cli_fail "print-config-long-line: printed part of a file"
 # A line break in a value is quoted as \n: still one line.
 usage memory-line-break '^vmm: --memory 1\\n2G: bad size "1\\n2G"' --kernel k --memory "$(printf '1\n2G')"
 printf '[machine]\nmemory = 1\r2G\n' >cr.ini

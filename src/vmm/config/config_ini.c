@@ -191,6 +191,16 @@ static char *ini_ctx_read_line(char *str, int num, void *stream)
 	return str;
 }
 
+size_t config_ini_line_max(void)
+{
+	/* inih's buffer holds the line, its newline and a NUL (see ini_ctx_read_line). */
+#ifdef VM_CONFIG_INIH_RUNTIME_OPTIONS
+	return INI_LINE_MAX - 2;
+#else
+	return INI_MAX_LINE - 2;
+#endif
+}
+
 /* Joins a possibly relative INI value to the INI's directory. NULL on ENOMEM. */
 static char *ini_path_resolve(const struct ini_ctx *c, const char *value)
 {

@@ -60,6 +60,9 @@ void config_drive_clear(struct vm_drive_config *d);
  */
 int config_file_load(struct vm_config *cfg, const char *opt, const char *path, struct vm_config_error *err);
 
+/* The longest line (newline not counted) the INI reader takes; longer ones are refused. */
+size_t config_ini_line_max(void);
+
 /* Remember an INI name in cfg->sources; returns the stored copy or NULL (-ENOMEM). */
 const char *config_source_add(struct vm_config *cfg, const char *name);
 

@@ -526,20 +526,33 @@ static char *path_absolute(const char *path)
 	return abs;
 }
 
-/* One value for vm_config_printable: 0, or -EINVAL with a message, -errno of getcwd. */
-static int printable_value(const char *what, const char *value, bool path, struct vm_config_error *err)
+/*
+ * One value for vm_config_printable, printed after key (e.g. "cmdline = "): 0,
+ * or -EINVAL with a message, -errno of getcwd.
+ */
+static int printable_value(const char *what, const char *key, const char *value, bool path,
+			   struct vm_config_error *err)
 {
 	char *abs = path ? path_absolute(value) : strdup(value);
+	const char *fix = path ? "rename the file" : "give it with --cmdline instead of a config file";
+	size_t line_max = config_ini_line_max();
 	int ret = 0;
 
 	if (!abs) {
-		config_err_set(err, "--print-config: %s: %s", what, strerror(errno));
-		return -errno;
+		ret = -errno;
+		config_err_set(err, "--print-config: %s: %s", what, strerror(-ret));
+		return ret;
 	}
 	if (!ini_value_ok(abs)) {
 		config_err_set(err, "--print-config: the %s \"%s\" cannot be written as an INI value (blanks at "
 			       "either end, a line break, or ';' first or after a blank, which starts a comment); %s",
-			       what, abs, path ? "rename the file" : "give it with --cmdline instead of a config file");
+			       what, abs, fix);
+		ret = -EINVAL;
+	} else if (strlen(key) + strlen(abs) > line_max) {
+		/* --config would refuse the line as too long. */
+		config_err_set(err, "--print-config: the %s \"%.*s%s\" is %zu bytes, too long for an INI line "
+			       "(at most %zu after \"%s\"); %s", what, CONFIG_QUOTE(abs), strlen(abs),
+			       line_max - strlen(key), key, path ? "use a shorter path" : fix);
 		ret = -EINVAL;
 	}
 	free(abs);
@@ -550,20 +563,21 @@ int vm_config_printable(const struct vm_config *cfg, struct vm_config_error *err
 {
 	int ret = 0;
 
+	/* The keys as vm_config_print writes them. */
 	if (cfg->cmdline)
-		ret = printable_value("cmdline", cfg->cmdline, false, err);
+		ret = printable_value("cmdline", "cmdline = ", cfg->cmdline, false, err);
 	if (!ret && cfg->kernel)
-		ret = printable_value("kernel path", cfg->kernel, true, err);
+		ret = printable_value("kernel path", "kernel = ", cfg->kernel, true, err);
 	if (!ret && cfg->initrd)
-		ret = printable_value("initrd path", cfg->initrd, true, err);
+		ret = printable_value("initrd path", "initrd = ", cfg->initrd, true, err);
 	for (unsigned int i = 0; !ret && i < cfg->ndrives; i++) {
 		if (cfg->drives[i].file)
-			ret = printable_value("drive file", cfg->drives[i].file, true, err);
+			ret = printable_value("drive file", "file = ", cfg->drives[i].file, true, err);
 	}
 	if (!ret && cfg->serial == VM_SERIAL_FILE && cfg->serial_path)
-		ret = printable_value("serial file", cfg->serial_path, true, err);
+		ret = printable_value("serial file", "serial = file:", cfg->serial_path, true, err);
 	if (!ret && cfg->stats_path)
-		ret = printable_value("stats file", cfg->stats_path, true, err);
+		ret = printable_value("stats file", "stats = ", cfg->stats_path, true, err);
 	return ret;
 }
 

@@ -142,9 +142,10 @@ int vm_config_validate(const struct vm_config *cfg, struct vm_config_error *err)
  * Write cfg as INI that --config reads back to the same VM, with absolute
  * paths (relative ones are joined to the cwd). Actions, -v and the default
  * command line (cmdline NULL) are not written. 0, -EINVAL if a value cannot
- * be represented in INI (leading/trailing blanks, a line break, or a ';' first
- * or after a blank, which inih takes as a comment; then nothing is written, see
- * vm_config_printable), -EIO on a write error, or -errno.
+ * be represented in INI (leading/trailing blanks, a line break, a ';' first
+ * or after a blank, which inih takes as a comment, or a line longer than the
+ * INI reader takes; then nothing is written, see vm_config_printable), -EIO on
+ * a write error, or -errno.
  */
 int vm_config_print(const struct vm_config *cfg, FILE *out);
 

@@ -545,6 +545,22 @@ static void test_print_unrepresentable(void **state)
 	assert_int_equal(vm_config_printable(&cfg, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "drive file \"/d/sp ;x\""));
 	vm_config_free(&cfg);
+	/* A line --config would refuse as too long. */
+	{
+		static char long_cmdline[5001];
+
+		memset(long_cmdline, 'x', sizeof(long_cmdline) - 1);
+		assert_int_equal(RUN(&cfg, &err, "--kernel", "/k", "--cmdline", long_cmdline), 0);
+		text = print_to_string(&cfg, &ret);
+		assert_int_equal(ret, -EINVAL);
+		assert_string_equal(text, "");
+		free(text);
+		assert_int_equal(vm_config_printable(&cfg, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "x...\" is 5000 bytes, too long for an INI line (at most "));
+		assert_non_null(strstr(err.msg, " after \"cmdline = \"); give it with --cmdline instead of a "
+					     "config file"));
+		vm_config_free(&cfg);
+	}
 	/* "cmdline = ;x" is a comment too: the ';' follows the blank after '='. */
 	assert_int_equal(RUN(&cfg, &err, "--kernel", "/k", "--cmdline", ";x"), 0);
 	text = print_to_string(&cfg, &ret);
