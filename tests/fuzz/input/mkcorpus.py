@@ -158,6 +158,9 @@ stats = stats.json
     'bad-dup-drive.ini': '[drive.a]\nfile = x\n[drive "a"]\nfile = y\n',
     'bad-key-home.ini': '[boot]\nmemory = 1G\n',
     'bad-cache.ini': '[drive.a]\nfile = x\ncache = fast\n',
+    # inih's line buffer is 4096 bytes here: the longest line that fits, and one that does not.
+    'long-cmdline.ini': '[boot]\nkernel = k\ncmdline = ' + 'x=1 ' * 1020 + '-- a\n',
+    'bad-line-too-long.ini': '[boot]\nkernel = k\ncmdline = ' + 'y' * 5000 + '\n',
 }
 
 # ---- command lines ----
@@ -183,6 +186,8 @@ CLIS = {
     'bad-memory': ['--kernel', 'k', '--memory', '1000000T'],
     'bad-short': ['-x'],
     'bad-flag-value': ['--help=yes'],
+    # Longer than the 2048 bytes the kernel command line may take.
+    'long-cmdline': ['--kernel', 'k', '--cmdline', 'console=ttyS0 ' + 'a=b ' * 600 + '-- init'],
 }
 
 
