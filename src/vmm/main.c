@@ -60,15 +60,25 @@ static void tty_make_raw(void)
 	}
 }
 
+/* One line on stderr: a path or argument quoted in it cannot break it (control characters are escaped). */
 static void err_line(const char *fmt, ...)
 {
+	char *msg, esc[5];
 	va_list ap;
+	int n;
 
-	fputs("vmm: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	fputs("vmm: ", stderr);
+	if (n < 0) {
+		fputs("out of memory\n", stderr);
+		return;
+	}
+	for (const char *c = msg; *c; c++)
+		fwrite(esc, 1, vm_config_msg_char((unsigned char)*c, esc), stderr);
 	fputc('\n', stderr);
+	free(msg);
 }
 
 static void log_debug(void *ctx, const char *fmt, va_list ap)
@@ -339,6 +349,15 @@ static void initrd_error(const struct vm_config *cfg, const char *name, const st
 	}
 }
 
+/* An input file vm.c could not read: err is -errno, -ENODATA when it got shorter while vmm read it. */
+static void file_error(const char *name, int err)
+{
+	if (err == -ENODATA)
+		err_line("%s: the file got shorter while vmm read it (let whatever writes it finish first)", name);
+	else
+		err_line("%s: %s", name, strerror(-err));
+}
+
 /* Returns the exit status for a failed vm_create or vm_boot_check. */
 static int create_error(const struct vm_config *cfg, const struct vm_error *e)
 {
@@ -375,15 +394,17 @@ static int create_error(const struct vm_config *cfg, const struct vm_error *e)
 				 (unsigned long long)(cfg->memory >> 20));
 		else if (e->err == -EINVAL)
 			err_line("%s: malformed kernel image (headers point outside the file)", name);
+		else if (e->err == -EFBIG)
+			err_line("%s: too large to read into memory (give the kernel image, e.g. /boot/vmlinuz-*)", name);
 		else
-			err_line("%s: %s", name, strerror(-e->err));
+			file_error(name, e->err);
 		return EXIT_USAGE;
 	case VM_STAGE_INITRD:
 		setting(name, sizeof(name), &cfg->where.initrd, "initrd", "", subj);
 		if (e->err == -ENOMEM)
 			initrd_error(cfg, name, e);
 		else
-			err_line("%s: %s", name, strerror(-e->err));
+			file_error(name, e->err);
 		return EXIT_USAGE;
 	case VM_STAGE_CMDLINE:
 		if (cfg->where.cmdline.file)

@@ -471,11 +471,36 @@ static int vm_file_open(const char *path, struct stat *st)
 	return fd;
 }
 
-static int vm_file_map(const char *path, void **data, size_t *size)
+/* Read size bytes at offset 0 into dst: 0, -errno, or -ENODATA if the file ended first (it shrank meanwhile). */
+static int vm_file_read_at(int fd, void *dst, uint64_t size)
+{
+	uint64_t done = 0;
+
+	while (done < size) {
+		ssize_t n = pread(fd, (char *)dst + done, size - done, done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ENODATA;
+		done += n;
+	}
+	return 0;
+}
+
+/*
+ * The whole file in a private buffer (free() it). Not a mapping: the loader
+ * checks the headers and then copies what they describe, and a file mapping
+ * would show it a file changed in between, or raise SIGBUS if it shrank.
+ */
+static int vm_file_read(const char *path, void **data, size_t *size)
 {
 	struct stat st;
 	int fd = vm_file_open(path, &st);
-	int r = 0;
+	void *buf;
+	int r;
 
 	if (fd < 0)
 		return fd;
@@ -483,11 +508,17 @@ static int vm_file_map(const char *path, void **data, size_t *size)
 		r = -ENOEXEC;
 		goto close_fd;
 	}
-	*data = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (*data == MAP_FAILED) {
-		r = -errno;
+	buf = (uint64_t)st.st_size <= SIZE_MAX / 2 ? malloc(st.st_size) : NULL;
+	if (!buf) {
+		r = -EFBIG;
 		goto close_fd;
 	}
+	r = vm_file_read_at(fd, buf, st.st_size);
+	if (r < 0) {
+		free(buf);
+		goto close_fd;
+	}
+	*data = buf;
 	*size = st.st_size;
 close_fd:
 	close(fd);
@@ -524,7 +555,6 @@ static int vm_initrd_load(struct vm *vm, const struct x86_kernel *k, uint64_t *g
 	int fd = vm_file_open(path, &st);
 	int r;
 	char *dst;
-	uint64_t done = 0;
 
 	if (fd < 0)
 		return vm_fail(err, VM_STAGE_INITRD, fd, path);
@@ -536,16 +566,10 @@ static int vm_initrd_load(struct vm *vm, const struct x86_kernel *k, uint64_t *g
 		r = vm_fail(err, VM_STAGE_INITRD, -ENOMEM, path);
 		goto close_fd;
 	}
-	while (done < (uint64_t)st.st_size) {
-		ssize_t n = pread(fd, dst + done, st.st_size - done, done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = vm_fail(err, VM_STAGE_INITRD, n < 0 ? -errno : -EIO, path);
-			goto close_fd;
-		}
-		done += n;
+	r = vm_file_read_at(fd, dst, st.st_size);
+	if (r < 0) {
+		vm_fail(err, VM_STAGE_INITRD, r, path);
+		goto close_fd;
 	}
 	*size = st.st_size;
 	r = 0;
@@ -562,14 +586,14 @@ static int vm_kernel_read(const struct vm_config *cfg, const struct gmem *mem, b
 	size_t image_size = 0;
 	int r;
 
-	r = vm_file_map(cfg->kernel, &image, &image_size);
+	r = vm_file_read(cfg->kernel, &image, &image_size);
 	if (r < 0)
 		return vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
 	if (load)
 		r = x86_kernel_load(mem, image, image_size, k);
 	else
 		r = x86_kernel_check(mem, image, image_size, k);
-	munmap(image, image_size);
+	free(image);
 	if (r < 0)
 		return vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
 	return 0;

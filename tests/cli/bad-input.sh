@@ -34,6 +34,13 @@ usage kernel-fifo '^vmm: --kernel fifo: is not a regular file \(give the file it
 usage kernel-dev-zero '--kernel /dev/zero: is not a regular file' -v --kernel /dev/zero
 usage kernel-dir '--kernel \.: is a directory' -v --kernel .
 usage kernel-not-kernel '^vmm: --kernel notkernel: not a Linux bzImage or ELF vmlinux' -v --kernel notkernel
+# A path with a line break is quoted as \n, so the message stays one line.
+usage kernel-path-line-break '^vmm: --kernel no\\nkernel: No such file or directory' -v --kernel "$(printf 'no\nkernel')"
+# sysfs says 4096 bytes and gives a few: read as a file that shrank while vmm read it.
+if [ -r /sys/kernel/uevent_seqnum ]; then
+	usage kernel-shrank '^vmm: --kernel /sys/kernel/uevent_seqnum: the file got shorter while vmm read it' \
+		-v --kernel /sys/kernel/uevent_seqnum
+fi
 usage kernel-old-protocol '--kernel oldbz: .*boot protocol 2\.12 or newer' -v --kernel oldbz
 usage initrd-empty '^vmm: --initrd empty: is empty' -v --kernel "$elf" --initrd empty
 usage initrd-dev-zero '--initrd /dev/zero: is not a regular file' -v --kernel "$elf" --initrd /dev/zero

@@ -12,8 +12,7 @@
 #include "config_internal.h"
 #include "vm_config.h"
 
-/* c as it goes into a message: itself, or a C escape if it is a control character. Returns the length. */
-static size_t err_char(unsigned char c, char out[5])
+size_t vm_config_msg_char(unsigned char c, char out[5])
 {
 	if (c >= 0x20 && c != 0x7f) {
 		out[0] = (char)c;
@@ -31,7 +30,7 @@ static size_t err_char(unsigned char c, char out[5])
 static void err_put(char *out, size_t *o, const char *raw, size_t from, size_t to)
 {
 	for (size_t i = from; i < to; i++)
-		*o += err_char((unsigned char)raw[i], out + *o);
+		*o += vm_config_msg_char((unsigned char)raw[i], out + *o);
 }
 
 void config_err_set(struct vm_config_error *err, const char *fmt, ...)
@@ -62,7 +61,7 @@ void config_err_set(struct vm_config_error *err, const char *fmt, ...)
 	 */
 	len = (size_t)n;
 	for (size_t i = 0; i < len; i++)
-		width += err_char((unsigned char)raw[i], esc);
+		width += vm_config_msg_char((unsigned char)raw[i], esc);
 	if (width <= max) {
 		err_put(err->msg, &o, raw, 0, len);
 		err->msg[o] = '\0';
@@ -74,16 +73,16 @@ void config_err_set(struct vm_config_error *err, const char *fmt, ...)
 	 * what and where, and the end, which says how to fix it. Cut between
 	 * escapes and between the bytes of a UTF-8 character, never inside one.
 	 */
-	while (head < len && head_w + err_char((unsigned char)raw[head], esc) <= head_max)
-		head_w += err_char((unsigned char)raw[head++], esc);
+	while (head < len && head_w + vm_config_msg_char((unsigned char)raw[head], esc) <= head_max)
+		head_w += vm_config_msg_char((unsigned char)raw[head++], esc);
 	while (head > 0 && ((unsigned char)raw[head] & 0xC0) == 0x80)
-		head_w -= err_char((unsigned char)raw[--head], esc);
+		head_w -= vm_config_msg_char((unsigned char)raw[--head], esc);
 	tail = len;
 	while (tail > head && head_w + sizeof(elided) - 1 + tail_w +
-	       err_char((unsigned char)raw[tail - 1], esc) <= max)
-		tail_w += err_char((unsigned char)raw[--tail], esc);
+	       vm_config_msg_char((unsigned char)raw[tail - 1], esc) <= max)
+		tail_w += vm_config_msg_char((unsigned char)raw[--tail], esc);
 	while (tail < len && ((unsigned char)raw[tail] & 0xC0) == 0x80)
-		tail_w -= err_char((unsigned char)raw[tail++], esc);
+		tail_w -= vm_config_msg_char((unsigned char)raw[tail++], esc);
 	err_put(err->msg, &o, raw, 0, head);
 	memcpy(err->msg + o, elided, sizeof(elided) - 1);
 	o += sizeof(elided) - 1;

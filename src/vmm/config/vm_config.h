@@ -161,6 +161,13 @@ int vm_config_printable(const struct vm_config *cfg, struct vm_config_error *err
 void vm_config_usage(FILE *out);
 
 /*
+ * Byte c as it goes into a one-line message: itself, or a C escape (\n, \r,
+ * \t, \x1b) if it is a control character, which would break the line or
+ * rewrite the terminal. Returns the length written to out (1 to 4; no NUL).
+ */
+size_t vm_config_msg_char(unsigned char c, char out[5]);
+
+/*
  * "vm.ini:12" for an INI origin, "" for the command line; for prefixing
  * messages about a setting (e.g. a drive file that cannot be opened).
  * Returns what snprintf returns.
