@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Run every test: unit, kvm-smoke, cli, bench-smoke and integration on the normal build; all but integration on
-# ASan+UBSan; unit, kvm-smoke and bench-smoke on ThreadSanitizer (its build without -Werror: GCC warns that
+# Run every test: unit, kvm-smoke, cli, bench-smoke, fuzz and integration on the normal build; all but integration
+# on ASan+UBSan; unit, kvm-smoke and bench-smoke on ThreadSanitizer (its build without -Werror: GCC warns that
 # TSan ignores the virtqueue's fences).
 # Installs what it needs; builds the guest and test-host images on first use (cached under build/).
 set -euo pipefail
@@ -18,7 +18,7 @@ meson compile -C build-tsan
 
 status=0
 meson test -C build --print-errorlogs --num-processes 2 || status=1
-meson test -C build-san --suite unit --suite kvm-smoke --suite cli --suite bench-smoke --print-errorlogs || status=1
+meson test -C build-san --suite unit --suite kvm-smoke --suite cli --suite bench-smoke --suite fuzz --print-errorlogs || status=1
 meson test -C build-tsan --suite unit --suite kvm-smoke --suite bench-smoke --print-errorlogs || status=1
 
 # One closing line over all three runs, in the plain form CI reads.
