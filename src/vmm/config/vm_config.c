@@ -331,6 +331,12 @@ int config_id_check(const char *s, char *why, size_t n)
 		return -EINVAL;
 	}
 	for (const char *p = s; *p; p++) {
+		if ((unsigned char)*p >= 0x80) {
+			/* One byte of a multi-byte character would be no character at all in the message. */
+			snprintf(why, n, "drive id \"%s\" has a character that is not ASCII (use only letters, "
+				 "digits, '_' and '-')", s);
+			return -EINVAL;
+		}
 		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-') {
 			snprintf(why, n, "drive id \"%s\" has a '%c' (use only letters, digits, '_' and '-')",
 				 s, *p);

@@ -260,6 +260,9 @@ static void test_err_bad_drive(void **state)
 			 "--kernel", "k", "--drive", "file=a,readonly=1");
 	EXPECT_CLI_ERROR("--drive file=a,id=a.b: drive id \"a.b\" has a '.' (use only letters, digits, '_' "
 			 "and '-')", "--kernel", "k", "--drive", "file=a,id=a.b");
+	/* Not one byte of the 'é', which is no character on its own. */
+	EXPECT_CLI_ERROR("--drive file=a,id=d\xc3\xa9: drive id \"d\xc3\xa9\" has a character that is not ASCII "
+			 "(use only letters, digits, '_' and '-')", "--kernel", "k", "--drive", "file=a,id=d\xc3\xa9");
 	EXPECT_CLI_ERROR("--drive file=a,serial=123456789012345678901: serial \"123456789012345678901\" is "
 			 "21 bytes; virtio-blk allows at most 20",
 			 "--kernel", "k", "--drive", "file=a,serial=123456789012345678901");
