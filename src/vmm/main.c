@@ -471,6 +471,7 @@ int main(int argc, char **argv)
 	struct vm_log log = { .fn = log_debug };
 	unsigned int nopen = 0;
 	struct vm_error verr;
+	struct vm_kernel_image kernel = { NULL, 0 };
 	struct vm_exit ex;
 	struct vm *vm = NULL;
 	int status = EXIT_USAGE, r;
@@ -531,7 +532,7 @@ int main(int argc, char **argv)
 	     check_output(&cfg.where.serial, "serial", "file:", cfg.serial_path, false) < 0) ||
 	    check_outputs_distinct(&cfg) < 0)
 		goto free_cfg;
-	r = vm_boot_check(&cfg, &verr);
+	r = vm_boot_check(&cfg, &kernel, &verr);
 	if (r < 0) {
 		status = create_error(&cfg, &verr);
 		goto free_cfg;
@@ -549,7 +550,8 @@ int main(int argc, char **argv)
 	}
 
 	log.verbose = cfg.verbose;
-	r = vm_create(&cfg, drives, cfg.ndrives, &log, t_start, &vm, &verr);
+	r = vm_create(&cfg, &kernel, drives, cfg.ndrives, &log, t_start, &vm, &verr);
+	vm_kernel_image_free(&kernel);
 	if (r < 0) {
 		status = create_error(&cfg, &verr);
 		goto close_images;
@@ -577,6 +579,7 @@ destroy:
 close_images:
 	while (nopen > 0)
 		blk_image_close(&images[--nopen]);
+	vm_kernel_image_free(&kernel);
 free_cfg:
 	vm_config_free(&cfg);
 	fflush(stdout);

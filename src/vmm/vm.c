@@ -578,25 +578,11 @@ close_fd:
 	return r;
 }
 
-/* The kernel file, checked (and, with load, copied into mem) by the x86 loader. */
-static int vm_kernel_read(const struct vm_config *cfg, const struct gmem *mem, bool load,
-			  struct x86_kernel *k, struct vm_error *err)
+void vm_kernel_image_free(struct vm_kernel_image *image)
 {
-	void *image = NULL;
-	size_t image_size = 0;
-	int r;
-
-	r = vm_file_read(cfg->kernel, &image, &image_size);
-	if (r < 0)
-		return vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
-	if (load)
-		r = x86_kernel_load(mem, image, image_size, k);
-	else
-		r = x86_kernel_check(mem, image, image_size, k);
-	free(image);
-	if (r < 0)
-		return vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
-	return 0;
+	free(image->data);
+	image->data = NULL;
+	image->size = 0;
 }
 
 /* The full command line into out (VM_CMDLINE_MAX bytes), within the kernel's own limit. */
@@ -614,7 +600,7 @@ static int vm_cmdline_make(const struct vm_config *cfg, const struct x86_kernel 
 	return r < 0 ? r : 0;
 }
 
-int vm_boot_check(const struct vm_config *cfg, struct vm_error *err)
+int vm_boot_check(const struct vm_config *cfg, struct vm_kernel_image *kernel, struct vm_error *err)
 {
 	struct gmem layout = { .nregions = 0 };
 	char cmdline[VM_CMDLINE_MAX];
@@ -623,22 +609,34 @@ int vm_boot_check(const struct vm_config *cfg, struct vm_error *err)
 
 	memset(err, 0, sizeof(*err));
 	layout.nregions = x86_ram_layout(cfg->memory, layout.regions);
-	r = vm_kernel_read(cfg, &layout, false, &k, err);
+	r = vm_file_read(cfg->kernel, &kernel->data, &kernel->size);
 	if (r < 0)
-		return r;
+		return vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
+	r = x86_kernel_check(&layout, kernel->data, kernel->size, &k);
+	if (r < 0) {
+		vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
+		goto free_kernel;
+	}
 	if (cfg->initrd) {
 		struct stat st;
 		uint64_t gpa;
 		int fd = vm_file_open(cfg->initrd, &st);
 
-		if (fd < 0)
-			return vm_fail(err, VM_STAGE_INITRD, fd, cfg->initrd);
+		if (fd < 0) {
+			r = vm_fail(err, VM_STAGE_INITRD, fd, cfg->initrd);
+			goto free_kernel;
+		}
 		close(fd);
 		r = vm_initrd_place(cfg, &layout, &k, st.st_size, &gpa, err);
 		if (r < 0)
-			return r;
+			goto free_kernel;
 	}
-	return vm_cmdline_make(cfg, &k, cmdline, err);
+	r = vm_cmdline_make(cfg, &k, cmdline, err);
+	if (r == 0)
+		return 0;
+free_kernel:
+	vm_kernel_image_free(kernel);
+	return r;
 }
 
 static int vm_acpi_build(struct vm *vm, uint64_t *rsdp)
@@ -670,7 +668,7 @@ static int vm_acpi_build(struct vm *vm, uint64_t *rsdp)
 	return r < 0 ? r : 0;
 }
 
-static int vm_boot_setup(struct vm *vm, struct vm_error *err)
+static int vm_boot_setup(struct vm *vm, const struct vm_kernel_image *kernel, struct vm_error *err)
 {
 	const struct vm_config *cfg = vm->cfg;
 	struct x86_kernel k;
@@ -679,9 +677,9 @@ static int vm_boot_setup(struct vm *vm, struct vm_error *err)
 	char *dst;
 	int r;
 
-	r = vm_kernel_read(cfg, &vm->mem, true, &k, err);
+	r = x86_kernel_load(&vm->mem, kernel->data, kernel->size, &k);
 	if (r < 0)
-		return r;
+		return vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
 	if (cfg->initrd) {
 		r = vm_initrd_load(vm, &k, &initrd_gpa, &initrd_size, err);
 		if (r < 0)
@@ -839,8 +837,9 @@ static int vm_serial_open(struct vm *vm, struct vm_error *err)
 	return 0;
 }
 
-int vm_create(const struct vm_config *cfg, const struct vm_drive *drives, unsigned int ndrives,
-	      const struct vm_log *log, uint64_t t_start_ns, struct vm **out, struct vm_error *err)
+int vm_create(const struct vm_config *cfg, const struct vm_kernel_image *kernel, const struct vm_drive *drives,
+	      unsigned int ndrives, const struct vm_log *log, uint64_t t_start_ns, struct vm **out,
+	      struct vm_error *err)
 {
 	struct vm *vm;
 	int r;
@@ -899,7 +898,7 @@ int vm_create(const struct vm_config *cfg, const struct vm_drive *drives, unsign
 	if (r < 0)
 		goto destroy;
 	vm_debug_step(vm, "drives");
-	r = vm_boot_setup(vm, err);
+	r = vm_boot_setup(vm, kernel, err);
 	if (r < 0)
 		goto destroy;
 	vm_debug_step(vm, "kernel, initrd, ACPI and boot state");

@@ -78,22 +78,38 @@ struct vm_drive {
 struct vm;
 
 /*
- * The checks of user input that set-up makes, without KVM or guest memory:
- * the kernel file is read and checked against the RAM layout of cfg->memory,
- * the initrd must fit where that kernel allows, the command line within its
- * limit. 0, or -errno with *err as vm_create would fill it (VM_STAGE_KERNEL,
- * VM_STAGE_INITRD, VM_STAGE_CMDLINE), so main.c can reject bad input before
- * /dev/kvm is opened. vm_create still makes the same checks.
+ * The kernel file, read whole by vm_boot_check into vmm's own memory (not a
+ * mapping, which would show a file changed meanwhile), so vm_create loads the
+ * very bytes that were checked, and the file is read once.
  */
-int vm_boot_check(const struct vm_config *cfg, struct vm_error *err);
+struct vm_kernel_image {
+	void *data;
+	size_t size;
+};
+
+/* Free what vm_boot_check read; a zeroed image is fine. */
+void vm_kernel_image_free(struct vm_kernel_image *kernel);
 
 /*
- * Build the VM described by cfg: KVM, guest RAM, kernel/initrd/cmdline,
- * ACPI, vCPUs, devices. t_start is CLOCK_MONOTONIC at exec, for boot_ms.
- * 0 and *out, or -errno with *err describing the failing step.
+ * The checks of user input that set-up makes, without KVM or guest memory:
+ * the kernel file is read into *kernel and checked against the RAM layout of
+ * cfg->memory, the initrd must fit where that kernel allows, the command line
+ * within its limit. 0 with *kernel to pass to vm_create (and free after it),
+ * or -errno with *kernel empty and *err as vm_create would fill it
+ * (VM_STAGE_KERNEL, VM_STAGE_INITRD, VM_STAGE_CMDLINE), so main.c can reject
+ * bad input before /dev/kvm is opened. vm_create still makes the same checks.
  */
-int vm_create(const struct vm_config *cfg, const struct vm_drive *drives, unsigned int ndrives,
-	      const struct vm_log *log, uint64_t t_start_ns, struct vm **out, struct vm_error *err);
+int vm_boot_check(const struct vm_config *cfg, struct vm_kernel_image *kernel, struct vm_error *err);
+
+/*
+ * Build the VM described by cfg, with the kernel vm_boot_check read: KVM,
+ * guest RAM, kernel/initrd/cmdline, ACPI, vCPUs, devices. t_start is
+ * CLOCK_MONOTONIC at exec, for boot_ms. 0 and *out, or -errno with *err
+ * describing the failing step.
+ */
+int vm_create(const struct vm_config *cfg, const struct vm_kernel_image *kernel, const struct vm_drive *drives,
+	      unsigned int ndrives, const struct vm_log *log, uint64_t t_start_ns, struct vm **out,
+	      struct vm_error *err);
 
 /* Run until the guest stops or a signal/timeout ends it; 0 and *ex filled, or -errno. */
 int vm_run(struct vm *vm, struct vm_exit *ex);
