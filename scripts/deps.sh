@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Install the Debian packages vmm's build, tests, guest image and benchmarks need (idempotent).
+# usage: scripts/deps.sh [EXTRA_PACKAGE...]   (e.g. scripts/fuzz.sh adds clang's)
 set -euo pipefail
 
 pkgs=(
@@ -10,6 +11,7 @@ pkgs=(
 	busybox-static cpio kmod xz-utils e2fsprogs qemu-system-x86 python3
 	# unit tests (iasl decompiles our ACPI tables), benchmarks
 	acpica-tools fio util-linux
+	"$@"
 )
 
 missing=()

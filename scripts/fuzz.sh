@@ -26,17 +26,7 @@ case $secs in
 '' | *[!0-9]*) echo "fuzz.sh: -t $secs: give whole seconds, e.g. -t 600" >&2; exit 2 ;;
 esac
 
-scripts/deps.sh
-need=()
-command -v clang-14 >/dev/null || need+=(clang-14)
-dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q 'install ok installed' || need+=(libclang-rt-14-dev)
-if [ ${#need[@]} -gt 0 ]; then
-	sudo=()
-	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
-	echo "fuzz.sh: installing ${need[*]}"
-	"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
-		{ "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }
-fi
+scripts/deps.sh clang-14 libclang-rt-14-dev
 
 [ -f build-fuzz/build.ninja ] ||
 	CC=clang-14 meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
