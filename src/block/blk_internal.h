@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Helpers shared by the block backends: O_DIRECT bounce buffers and iovec arithmetic. Not for other modules. */
+/* Helpers shared by the block backends: O_DIRECT bounce buffers, iovec arithmetic, the WRITE_ZEROES steps. Not for other modules. */
 #ifndef VMM_BLK_INTERNAL_H
 #define VMM_BLK_INTERNAL_H
 
@@ -60,6 +60,34 @@ void blk_bounce_copy_out(const struct blk_bounce *b, const struct blk_req *req);
 
 /* Free b's buffer (if any). */
 void blk_bounce_release(struct blk_bounce *b);
+
+/*
+ * WRITE_ZEROES is a chain of up to three host operations, the same in every
+ * backend. First FALLOC_FL_ZERO_RANGE. Where the filesystem has none (tmpfs,
+ * for one), FALLOC_FL_PUNCH_HOLE and then a plain fallocate that allocates the
+ * range again: the guest is told write_zeroes_may_unmap = 0, so the blocks it
+ * zeroes stay allocated (a filesystem that cannot preallocate leaves a hole,
+ * which still reads as zeros). Then, for a durable request, an fdatasync:
+ * fallocate changes metadata only, and without a write cache the guest
+ * expects the zeros stable when the request completes.
+ */
+enum blk_zero_step {
+	BLK_ZERO_RANGE,   /* fallocate ZERO_RANGE */
+	BLK_ZERO_PUNCH,   /* fallocate PUNCH_HOLE */
+	BLK_ZERO_ALLOC,   /* fallocate 0: allocate the punched range again */
+	BLK_ZERO_SYNC,    /* fdatasync */
+	BLK_ZERO_DONE,
+};
+
+/* The fallocate mode of a RANGE, PUNCH or ALLOC step; the caller adds FALLOC_FL_KEEP_SIZE. */
+int blk_zero_step_mode(enum blk_zero_step step);
+
+/*
+ * The step after one that gave *res. BLK_ZERO_DONE ends the request with *res
+ * as its result: an error ends it, except RANGE's -EOPNOTSUPP (on to PUNCH)
+ * and ALLOC's (the hole reads as zeros: *res becomes 0).
+ */
+enum blk_zero_step blk_zero_step_next(enum blk_zero_step step, int *res, bool durable);
 
 /* req is one the backend makes durable before completing it: what counters.durable_writes counts. */
 static inline bool blk_req_durable(const struct blk_req *req)

@@ -128,6 +128,7 @@ static int sync_fallocate(struct blk_sync *s, int mode, uint64_t off, uint64_t l
 
 static int sync_do(struct blk_sync *s, struct blk_req *req)
 {
+	enum blk_zero_step step;
 	int ret;
 
 	switch (req->op) {
@@ -140,17 +141,16 @@ static int sync_do(struct blk_sync *s, struct blk_req *req)
 	case BLK_OP_DISCARD:
 		return sync_fallocate(s, FALLOC_FL_PUNCH_HOLE, req->offset, req->len);
 	case BLK_OP_WRITE_ZEROES:
-		ret = -EOPNOTSUPP;
-		if (!s->no_zero_range) {
-			ret = sync_fallocate(s, FALLOC_FL_ZERO_RANGE, req->offset, req->len);
-			if (ret == -EOPNOTSUPP)
+		step = s->no_zero_range ? BLK_ZERO_PUNCH : BLK_ZERO_RANGE;
+		do {
+			if (step == BLK_ZERO_SYNC)
+				ret = fdatasync(s->geom.fd) < 0 ? -errno : 0;
+			else
+				ret = sync_fallocate(s, blk_zero_step_mode(step), req->offset, req->len);
+			if (step == BLK_ZERO_RANGE && ret == -EOPNOTSUPP)
 				s->no_zero_range = true;
-		}
-		if (ret == -EOPNOTSUPP)
-			ret = sync_fallocate(s, FALLOC_FL_PUNCH_HOLE, req->offset, req->len);
-		/* fallocate changes metadata only: without a write cache the guest expects it stable now. */
-		if (ret == 0 && req->durable)
-			ret = fdatasync(s->geom.fd) < 0 ? -errno : 0;
+			step = blk_zero_step_next(step, &ret, req->durable);
+		} while (step != BLK_ZERO_DONE);
 		return ret;
 	}
 	return -EINVAL;

@@ -36,8 +36,7 @@ struct uring_slot {
 	unsigned int rest_cap;
 	bool bounced;
 	bool rmw;               /* holds the read-modify-write barrier */
-	bool zero_fallback;     /* WRITE_ZEROES retried as punch-hole */
-	bool zero_sync;         /* durable WRITE_ZEROES: the range is zeroed, its fdatasync is on the SQ */
+	enum blk_zero_step zero_step;  /* WRITE_ZEROES: the step on the SQ */
 	int inline_res;         /* an inline write's result, until poll() reaps it */
 	struct uring_slot *next_inline;  /* on inline_q (to write in kick) or done_q (written, to reap) */
 };
@@ -148,7 +147,7 @@ static int uring_slot_prep(struct blk_uring *u, struct uring_slot *s)
 	if (!sqe)
 		return -EAGAIN;
 
-	switch (s->zero_sync ? BLK_OP_FLUSH : req->op) {
+	switch (req->op == BLK_OP_WRITE_ZEROES && s->zero_step == BLK_ZERO_SYNC ? BLK_OP_FLUSH : req->op) {
 	case BLK_OP_READ:
 		off = (s->bounced ? s->bounce.start : req->offset) + s->done;
 		io_uring_prep_readv(sqe, URING_FILE_INDEX, iov, cnt, off);
@@ -167,7 +166,7 @@ static int uring_slot_prep(struct blk_uring *u, struct uring_slot *s)
 		break;
 	case BLK_OP_WRITE_ZEROES:
 		/* KEEP_SIZE: block devices insist on it, and a file must never grow. */
-		mode = (u->no_zero_range || s->zero_fallback) ? FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE;
+		mode = blk_zero_step_mode(s->zero_step);
 		io_uring_prep_fallocate(sqe, URING_FILE_INDEX, mode | FALLOC_FL_KEEP_SIZE,
 					(off_t)req->offset, (off_t)req->len);
 		break;
@@ -276,8 +275,7 @@ static int uring_submit(struct blk_backend *be, struct blk_req *req)
 	s->total = total;
 	s->done = 0;
 	s->need = total;
-	s->zero_fallback = false;
-	s->zero_sync = false;
+	s->zero_step = u->no_zero_range ? BLK_ZERO_PUNCH : BLK_ZERO_RANGE;
 	s->bounced = false;
 	s->rmw = false;
 	if (bounce) {
@@ -376,18 +374,11 @@ static bool uring_slot_finish(struct blk_uring *u, struct uring_slot *s, int *re
 		u->be.counters.host_flushes++;
 		return true;
 	case BLK_OP_WRITE_ZEROES:
-		if (s->zero_sync)
-			return true;   /* the fdatasync's result is the request's */
-		if (*res == -EOPNOTSUPP && !s->zero_fallback) {
-			/* Punching a hole also reads back as zeros; remember so later requests go straight there. */
-			u->no_zero_range = true;
-			s->zero_fallback = true;
-		} else if (*res == 0 && req->durable) {
-			/* fallocate changes metadata only: without a write cache the guest expects it stable now. */
-			s->zero_sync = true;
-		} else {
+		if (s->zero_step == BLK_ZERO_RANGE && *res == -EOPNOTSUPP)
+			u->no_zero_range = true;   /* later requests go straight to punch-hole */
+		s->zero_step = blk_zero_step_next(s->zero_step, res, req->durable);
+		if (s->zero_step == BLK_ZERO_DONE)
 			return true;
-		}
 		ret = uring_slot_prep(u, s);
 		if (ret == 0)
 			return false;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "blk_backend.h"
+#include "blk_internal.h"
 #include "blk_test_util.h"
 
 #ifndef BLK_TEST_URING
@@ -772,7 +773,10 @@ static void test_write_zeroes_fallback(void **state)
 {
 	struct bt *t = *state;
 	static uint8_t wbuf[16384], rbuf[16384];
+	struct blk_req req = { .op = BLK_OP_WRITE_ZEROES, .offset = 12288, .len = 4096 };
 	char shm[PATH_MAX];
+	struct stat st;
+	blkcnt_t blocks;
 	int fd, zr;
 
 	snprintf(shm, sizeof(shm), "/dev/shm/vmm-blk-zeroes-%d.img", (int)getpid());
@@ -783,6 +787,8 @@ static void test_write_zeroes_fallback(void **state)
 	fd = open(shm, O_RDWR);
 	assert_true(fd >= 0);
 	zr = fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, 0, 4096) < 0 ? -errno : 0;
+	assert_int_equal(fstat(fd, &st), 0);
+	blocks = st.st_blocks;
 	close(fd);
 	if (zr != -EOPNOTSUPP)
 		print_message("note: /dev/shm accepts ZERO_RANGE here (%d), the fallback is not exercised\n", zr);
@@ -791,14 +797,61 @@ static void test_write_zeroes_fallback(void **state)
 	assert_int_equal(backend_create(&t->img, 8, bt_complete, t, &t->be), 0);
 	blk_test_fill(wbuf, 0, sizeof(wbuf), 8);
 	assert_int_equal(bt_rw(t, BLK_OP_WRITE, 0, wbuf, sizeof(wbuf), false), sizeof(wbuf));
-	/* Twice: the first learns of EOPNOTSUPP, the second goes straight to punch-hole. */
+	/*
+	 * Twice: the first learns of EOPNOTSUPP, the second goes straight to
+	 * punch-hole. The second is durable, so an fdatasync follows.
+	 */
 	assert_int_equal(bt_range(t, BLK_OP_WRITE_ZEROES, 4096, 4096), 0);
-	assert_int_equal(bt_range(t, BLK_OP_WRITE_ZEROES, 12288, 4096), 0);
+	req.durable = true;
+	assert_int_equal(bt_run(t, &req), 0);
 	assert_int_equal(bt_rw(t, BLK_OP_READ, 0, rbuf, sizeof(rbuf), false), sizeof(rbuf));
 	for (unsigned int i = 0; i < sizeof(rbuf); i++) {
 		bool zero = (i >= 4096 && i < 8192) || i >= 12288;
 
 		assert_int_equal(rbuf[i], zero ? 0 : wbuf[i]);
+	}
+	/*
+	 * The guest was told write_zeroes_may_unmap = 0: the zeroed blocks are
+	 * allocated again. (Not SEEK_HOLE: tmpfs calls a preallocated page a hole.)
+	 */
+	assert_int_equal(fstat(t->img.fd, &st), 0);
+	assert_int_equal(st.st_blocks, blocks);
+}
+
+/* The WRITE_ZEROES chain both engines walk: which step follows which result. */
+static void test_zero_steps(void **state)
+{
+	static const struct {
+		enum blk_zero_step step;
+		int res;
+		bool durable;
+		enum blk_zero_step next;
+		int res_after;
+	} t[] = {
+		{ BLK_ZERO_RANGE, 0, false, BLK_ZERO_DONE, 0 },
+		{ BLK_ZERO_RANGE, 0, true, BLK_ZERO_SYNC, 0 },
+		{ BLK_ZERO_RANGE, -EOPNOTSUPP, false, BLK_ZERO_PUNCH, -EOPNOTSUPP },
+		{ BLK_ZERO_RANGE, -ENOSPC, true, BLK_ZERO_DONE, -ENOSPC },
+		{ BLK_ZERO_PUNCH, 0, false, BLK_ZERO_ALLOC, 0 },
+		{ BLK_ZERO_PUNCH, -EOPNOTSUPP, true, BLK_ZERO_DONE, -EOPNOTSUPP },
+		{ BLK_ZERO_ALLOC, 0, false, BLK_ZERO_DONE, 0 },
+		{ BLK_ZERO_ALLOC, 0, true, BLK_ZERO_SYNC, 0 },
+		/* A filesystem that cannot preallocate: the hole reads as zeros, which is what was asked. */
+		{ BLK_ZERO_ALLOC, -EOPNOTSUPP, true, BLK_ZERO_SYNC, 0 },
+		{ BLK_ZERO_ALLOC, -ENOSPC, true, BLK_ZERO_DONE, -ENOSPC },
+		{ BLK_ZERO_SYNC, 0, true, BLK_ZERO_DONE, 0 },
+		{ BLK_ZERO_SYNC, -EIO, true, BLK_ZERO_DONE, -EIO },
+	};
+
+	(void)state;
+	assert_int_equal(blk_zero_step_mode(BLK_ZERO_RANGE), FALLOC_FL_ZERO_RANGE);
+	assert_int_equal(blk_zero_step_mode(BLK_ZERO_PUNCH), FALLOC_FL_PUNCH_HOLE);
+	assert_int_equal(blk_zero_step_mode(BLK_ZERO_ALLOC), 0);
+	for (unsigned int i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int res = t[i].res;
+
+		assert_int_equal(blk_zero_step_next(t[i].step, &res, t[i].durable), t[i].next);
+		assert_int_equal(res, t[i].res_after);
 	}
 }
 
@@ -876,6 +929,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plain_write_zeroes_no_sync, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_discard, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_write_zeroes, bt_setup, bt_teardown),
+		cmocka_unit_test(test_zero_steps),
 		cmocka_unit_test_setup_teardown(test_eagain_at_depth, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_many_in_flight, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_direct_bounce, bt_setup, bt_teardown),

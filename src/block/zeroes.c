@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* The steps of a WRITE_ZEROES request, shared by the io_uring and synchronous backends (blk_internal.h). */
+#include <errno.h>
+#include <linux/falloc.h>
+
+#include "blk_internal.h"
+
+int blk_zero_step_mode(enum blk_zero_step step)
+{
+	switch (step) {
+	case BLK_ZERO_RANGE:
+		return FALLOC_FL_ZERO_RANGE;
+	case BLK_ZERO_PUNCH:
+		return FALLOC_FL_PUNCH_HOLE;
+	default:
+		return 0;
+	}
+}
+
+enum blk_zero_step blk_zero_step_next(enum blk_zero_step step, int *res, bool durable)
+{
+	switch (step) {
+	case BLK_ZERO_RANGE:
+		if (*res == -EOPNOTSUPP)
+			return BLK_ZERO_PUNCH;
+		break;
+	case BLK_ZERO_PUNCH:
+		return *res == 0 ? BLK_ZERO_ALLOC : BLK_ZERO_DONE;
+	case BLK_ZERO_ALLOC:
+		if (*res == -EOPNOTSUPP)
+			*res = 0;
+		break;
+	case BLK_ZERO_SYNC:
+	case BLK_ZERO_DONE:
+		return BLK_ZERO_DONE;
+	}
+	return *res == 0 && durable ? BLK_ZERO_SYNC : BLK_ZERO_DONE;
+}
