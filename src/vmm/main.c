@@ -394,8 +394,6 @@ static int create_error(const struct vm_config *cfg, const struct vm_error *e)
 				 (unsigned long long)(cfg->memory >> 20));
 		else if (e->err == -EINVAL)
 			err_line("%s: malformed kernel image (headers point outside the file)", name);
-		else if (e->err == -EFBIG)
-			err_line("%s: too large to read into memory (give the kernel image, e.g. /boot/vmlinuz-*)", name);
 		else
 			file_error(name, e->err);
 		return EXIT_USAGE;
@@ -471,7 +469,7 @@ int main(int argc, char **argv)
 	struct vm_log log = { .fn = log_debug };
 	unsigned int nopen = 0;
 	struct vm_error verr;
-	struct vm_kernel_image kernel = { NULL, 0 };
+	struct vm_kernel_image kernel = VM_KERNEL_IMAGE_INIT;
 	struct vm_exit ex;
 	struct vm *vm = NULL;
 	int status = EXIT_USAGE, r;

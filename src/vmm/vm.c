@@ -471,13 +471,13 @@ static int vm_file_open(const char *path, struct stat *st)
 	return fd;
 }
 
-/* Read size bytes at offset 0 into dst: 0, -errno, or -ENODATA if the file ended first (it shrank meanwhile). */
-static int vm_file_read_at(int fd, void *dst, uint64_t size)
+/* Read size bytes at offset off into dst: 0, -errno, or -ENODATA if the file ended first (it shrank meanwhile). */
+static int vm_file_read_at(int fd, void *dst, uint64_t size, uint64_t off)
 {
 	uint64_t done = 0;
 
 	while (done < size) {
-		ssize_t n = pread(fd, (char *)dst + done, size - done, done);
+		ssize_t n = pread(fd, (char *)dst + done, size - done, off + done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -490,16 +490,36 @@ static int vm_file_read_at(int fd, void *dst, uint64_t size)
 	return 0;
 }
 
+static int vm_kernel_read(const struct x86_kernel_file *f, void *dst, uint64_t len, uint64_t off)
+{
+	const struct vm_kernel_image *image = f->ctx;
+
+	return vm_file_read_at(image->fd, dst, len, off);
+}
+
+/* The loader's view of the file vm_kernel_open opened. */
+static void vm_kernel_file(const struct vm_kernel_image *image, struct x86_kernel_file *f)
+{
+	f->head = image->head;
+	f->head_len = image->head_len;
+	f->size = image->size;
+	f->read = vm_kernel_read;
+	f->ctx = image;
+}
+
 /*
- * The whole file in a private buffer (free() it). Not a mapping: the loader
- * checks the headers and then copies what they describe, and a file mapping
- * would show it a file changed in between, or raise SIGBUS if it shrank.
+ * Open the kernel file and read its head, the bytes that hold every header
+ * the loader looks at, into a private buffer: the headers are checked once
+ * and the same copy drives the load, however the file changes meanwhile (a
+ * mapping would show the changes, or raise SIGBUS if it shrank). The rest is
+ * read straight into guest RAM by x86_kernel_load, through the open fd.
  */
-static int vm_file_read(const char *path, void **data, size_t *size)
+static int vm_kernel_open(const char *path, struct vm_kernel_image *image)
 {
 	struct stat st;
 	int fd = vm_file_open(path, &st);
-	void *buf;
+	size_t len;
+	void *head;
 	int r;
 
 	if (fd < 0)
@@ -508,18 +528,19 @@ static int vm_file_read(const char *path, void **data, size_t *size)
 		r = -ENOEXEC;
 		goto close_fd;
 	}
-	buf = (uint64_t)st.st_size <= SIZE_MAX / 2 ? malloc(st.st_size) : NULL;
-	if (!buf) {
-		r = -EFBIG;
+	len = (uint64_t)st.st_size < X86_KERNEL_HEAD_MAX ? (size_t)st.st_size : X86_KERNEL_HEAD_MAX;
+	head = malloc(len);
+	if (!head) {
+		r = -ENOMEM;
 		goto close_fd;
 	}
-	r = vm_file_read_at(fd, buf, st.st_size);
+	r = vm_file_read_at(fd, head, len, 0);
 	if (r < 0) {
-		free(buf);
+		free(head);
 		goto close_fd;
 	}
-	*data = buf;
-	*size = st.st_size;
+	*image = (struct vm_kernel_image){ .fd = fd, .size = st.st_size, .head = head, .head_len = len };
+	return 0;
 close_fd:
 	close(fd);
 	return r;
@@ -566,7 +587,7 @@ static int vm_initrd_load(struct vm *vm, const struct x86_kernel *k, uint64_t *g
 		r = vm_fail(err, VM_STAGE_INITRD, -ENOMEM, path);
 		goto close_fd;
 	}
-	r = vm_file_read_at(fd, dst, st.st_size);
+	r = vm_file_read_at(fd, dst, st.st_size, 0);
 	if (r < 0) {
 		vm_fail(err, VM_STAGE_INITRD, r, path);
 		goto close_fd;
@@ -580,9 +601,10 @@ close_fd:
 
 void vm_kernel_image_free(struct vm_kernel_image *image)
 {
-	free(image->data);
-	image->data = NULL;
-	image->size = 0;
+	free(image->head);
+	if (image->fd >= 0)
+		close(image->fd);
+	*image = (struct vm_kernel_image)VM_KERNEL_IMAGE_INIT;
 }
 
 /* The full command line into out (VM_CMDLINE_MAX bytes), within the kernel's own limit. */
@@ -604,15 +626,17 @@ int vm_boot_check(const struct vm_config *cfg, struct vm_kernel_image *kernel, s
 {
 	struct gmem layout = { .nregions = 0 };
 	char cmdline[VM_CMDLINE_MAX];
+	struct x86_kernel_file f;
 	struct x86_kernel k;
 	int r;
 
 	memset(err, 0, sizeof(*err));
 	layout.nregions = x86_ram_layout(cfg->memory, layout.regions);
-	r = vm_file_read(cfg->kernel, &kernel->data, &kernel->size);
+	r = vm_kernel_open(cfg->kernel, kernel);
 	if (r < 0)
 		return vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
-	r = x86_kernel_check(&layout, kernel->data, kernel->size, &k);
+	vm_kernel_file(kernel, &f);
+	r = x86_kernel_check(&layout, &f, &k);
 	if (r < 0) {
 		vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
 		goto free_kernel;
@@ -671,13 +695,15 @@ static int vm_acpi_build(struct vm *vm, uint64_t *rsdp)
 static int vm_boot_setup(struct vm *vm, const struct vm_kernel_image *kernel, struct vm_error *err)
 {
 	const struct vm_config *cfg = vm->cfg;
+	struct x86_kernel_file f;
 	struct x86_kernel k;
 	uint64_t initrd_gpa = 0, initrd_size = 0, rsdp = 0;
 	char cmdline[VM_CMDLINE_MAX];
 	char *dst;
 	int r;
 
-	r = x86_kernel_load(&vm->mem, kernel->data, kernel->size, &k);
+	vm_kernel_file(kernel, &f);
+	r = x86_kernel_load(&vm->mem, &f, &k);
 	if (r < 0)
 		return vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
 	if (cfg->initrd) {

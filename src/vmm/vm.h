@@ -78,21 +78,25 @@ struct vm_drive {
 struct vm;
 
 /*
- * The kernel file, read whole by vm_boot_check into vmm's own memory (not a
- * mapping, which would show a file changed meanwhile), so vm_create loads the
- * very bytes that were checked, and the file is read once.
+ * The kernel file as vm_boot_check found it: open, with its first bytes (every
+ * header the loader looks at) in vmm's own memory, so vm_create loads what the
+ * checked headers describe from the same file, and reads each byte once.
  */
 struct vm_kernel_image {
-	void *data;
-	size_t size;
+	int fd;            /* -1 when empty */
+	uint64_t size;     /* at open */
+	void *head;        /* the first head_len bytes */
+	size_t head_len;
 };
 
-/* Free what vm_boot_check read; a zeroed image is fine. */
+#define VM_KERNEL_IMAGE_INIT { .fd = -1 }
+
+/* Close and free what vm_boot_check opened; a VM_KERNEL_IMAGE_INIT image is fine. */
 void vm_kernel_image_free(struct vm_kernel_image *kernel);
 
 /*
  * The checks of user input that set-up makes, without KVM or guest memory:
- * the kernel file is read into *kernel and checked against the RAM layout of
+ * the kernel file is opened into *kernel and checked against the RAM layout of
  * cfg->memory, the initrd must fit where that kernel allows, the command line
  * within its limit. 0 with *kernel to pass to vm_create (and free after it),
  * or -errno with *kernel empty and *err as vm_create would fill it

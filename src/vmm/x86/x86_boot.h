@@ -34,6 +34,7 @@ struct x86_kernel {
 	uint64_t init_size;        /* bytes from load_addr the kernel needs while it boots */
 	uint64_t initrd_addr_max;  /* highest address the initrd's last byte may occupy */
 	size_t cmdline_cap;        /* command line limit in bytes, NUL included */
+	uint64_t file_off;         /* bzImage: where its protected-mode part starts in the file */
 	bool is_elf;
 	/* bzImage: the setup header as read from the image (fields past its end are 0). */
 	struct x86_setup_header hdr;
@@ -57,28 +58,58 @@ int x86_e820_build(uint64_t mem_bytes, struct x86_e820_entry *out, unsigned int 
 int x86_cmdline_build(char *out, size_t cap, const char *user, const char *vmm_params);
 
 /*
- * Load a kernel image (size bytes at image, untrusted) into guest memory:
- * a bzImage (boot protocol >= 2.12 with XLF_KERNEL_64, protected-mode part at
- * pref_address or 1 MiB, entry at load address + 0x200) or an ELF64 x86-64
- * vmlinux (PT_LOAD segments at p_paddr, entry = e_entry). Fills *out.
+ * How much of a kernel file's start the loader reads to judge it: every header
+ * it looks at (a bzImage's setup header, an ELF's file and program headers)
+ * must lie in these bytes. A real kernel needs less than 1 KiB of them.
+ */
+#define X86_KERNEL_HEAD_MAX 65536u
+
+/*
+ * A kernel file (untrusted) as the loader sees it. The headers come from head
+ * alone, read once, so what is checked is what is loaded; the bytes the
+ * headers point at (a bzImage's protected-mode part, ELF segments) are read
+ * straight into guest RAM with read, once the headers passed.
+ */
+struct x86_kernel_file {
+	const void *head;   /* the file's first head_len bytes */
+	size_t head_len;    /* min(size, X86_KERNEL_HEAD_MAX); no more than size */
+	uint64_t size;      /* the file's size */
+	/*
+	 * Copy len bytes at file offset off into dst: 0, or -errno, -ENODATA if
+	 * the file ends first. Only called for ranges inside [0, size).
+	 */
+	int (*read)(const struct x86_kernel_file *f, void *dst, uint64_t len, uint64_t off);
+	const void *ctx;    /* read's own: the image, a file descriptor */
+};
+
+/* f over an image wholly in memory (size bytes at image); f keeps the pointer. */
+void x86_kernel_file_mem(struct x86_kernel_file *f, const void *image, size_t size);
+
+/*
+ * Load a kernel file into guest memory: a bzImage (boot protocol >= 2.12
+ * with XLF_KERNEL_64, protected-mode part at pref_address or 1 MiB, entry at
+ * load address + 0x200) or an ELF64 x86-64 vmlinux (PT_LOAD segments at
+ * p_paddr, entry = e_entry). Fills *out.
  * Returns 0; -ENOEXEC if it is not a kernel; -EPROTONOSUPPORT if the boot
  * protocol is too old or the kernel cannot boot in 64-bit mode; -ENOMEM if
- * it does not fit in guest RAM below 4 GiB; -EINVAL if malformed (offsets or
- * sizes past the end of the file, overflow, segments below 1 MiB, an entry
- * point that is not a byte of the file: a bzImage's protected-mode part must
- * reach past 0x200, an ELF entry must lie in a segment's file bytes, not its bss).
- * Every check runs before the first byte is written: on error guest memory
- * is untouched.
+ * it does not fit in guest RAM below 4 GiB; -EINVAL if malformed (headers
+ * past f->head_len, offsets or sizes past the end of the file, overflow,
+ * segments below 1 MiB, an entry point that is not a byte of the file: a
+ * bzImage's protected-mode part must reach past 0x200, an ELF entry must lie
+ * in a segment's file bytes, not its bss); or f->read's error.
+ * Every check runs before the first byte is written: on a check's error guest
+ * memory is untouched. On a read error the load range may be partly written.
  */
-int x86_kernel_load(const struct gmem *mem, const void *image, size_t size, struct x86_kernel *out);
+int x86_kernel_load(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out);
 
 /*
  * Every check x86_kernel_load makes, with the same returns and the same *out,
- * but nothing is written: only the regions' gpa and size are read (host may
- * be NULL, e.g. a layout straight from x86_ram_layout()). So a kernel file
- * can be judged before any guest memory exists.
+ * but nothing is written or read past f->head: only the regions' gpa and size
+ * are looked at (host may be NULL, e.g. a layout straight from
+ * x86_ram_layout()). So a kernel file can be judged before any guest memory
+ * exists.
  */
-int x86_kernel_check(const struct gmem *mem, const void *image, size_t size, struct x86_kernel *out);
+int x86_kernel_check(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out);
 
 /* Which bound x86_initrd_top() hit. */
 enum x86_initrd_limit {

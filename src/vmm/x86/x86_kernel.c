@@ -39,16 +39,17 @@ static int kernel_range_check(const struct gmem *mem, uint64_t addr, uint64_t le
 	return 0;
 }
 
-static int bzimage_check(const struct gmem *mem, const uint8_t *img, size_t size,
-			 struct x86_kernel *out)
+static int bzimage_check(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out)
 {
+	const uint8_t *img = f->head;
+	uint64_t size = f->size;
 	struct x86_setup_header hdr;
 	uint64_t hdr_end, pm_off, pm_size, load, need;
 	unsigned int sects;
 	int ret;
 
 	hdr_end = 0x202u + (uint64_t)img[0x201];
-	if (hdr_end > size)
+	if (hdr_end > f->head_len)
 		return -EINVAL;
 	memset(&hdr, 0, sizeof(hdr));
 	memcpy(&hdr, img + X86_SETUP_HDR_OFFSET,
@@ -92,6 +93,7 @@ static int bzimage_check(const struct gmem *mem, const uint8_t *img, size_t size
 	out->entry = load + X86_ENTRY64_OFFSET;
 	out->load_addr = load;
 	out->load_end = load + pm_size;
+	out->file_off = pm_off;
 	out->init_size = need;
 	out->initrd_addr_max = hdr.initrd_addr_max;
 	out->cmdline_cap = u64_min((uint64_t)hdr.cmdline_size + 1, X86_CMDLINE_MAX);
@@ -100,15 +102,17 @@ static int bzimage_check(const struct gmem *mem, const uint8_t *img, size_t size
 	return 0;
 }
 
-static void elf_phdr_read(const uint8_t *img, const Elf64_Ehdr *eh, unsigned int i, Elf64_Phdr *ph)
+/* Program header i of an ELF whose table elf_check found inside f->head. */
+static void elf_phdr_read(const struct x86_kernel_file *f, const Elf64_Ehdr *eh, unsigned int i, Elf64_Phdr *ph)
 {
 	/* memcpy: the file offers no alignment guarantee. */
-	memcpy(ph, img + eh->e_phoff + (uint64_t)i * eh->e_phentsize, sizeof(*ph));
+	memcpy(ph, (const uint8_t *)f->head + eh->e_phoff + (uint64_t)i * eh->e_phentsize, sizeof(*ph));
 }
 
-static int elf_check(const struct gmem *mem, const uint8_t *img, size_t size,
-		     struct x86_kernel *out)
+static int elf_check(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out)
 {
+	const uint8_t *img = f->head;
+	uint64_t size = f->size;
 	uint64_t lo = UINT64_MAX, hi = 0, entry = 0;
 	bool have_entry = false;
 	unsigned int nload = 0;
@@ -116,11 +120,11 @@ static int elf_check(const struct gmem *mem, const uint8_t *img, size_t size,
 	Elf64_Phdr ph;
 	int ret;
 
-	if (size <= EI_CLASS)
+	if (f->head_len <= EI_CLASS)
 		return -EINVAL;
 	if (img[EI_CLASS] != ELFCLASS64)
 		return -EPROTONOSUPPORT;
-	if (size < sizeof(eh))
+	if (f->head_len < sizeof(eh))
 		return -EINVAL;
 	memcpy(&eh, img, sizeof(eh));
 	if (eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_X86_64 ||
@@ -128,13 +132,13 @@ static int elf_check(const struct gmem *mem, const uint8_t *img, size_t size,
 		return -ENOEXEC;
 	if (eh.e_phnum == 0 || eh.e_phentsize < sizeof(Elf64_Phdr))
 		return -EINVAL;
-	/* phnum * phentsize < 2^32, so the sum cannot wrap once phoff <= size. */
-	if (eh.e_phoff > size ||
-	    (uint64_t)eh.e_phnum * eh.e_phentsize > size - eh.e_phoff)
+	/* The table must lie in the head. phnum * phentsize < 2^32: no wrap once phoff <= head_len. */
+	if (eh.e_phoff > f->head_len ||
+	    (uint64_t)eh.e_phnum * eh.e_phentsize > f->head_len - eh.e_phoff)
 		return -EINVAL;
 
 	for (unsigned int i = 0; i < eh.e_phnum; i++) {
-		elf_phdr_read(img, &eh, i, &ph);
+		elf_phdr_read(f, &eh, i, &ph);
 		if (ph.p_type != PT_LOAD)
 			continue;
 		if (ph.p_filesz > ph.p_memsz || ph.p_offset > size ||
@@ -159,7 +163,7 @@ static int elf_check(const struct gmem *mem, const uint8_t *img, size_t size,
 		return -EINVAL;
 	/* Some vmlinux files give a virtual entry: translate it through its segment. */
 	for (unsigned int i = 0; !have_entry && i < eh.e_phnum; i++) {
-		elf_phdr_read(img, &eh, i, &ph);
+		elf_phdr_read(f, &eh, i, &ph);
 		if (ph.p_type == PT_LOAD && eh.e_entry >= ph.p_vaddr &&
 		    eh.e_entry - ph.p_vaddr < ph.p_filesz) {
 			entry = ph.p_paddr + (eh.e_entry - ph.p_vaddr);
@@ -180,62 +184,88 @@ static int elf_check(const struct gmem *mem, const uint8_t *img, size_t size,
 	return 0;
 }
 
-/* Copy a checked ELF's PT_LOAD segments (elf_check has vetted every one). */
-static void elf_copy(const struct gmem *mem, const uint8_t *img)
+/* Read a checked ELF's PT_LOAD segments into guest RAM (elf_check has vetted every one). */
+static int elf_copy(const struct gmem *mem, const struct x86_kernel_file *f)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph;
+	int ret;
 
-	memcpy(&eh, img, sizeof(eh));
+	memcpy(&eh, f->head, sizeof(eh));
 	for (unsigned int i = 0; i < eh.e_phnum; i++) {
 		uint8_t *dst;
 
-		elf_phdr_read(img, &eh, i, &ph);
+		elf_phdr_read(f, &eh, i, &ph);
 		if (ph.p_type != PT_LOAD)
 			continue;
 		dst = gmem_ptr(mem, ph.p_paddr, ph.p_memsz);
-		memcpy(dst, img + ph.p_offset, ph.p_filesz);
+		if (!dst)
+			return -EFAULT;
+		ret = f->read(f, dst, ph.p_filesz, ph.p_offset);
+		if (ret)
+			return ret;
 		/* bss: guest RAM may be reused, so do not rely on it being zero. */
 		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 	}
+	return 0;
 }
 
-int x86_kernel_check(const struct gmem *mem, const void *image, size_t size, struct x86_kernel *out)
+int x86_kernel_check(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out)
 {
-	const uint8_t *img = image;
+	const uint8_t *img = f->head;
+	size_t len = f->head_len;
 
-	if (size >= SELFMAG && memcmp(img, ELFMAG, SELFMAG) == 0)
-		return elf_check(mem, img, size, out);
-	if (size >= 0x206) {
+	if (len > f->size)
+		return -EINVAL;
+	if (len >= SELFMAG && memcmp(img, ELFMAG, SELFMAG) == 0)
+		return elf_check(mem, f, out);
+	if (len >= 0x206) {
 		uint32_t magic;
 		uint16_t flag;
 
 		memcpy(&flag, img + 0x1FE, sizeof(flag));
 		memcpy(&magic, img + 0x202, sizeof(magic));
 		if (flag == X86_BOOT_FLAG && magic == X86_SETUP_MAGIC)
-			return bzimage_check(mem, img, size, out);
+			return bzimage_check(mem, f, out);
 	}
 	return -ENOEXEC;
 }
 
-int x86_kernel_load(const struct gmem *mem, const void *image, size_t size, struct x86_kernel *out)
+int x86_kernel_load(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out)
 {
-	const uint8_t *img = image;
 	uint64_t pm_size;
+	void *dst;
 	int ret;
 
 	/* Every check runs before the first byte is written: on error guest memory is untouched. */
-	ret = x86_kernel_check(mem, image, size, out);
+	ret = x86_kernel_check(mem, f, out);
 	if (ret)
 		return ret;
-	if (out->is_elf) {
-		elf_copy(mem, img);
-		return 0;
-	}
+	if (out->is_elf)
+		return elf_copy(mem, f);
 	/* bzImage: the protected-mode part is the file's tail, loaded at load_addr. */
 	pm_size = out->load_end - out->load_addr;
-	memcpy(gmem_ptr(mem, out->load_addr, pm_size), img + (size - pm_size), pm_size);
+	dst = gmem_ptr(mem, out->load_addr, pm_size);
+	if (!dst)
+		return -EFAULT;
+	return f->read(f, dst, pm_size, out->file_off);
+}
+
+static int mem_read(const struct x86_kernel_file *f, void *dst, uint64_t len, uint64_t off)
+{
+	if (off > f->size || len > f->size - off)
+		return -ENODATA;
+	memcpy(dst, (const uint8_t *)f->ctx + off, len);
 	return 0;
+}
+
+void x86_kernel_file_mem(struct x86_kernel_file *f, const void *image, size_t size)
+{
+	f->head = image;
+	f->head_len = size < X86_KERNEL_HEAD_MAX ? size : X86_KERNEL_HEAD_MAX;
+	f->size = size;
+	f->read = mem_read;
+	f->ctx = image;
 }
 
 /* End of the RAM region that holds 1 MiB, or 0 if there is none. */

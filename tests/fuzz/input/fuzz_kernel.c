@@ -9,6 +9,8 @@
  * image ends at a PROT_NONE page, so a stray read or write faults even without ASan.
  *
  * Invariants:
+ *  - the file is seen as vmm sees one: its first X86_KERNEL_HEAD_MAX bytes, then reads; check reads
+ *    nothing past the head, load reads only inside the file;
  *  - check and load return 0 or one of the documented errors, and the same one; check with no host
  *    memory (as vm_boot_check calls it) agrees too, with the same struct x86_kernel;
  *  - on error no guest page was written; on success only pages inside [load_addr, load_end) were;
@@ -239,11 +241,37 @@ static void check_initrd(const struct layout *l, const struct x86_kernel *k, uin
 		   "%s: %u e820 entries", l->name, bp->e820_entries);
 }
 
+static int no_read(const struct x86_kernel_file *f, void *dst, uint64_t len, uint64_t off)
+{
+	(void)f, (void)dst;
+	FUZZ_CHECK(false, "x86_kernel_check read %llu bytes at %llu, past the head", (unsigned long long)len,
+		   (unsigned long long)off);
+	return -EIO;
+}
+
+/* f->ctx: the x86_kernel_file_mem file whose read does the copy. */
+static int bounded_read(const struct x86_kernel_file *f, void *dst, uint64_t len, uint64_t off)
+{
+	const struct x86_kernel_file *m = f->ctx;
+
+	FUZZ_CHECK(off <= m->size && len <= m->size - off, "read of %llu bytes at %llu, past the file's %llu",
+		   (unsigned long long)len, (unsigned long long)off, (unsigned long long)m->size);
+	return m->read(m, dst, len, off);
+}
+
 static void run_layout(const struct layout *l, const uint8_t *img, size_t size, uint64_t isize)
 {
 	struct gmem nohost = l->mem;
+	struct x86_kernel_file fm, fcheck, fload;
 	struct x86_kernel kc, kn, kl;
 	int rc, rn, rl;
+
+	x86_kernel_file_mem(&fm, img, size);
+	fcheck = fm;
+	fcheck.read = no_read;
+	fload = fm;
+	fload.read = bounded_read;
+	fload.ctx = &fm;
 
 	for (unsigned int i = 0; i < nohost.nregions; i++)
 		nohost.regions[i].host = NULL;
@@ -252,10 +280,10 @@ static void run_layout(const struct layout *l, const uint8_t *img, size_t size, 
 	memset(&kl, 0x3C, sizeof(kl));
 
 	layout_reset(l);
-	rc = x86_kernel_check(&l->mem, img, size, &kc);
-	rn = x86_kernel_check(&nohost, img, size, &kn);
+	rc = x86_kernel_check(&l->mem, &fcheck, &kc);
+	rn = x86_kernel_check(&nohost, &fcheck, &kn);
 	check_written_within(l, 0, 0);   /* check writes nothing */
-	rl = x86_kernel_load(&l->mem, img, size, &kl);
+	rl = x86_kernel_load(&l->mem, &fload, &kl);
 
 	FUZZ_CHECK(rl == 0 || rl == -ENOEXEC || rl == -EPROTONOSUPPORT || rl == -ENOMEM || rl == -EINVAL,
 		   "%s: x86_kernel_load returned %d", l->name, rl);

@@ -33,6 +33,23 @@ static int guest_teardown(void **state)
 	return 0;
 }
 
+/* The loader over an image in memory, with the head a file read gives it. */
+static int load(const struct gmem *mem, const void *img, size_t size, struct x86_kernel *k)
+{
+	struct x86_kernel_file f;
+
+	x86_kernel_file_mem(&f, img, size);
+	return x86_kernel_load(mem, &f, k);
+}
+
+static int check(const struct gmem *mem, const void *img, size_t size, struct x86_kernel *k)
+{
+	struct x86_kernel_file f;
+
+	x86_kernel_file_mem(&f, img, size);
+	return x86_kernel_check(mem, &f, k);
+}
+
 /* ---- synthetic bzImage ---- */
 
 struct bz_opts {
@@ -93,7 +110,7 @@ static int bz_load(const struct bz_opts *o, struct x86_kernel *k)
 {
 	size_t size;
 	uint8_t *img = bz_build(o, &size);
-	int ret = x86_kernel_load(&guest, img, size, k);
+	int ret = load(&guest, img, size, k);
 
 	free(img);
 	return ret;
@@ -174,9 +191,9 @@ static void test_bz_not_kernel(void **state)
 
 	(void)state;
 	memset(junk, 0x5A, sizeof(junk));
-	assert_int_equal(x86_kernel_load(&guest, junk, sizeof(junk), &k), -ENOEXEC);
-	assert_int_equal(x86_kernel_load(&guest, junk, 0, &k), -ENOEXEC);
-	assert_int_equal(x86_kernel_load(&guest, junk, 3, &k), -ENOEXEC);
+	assert_int_equal(load(&guest, junk, sizeof(junk), &k), -ENOEXEC);
+	assert_int_equal(load(&guest, junk, 0, &k), -ENOEXEC);
+	assert_int_equal(load(&guest, junk, 3, &k), -ENOEXEC);
 	o.hdr.header = 0x53726449;   /* "IdrS" */
 	assert_int_equal(bz_load(&o, &k), -ENOEXEC);
 	o = bz_default();
@@ -193,14 +210,14 @@ static void test_bz_truncated(void **state)
 
 	(void)state;
 	/* Cut inside the setup header, inside the setup sectors, right at the pm part. */
-	assert_int_equal(x86_kernel_load(&guest, img, 0x230, &k), -EINVAL);
-	assert_int_equal(x86_kernel_load(&guest, img, 0x800, &k), -EINVAL);
-	assert_int_equal(x86_kernel_load(&guest, img, 5 * 512, &k), -EINVAL);
+	assert_int_equal(load(&guest, img, 0x230, &k), -EINVAL);
+	assert_int_equal(load(&guest, img, 0x800, &k), -EINVAL);
+	assert_int_equal(load(&guest, img, 5 * 512, &k), -EINVAL);
 	/* Cut inside the payload: payload_offset + length now lie past the end. */
-	assert_int_equal(x86_kernel_load(&guest, img, 5 * 512 + 0x200, &k), -EINVAL);
+	assert_int_equal(load(&guest, img, 5 * 512 + 0x200, &k), -EINVAL);
 	/* A header that ends before init_size although it claims 2.15. */
 	img[0x201] = 0x30;
-	assert_int_equal(x86_kernel_load(&guest, img, size, &k), -EINVAL);
+	assert_int_equal(load(&guest, img, size, &k), -EINVAL);
 	free(img);
 }
 
@@ -309,7 +326,7 @@ static void elf_default(struct elf_img *e)
 
 static int elf_load(const struct elf_img *e, size_t size, struct x86_kernel *k)
 {
-	return x86_kernel_load(&guest, e, size, k);
+	return load(&guest, e, size, k);
 }
 
 static void test_elf_valid(void **state)
@@ -582,31 +599,149 @@ static void test_check_matches_load(void **state)
 	lay.nregions = x86_ram_layout(64 * MiB, lay.regions);
 	img = bz_build(&o, &size);
 	memset(gmem_ptr(&guest, 0x1000000, 64 * 1024), 0, 64 * 1024);
-	assert_int_equal(x86_kernel_check(&guest, img, size, &kc), 0);
+	assert_int_equal(check(&guest, img, size, &kc), 0);
 	assert_int_equal(*(uint8_t *)gmem_ptr(&guest, 0x1000000 + 1, 1), 0);   /* pm_byte(1) is 10 */
-	assert_int_equal(x86_kernel_check(&lay, img, size, &kc), 0);
-	assert_int_equal(x86_kernel_load(&guest, img, size, &kl), 0);
+	assert_int_equal(check(&lay, img, size, &kc), 0);
+	assert_int_equal(load(&guest, img, size, &kl), 0);
 	assert_memory_equal(&kc, &kl, sizeof(kc));
 	/* The same verdicts as load, from the layout alone. */
 	o.hdr.version = X86_BZIMAGE_MIN_PROTOCOL - 1;
 	free(img);
 	img = bz_build(&o, &size);
-	assert_int_equal(x86_kernel_check(&lay, img, size, &kc), -EPROTONOSUPPORT);
+	assert_int_equal(check(&lay, img, size, &kc), -EPROTONOSUPPORT);
 	o = bz_default();
 	o.hdr.version = X86_BZIMAGE_MIN_PROTOCOL;
 	o.hdr.init_size = 60 * MiB;   /* from 16 MiB: past the end of 64 MiB */
 	free(img);
 	img = bz_build(&o, &size);
-	assert_int_equal(x86_kernel_check(&lay, img, size, &kc), -ENOMEM);
+	assert_int_equal(check(&lay, img, size, &kc), -ENOMEM);
 	lay.nregions = x86_ram_layout(128 * MiB, lay.regions);
-	assert_int_equal(x86_kernel_check(&lay, img, size, &kc), 0);
+	assert_int_equal(check(&lay, img, size, &kc), 0);
 	free(img);
-	assert_int_equal(x86_kernel_check(&lay, "not a kernel", 12, &kc), -ENOEXEC);
+	assert_int_equal(check(&lay, "not a kernel", 12, &kc), -ENOEXEC);
 
 	elf_default(&e);
-	assert_int_equal(x86_kernel_check(&lay, &e, sizeof(e), &kc), 0);
-	assert_int_equal(x86_kernel_load(&guest, &e, sizeof(e), &kl), 0);
+	assert_int_equal(check(&lay, &e, sizeof(e), &kc), 0);
+	assert_int_equal(load(&guest, &e, sizeof(e), &kl), 0);
 	assert_memory_equal(&kc, &kl, sizeof(kc));
+}
+
+/* ---- reading the file: the head once, the rest into guest RAM ---- */
+
+/* A file read through a log: every range asked for, and an error to return from the Nth read. */
+struct read_log {
+	struct x86_kernel_file mem;   /* the image in memory, whose read does the copy */
+	unsigned int nreads;
+	uint64_t off[8], len[8];
+	unsigned int fail_at;         /* 1-based; 0: never */
+	int fail_err;
+};
+
+static int logged_read(const struct x86_kernel_file *f, void *dst, uint64_t len, uint64_t off)
+{
+	struct read_log *log = (struct read_log *)f->ctx;
+
+	assert_true(off <= f->size && len <= f->size - off);
+	assert_true(log->nreads < 8);
+	log->off[log->nreads] = off;
+	log->len[log->nreads] = len;
+	if (++log->nreads == log->fail_at)
+		return log->fail_err;
+	return log->mem.read(&log->mem, dst, len, off);
+}
+
+static void logged_file(struct read_log *log, struct x86_kernel_file *f, const void *img, size_t size)
+{
+	memset(log, 0, sizeof(*log));
+	x86_kernel_file_mem(&log->mem, img, size);
+	*f = log->mem;
+	f->read = logged_read;
+	f->ctx = log;
+}
+
+/* Checking reads nothing past the head; loading reads each loaded byte once, from where the headers say. */
+static void test_reads_head_then_load_ranges(void **state)
+{
+	struct bz_opts o = bz_default();
+	struct x86_kernel_file f;
+	struct read_log log;
+	struct x86_kernel k;
+	struct elf_img e;
+	size_t size;
+	uint8_t *img = bz_build(&o, &size);
+
+	(void)state;
+	assert_true(size > X86_KERNEL_HEAD_MAX);   /* the pm part runs past the head */
+	logged_file(&log, &f, img, size);
+	assert_int_equal(f.head_len, X86_KERNEL_HEAD_MAX);
+	assert_int_equal(x86_kernel_check(&guest, &f, &k), 0);
+	assert_int_equal(log.nreads, 0);
+	assert_int_equal(x86_kernel_load(&guest, &f, &k), 0);
+	assert_int_equal(log.nreads, 1);
+	assert_int_equal(log.off[0], 5 * 512);
+	assert_int_equal(log.len[0], size - 5 * 512);
+	assert_int_equal(k.file_off, 5 * 512);
+	free(img);
+
+	elf_default(&e);
+	logged_file(&log, &f, &e, sizeof(e));
+	assert_int_equal(x86_kernel_load(&guest, &f, &k), 0);
+	/* The two PT_LOADs' file bytes; the PT_NOTE between them is not read. */
+	assert_int_equal(log.nreads, 2);
+	assert_int_equal(log.off[0], offsetof(struct elf_img, data[0]));
+	assert_int_equal(log.off[1], offsetof(struct elf_img, data[1]));
+	assert_int_equal(log.len[0], 4096);
+	assert_int_equal(log.len[1], 4096);
+}
+
+/* A file that shrinks after its head was read: the read's error comes back, nothing is made up. */
+static void test_read_error_is_returned(void **state)
+{
+	struct bz_opts o = bz_default();
+	struct x86_kernel_file f;
+	struct read_log log;
+	struct x86_kernel k;
+	struct elf_img e;
+	size_t size;
+	uint8_t *img = bz_build(&o, &size);
+
+	(void)state;
+	logged_file(&log, &f, img, size);
+	log.fail_at = 1;
+	log.fail_err = -ENODATA;
+	assert_int_equal(x86_kernel_load(&guest, &f, &k), -ENODATA);
+	free(img);
+
+	elf_default(&e);
+	logged_file(&log, &f, &e, sizeof(e));
+	log.fail_at = 2;
+	log.fail_err = -EIO;
+	assert_int_equal(x86_kernel_load(&guest, &f, &k), -EIO);
+	assert_int_equal(log.nreads, 2);
+}
+
+/* Every header must lie in the head: ELF program headers past X86_KERNEL_HEAD_MAX are refused. */
+static void test_elf_phdrs_past_head(void **state)
+{
+	size_t tab = sizeof(Elf64_Phdr) * ELF_NPH;
+	size_t size = X86_KERNEL_HEAD_MAX + 4096;
+	uint8_t *img = calloc(1, size);
+	struct x86_kernel k;
+	struct elf_img e;
+
+	(void)state;
+	assert_non_null(img);
+	elf_default(&e);
+	memcpy(img, &e, sizeof(e));
+	/* The table ends at the head's last byte: accepted. */
+	memcpy(img + X86_KERNEL_HEAD_MAX - tab, e.ph, tab);
+	((Elf64_Ehdr *)img)->e_phoff = X86_KERNEL_HEAD_MAX - tab;
+	assert_int_equal(load(&guest, img, size, &k), 0);
+	/* One byte further: it would be read from past the head. */
+	memmove(img + X86_KERNEL_HEAD_MAX - tab + 1, img + X86_KERNEL_HEAD_MAX - tab, tab);
+	((Elf64_Ehdr *)img)->e_phoff = X86_KERNEL_HEAD_MAX - tab + 1;
+	assert_int_equal(load(&guest, img, size, &k), -EINVAL);
+	free(img);
 }
 
 /* ---- real kernels, when the environment names them ---- */
@@ -646,7 +781,7 @@ static void test_real_bzimage(void **state)
 	}
 	img = file_read(path, &size);
 	assert_int_equal(test_guest_map(&mem, 256 * MiB), 0);
-	assert_int_equal(x86_kernel_load(&mem, img, size, &k), 0);
+	assert_int_equal(load(&mem, img, size, &k), 0);
 	assert_false(k.is_elf);
 	assert_true(k.hdr.version >= 0x020C);
 	assert_int_equal(k.load_addr, k.hdr.pref_address);
@@ -676,7 +811,7 @@ static void test_real_vmlinux(void **state)
 	}
 	img = file_read(path, &size);
 	assert_int_equal(test_guest_map(&mem, 256 * MiB), 0);
-	assert_int_equal(x86_kernel_load(&mem, img, size, &k), 0);
+	assert_int_equal(load(&mem, img, size, &k), 0);
 	assert_true(k.is_elf);
 	/* Debian's vmlinux: physical startup_64 at 16 MiB, the first PT_LOAD. */
 	assert_int_equal(k.entry, 0x1000000);
@@ -710,6 +845,9 @@ int main(void)
 		cmocka_unit_test(test_initrd_big_guest),
 		cmocka_unit_test(test_initrd_top_which),
 		cmocka_unit_test(test_check_matches_load),
+		cmocka_unit_test(test_reads_head_then_load_ranges),
+		cmocka_unit_test(test_read_error_is_returned),
+		cmocka_unit_test(test_elf_phdrs_past_head),
 		cmocka_unit_test(test_real_bzimage),
 		cmocka_unit_test(test_real_vmlinux),
 	};
