@@ -97,6 +97,16 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Where the user gave a setting, to start a message: "--cmdline", or "vm.ini:3: cmdline". */
+static const char *origin(char *buf, size_t n, const struct vm_config_origin *o, const char *key)
+{
+	if (o->file)
+		snprintf(buf, n, "%s:%d: %s", o->file, o->line, key);
+	else
+		snprintf(buf, n, "--%s", key);
+	return buf;
+}
+
 /*
  * How the user gave a path setting, to start a message: "--kernel k" from the
  * command line, "vm.ini:2: kernel: /abs/k" from an INI file (paths there are
@@ -105,10 +115,9 @@ static uint64_t now_ns(void)
 static const char *setting(char *buf, size_t n, const struct vm_config_origin *o, const char *key,
 			   const char *prefix, const char *path)
 {
-	if (o->file)
-		snprintf(buf, n, "%s:%d: %s: %s%s", o->file, o->line, key, prefix, path);
-	else
-		snprintf(buf, n, "--%s %s%s", key, prefix, path);
+	size_t len = strlen(origin(buf, n, o, key));
+
+	snprintf(buf + len, n - len, "%s%s%s", o->file ? ": " : " ", prefix, path);
 	return buf;
 }
 
@@ -405,10 +414,7 @@ static int create_error(const struct vm_config *cfg, const struct vm_error *e)
 			file_error(name, e->err);
 		return EXIT_USAGE;
 	case VM_STAGE_CMDLINE:
-		if (cfg->where.cmdline.file)
-			snprintf(name, sizeof(name), "%s:%d: cmdline", cfg->where.cmdline.file, cfg->where.cmdline.line);
-		else
-			snprintf(name, sizeof(name), "--cmdline");
+		origin(name, sizeof(name), &cfg->where.cmdline, "cmdline");
 		err_line("%s: too long once vmm adds its parameters (the kernel takes %zu bytes; shorten it)",
 			 name, e->cmdline_max);
 		return EXIT_USAGE;
