@@ -61,6 +61,7 @@ struct blk_req {
 	const struct iovec *iov;   /* READ/WRITE */
 	unsigned int iovcnt;
 	bool durable;              /* WRITE: on stable storage before completion (RWF_DSYNC); WRITE_ZEROES: fdatasync after */
+	bool unmap;                /* WRITE_ZEROES: the range may be left deallocated */
 	void *opaque;              /* owner's cookie */
 };
 

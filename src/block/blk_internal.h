@@ -63,13 +63,14 @@ void blk_bounce_release(struct blk_bounce *b);
 
 /*
  * WRITE_ZEROES is a chain of up to three host operations, the same in every
- * backend. First FALLOC_FL_ZERO_RANGE. Where the filesystem has none (tmpfs,
- * for one), FALLOC_FL_PUNCH_HOLE and then a plain fallocate that allocates the
- * range again: the guest is told write_zeroes_may_unmap = 0, so the blocks it
- * zeroes stay allocated (a filesystem that cannot preallocate leaves a hole,
- * which still reads as zeros). Then, for a durable request, an fdatasync:
- * fallocate changes metadata only, and without a write cache the guest
- * expects the zeros stable when the request completes.
+ * backend. First FALLOC_FL_ZERO_RANGE, which keeps the blocks allocated.
+ * Where the filesystem has none (tmpfs, for one), FALLOC_FL_PUNCH_HOLE; and
+ * unless the guest set the unmap flag, which lets the range be deallocated,
+ * then a plain fallocate that allocates the range again, so a preallocated
+ * image does not turn sparse under a guest that asked it not to (a filesystem
+ * that cannot preallocate leaves the hole, which still reads as zeros).
+ * Last, for a durable request, an fdatasync: fallocate changes metadata only,
+ * and without a write cache the guest expects the zeros stable at completion.
  */
 enum blk_zero_step {
 	BLK_ZERO_RANGE,   /* fallocate ZERO_RANGE */
@@ -83,11 +84,12 @@ enum blk_zero_step {
 int blk_zero_step_mode(enum blk_zero_step step);
 
 /*
- * The step after one that gave *res. BLK_ZERO_DONE ends the request with *res
- * as its result: an error ends it, except RANGE's -EOPNOTSUPP (on to PUNCH)
- * and ALLOC's (the hole reads as zeros: *res becomes 0).
+ * The step of req (a WRITE_ZEROES) after one that gave *res. BLK_ZERO_DONE
+ * ends the request with *res as its result: an error ends it, except RANGE's
+ * -EOPNOTSUPP (on to PUNCH) and ALLOC's (the hole reads as zeros: *res
+ * becomes 0).
  */
-enum blk_zero_step blk_zero_step_next(enum blk_zero_step step, int *res, bool durable);
+enum blk_zero_step blk_zero_step_next(enum blk_zero_step step, int *res, const struct blk_req *req);
 
 /* req is one the backend makes durable before completing it: what counters.durable_writes counts. */
 static inline bool blk_req_durable(const struct blk_req *req)

@@ -149,7 +149,7 @@ static int sync_do(struct blk_sync *s, struct blk_req *req)
 				ret = sync_fallocate(s, blk_zero_step_mode(step), req->offset, req->len);
 			if (step == BLK_ZERO_RANGE && ret == -EOPNOTSUPP)
 				s->no_zero_range = true;
-			step = blk_zero_step_next(step, &ret, req->durable);
+			step = blk_zero_step_next(step, &ret, req);
 		} while (step != BLK_ZERO_DONE);
 		return ret;
 	}

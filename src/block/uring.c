@@ -376,7 +376,7 @@ static bool uring_slot_finish(struct blk_uring *u, struct uring_slot *s, int *re
 	case BLK_OP_WRITE_ZEROES:
 		if (s->zero_step == BLK_ZERO_RANGE && *res == -EOPNOTSUPP)
 			u->no_zero_range = true;   /* later requests go straight to punch-hole */
-		s->zero_step = blk_zero_step_next(s->zero_step, res, req->durable);
+		s->zero_step = blk_zero_step_next(s->zero_step, res, req);
 		if (s->zero_step == BLK_ZERO_DONE)
 			return true;
 		ret = uring_slot_prep(u, s);

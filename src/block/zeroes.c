@@ -17,7 +17,7 @@ int blk_zero_step_mode(enum blk_zero_step step)
 	}
 }
 
-enum blk_zero_step blk_zero_step_next(enum blk_zero_step step, int *res, bool durable)
+enum blk_zero_step blk_zero_step_next(enum blk_zero_step step, int *res, const struct blk_req *req)
 {
 	switch (step) {
 	case BLK_ZERO_RANGE:
@@ -25,7 +25,9 @@ enum blk_zero_step blk_zero_step_next(enum blk_zero_step step, int *res, bool du
 			return BLK_ZERO_PUNCH;
 		break;
 	case BLK_ZERO_PUNCH:
-		return *res == 0 ? BLK_ZERO_ALLOC : BLK_ZERO_DONE;
+		if (*res == 0 && !req->unmap)
+			return BLK_ZERO_ALLOC;
+		break;
 	case BLK_ZERO_ALLOC:
 		if (*res == -EOPNOTSUPP)
 			*res = 0;
@@ -34,5 +36,5 @@ enum blk_zero_step blk_zero_step_next(enum blk_zero_step step, int *res, bool du
 	case BLK_ZERO_DONE:
 		return BLK_ZERO_DONE;
 	}
-	return *res == 0 && durable ? BLK_ZERO_SYNC : BLK_ZERO_DONE;
+	return *res == 0 && req->durable ? BLK_ZERO_SYNC : BLK_ZERO_DONE;
 }

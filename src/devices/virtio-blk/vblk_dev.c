@@ -73,7 +73,8 @@ static void cfg_read(void *ctx, uint32_t off, void *data, unsigned int len)
 		put_le(cfg, VBLK_CFG_DISCARD_ALIGN, dwz_align ? dwz_align : 1, 4);
 		put_le(cfg, VBLK_CFG_MAX_WZ_SECTORS, VBLK_MAX_DWZ_SECTORS, 4);
 		put_le(cfg, VBLK_CFG_MAX_WZ_SEG, VBLK_MAX_DWZ_SEG, 4);
-		cfg[VBLK_CFG_WZ_MAY_UNMAP] = 0;
+		/* A WRITE_ZEROES with the unmap flag may leave a hole (blk_internal.h, enum blk_zero_step). */
+		cfg[VBLK_CFG_WZ_MAY_UNMAP] = 1;
 	}
 	/* The transport checked off + len <= VBLK_CFG_SIZE. */
 	memcpy(data, cfg + off, len);
@@ -320,6 +321,7 @@ static enum start_result req_start(struct vblk_dev *dev, struct vblk_req *req)
 		b->op = p.type == VIRTIO_BLK_T_DISCARD ? BLK_OP_DISCARD : BLK_OP_WRITE_ZEROES;
 		b->offset = p.offset;
 		b->len = p.len;
+		b->unmap = p.type == VIRTIO_BLK_T_WRITE_ZEROES && p.unmap;
 		/* Zeroes are data the guest reads back; a discarded range has no contents to keep (as QEMU). */
 		b->durable = p.type == VIRTIO_BLK_T_WRITE_ZEROES && req_durable(dev);
 		break;

@@ -811,11 +811,19 @@ static void test_write_zeroes_fallback(void **state)
 		assert_int_equal(rbuf[i], zero ? 0 : wbuf[i]);
 	}
 	/*
-	 * The guest was told write_zeroes_may_unmap = 0: the zeroed blocks are
-	 * allocated again. (Not SEEK_HOLE: tmpfs calls a preallocated page a hole.)
+	 * Neither had the unmap flag: the zeroed blocks are allocated again.
+	 * (Not SEEK_HOLE: tmpfs calls a preallocated page a hole.)
 	 */
 	assert_int_equal(fstat(t->img.fd, &st), 0);
 	assert_int_equal(st.st_blocks, blocks);
+	/* With it, the hole stays (where it is a fallback's hole): 4 KiB fewer. */
+	req = (struct blk_req){ .op = BLK_OP_WRITE_ZEROES, .offset = 8192, .len = 4096, .unmap = true };
+	assert_int_equal(bt_run(t, &req), 0);
+	assert_int_equal(fstat(t->img.fd, &st), 0);
+	assert_int_equal(st.st_blocks, zr == -EOPNOTSUPP ? blocks - 4096 / 512 : blocks);
+	assert_int_equal(bt_rw(t, BLK_OP_READ, 8192, rbuf, 4096, false), 4096);
+	for (unsigned int i = 0; i < 4096; i++)
+		assert_int_equal(rbuf[i], 0);
 }
 
 /* The WRITE_ZEROES chain both engines walk: which step follows which result. */
@@ -824,23 +832,28 @@ static void test_zero_steps(void **state)
 	static const struct {
 		enum blk_zero_step step;
 		int res;
-		bool durable;
+		bool durable, unmap;
 		enum blk_zero_step next;
 		int res_after;
 	} t[] = {
-		{ BLK_ZERO_RANGE, 0, false, BLK_ZERO_DONE, 0 },
-		{ BLK_ZERO_RANGE, 0, true, BLK_ZERO_SYNC, 0 },
-		{ BLK_ZERO_RANGE, -EOPNOTSUPP, false, BLK_ZERO_PUNCH, -EOPNOTSUPP },
-		{ BLK_ZERO_RANGE, -ENOSPC, true, BLK_ZERO_DONE, -ENOSPC },
-		{ BLK_ZERO_PUNCH, 0, false, BLK_ZERO_ALLOC, 0 },
-		{ BLK_ZERO_PUNCH, -EOPNOTSUPP, true, BLK_ZERO_DONE, -EOPNOTSUPP },
-		{ BLK_ZERO_ALLOC, 0, false, BLK_ZERO_DONE, 0 },
-		{ BLK_ZERO_ALLOC, 0, true, BLK_ZERO_SYNC, 0 },
+		{ BLK_ZERO_RANGE, 0, false, false, BLK_ZERO_DONE, 0 },
+		{ BLK_ZERO_RANGE, 0, true, true, BLK_ZERO_SYNC, 0 },
+		{ BLK_ZERO_RANGE, -EOPNOTSUPP, false, false, BLK_ZERO_PUNCH, -EOPNOTSUPP },
+		{ BLK_ZERO_RANGE, -EOPNOTSUPP, true, true, BLK_ZERO_PUNCH, -EOPNOTSUPP },
+		{ BLK_ZERO_RANGE, -ENOSPC, true, false, BLK_ZERO_DONE, -ENOSPC },
+		/* Without the unmap flag the punched range is allocated again; with it the hole stays. */
+		{ BLK_ZERO_PUNCH, 0, false, false, BLK_ZERO_ALLOC, 0 },
+		{ BLK_ZERO_PUNCH, 0, true, false, BLK_ZERO_ALLOC, 0 },
+		{ BLK_ZERO_PUNCH, 0, false, true, BLK_ZERO_DONE, 0 },
+		{ BLK_ZERO_PUNCH, 0, true, true, BLK_ZERO_SYNC, 0 },
+		{ BLK_ZERO_PUNCH, -EOPNOTSUPP, true, false, BLK_ZERO_DONE, -EOPNOTSUPP },
+		{ BLK_ZERO_ALLOC, 0, false, false, BLK_ZERO_DONE, 0 },
+		{ BLK_ZERO_ALLOC, 0, true, false, BLK_ZERO_SYNC, 0 },
 		/* A filesystem that cannot preallocate: the hole reads as zeros, which is what was asked. */
-		{ BLK_ZERO_ALLOC, -EOPNOTSUPP, true, BLK_ZERO_SYNC, 0 },
-		{ BLK_ZERO_ALLOC, -ENOSPC, true, BLK_ZERO_DONE, -ENOSPC },
-		{ BLK_ZERO_SYNC, 0, true, BLK_ZERO_DONE, 0 },
-		{ BLK_ZERO_SYNC, -EIO, true, BLK_ZERO_DONE, -EIO },
+		{ BLK_ZERO_ALLOC, -EOPNOTSUPP, true, false, BLK_ZERO_SYNC, 0 },
+		{ BLK_ZERO_ALLOC, -ENOSPC, true, false, BLK_ZERO_DONE, -ENOSPC },
+		{ BLK_ZERO_SYNC, 0, true, false, BLK_ZERO_DONE, 0 },
+		{ BLK_ZERO_SYNC, -EIO, true, true, BLK_ZERO_DONE, -EIO },
 	};
 
 	(void)state;
@@ -848,9 +861,10 @@ static void test_zero_steps(void **state)
 	assert_int_equal(blk_zero_step_mode(BLK_ZERO_PUNCH), FALLOC_FL_PUNCH_HOLE);
 	assert_int_equal(blk_zero_step_mode(BLK_ZERO_ALLOC), 0);
 	for (unsigned int i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct blk_req req = { .op = BLK_OP_WRITE_ZEROES, .durable = t[i].durable, .unmap = t[i].unmap };
 		int res = t[i].res;
 
-		assert_int_equal(blk_zero_step_next(t[i].step, &res, t[i].durable), t[i].next);
+		assert_int_equal(blk_zero_step_next(t[i].step, &res, &req), t[i].next);
 		assert_int_equal(res, t[i].res_after);
 	}
 }

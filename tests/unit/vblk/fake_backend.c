@@ -44,6 +44,7 @@ static int fake_submit(struct blk_backend *be, struct blk_req *req)
 	}
 	fb->calls[fb->ncalls++] = (struct fake_call){
 		.op = req->op, .offset = req->offset, .len = len, .iovcnt = req->iovcnt, .durable = req->durable,
+		.unmap = req->unmap,
 	};
 	fb->pending[fb->npending++] = req;
 	return 0;

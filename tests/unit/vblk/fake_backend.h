@@ -17,6 +17,7 @@ struct fake_call {
 	uint64_t len;
 	unsigned int iovcnt;
 	bool durable;
+	bool unmap;
 };
 
 struct fake_backend {

@@ -272,6 +272,9 @@ static void test_discard_write_zeroes(void **state)
 	assert_int_equal(f->fb->calls[1].op, BLK_OP_WRITE_ZEROES);
 	assert_int_equal(f->fb->calls[1].offset, 32 * 512);
 	assert_int_equal(f->fb->calls[1].len, 4 * 512);
+	assert_false(f->fb->calls[0].unmap);
+	assert_true(f->fb->calls[1].unmap);   /* the guest's flag reaches the backend */
+	assert_int_equal(cfg8(f, VBLK_CFG_WZ_MAY_UNMAP), 1);
 	fx_complete_all(f);
 	fx_expect_used(f, &d, 1, VIRTIO_BLK_S_OK);
 	fx_expect_used(f, &z, 1, VIRTIO_BLK_S_OK);
