@@ -8,6 +8,9 @@
 # the bzImage payload), OUTDIR/initrd.img (gzip newc cpio), OUTDIR/kernel-version,
 # and with --with-fio also OUTDIR/initrd-fio.img (the same plus fio and its libs;
 # fio comes from the installed Debian package `fio`, installed when missing).
+# The base image has util-linux's fallocate (installed, with its libraries) as
+# /usr/bin/fallocate.util-linux: busybox's has no -z or -p, which a scenario
+# needs to make the guest send WRITE_ZEROES.
 # A second run with unchanged inputs (this script, /init, the resolved package
 # versions) does nothing; downloaded .debs stay in OUTDIR/debs.
 set -eu
@@ -44,11 +47,14 @@ OUT=$(cd "$OUT" && pwd)
 KPKG=$(kernel_pkg)
 KPKG_V=$(pkg_version "$KPKG")
 BB_V=$(pkg_version busybox-static)
+need_pkg util-linux
+UL_V=$(dpkg-query -W -f='${Version}' util-linux)
+LIBC_V=$(dpkg-query -W -f='${Version}' libc6)
 
 # Everything that decides the output goes into the stamp.
 inputs=$(
 	cat "$HERE/build.sh" "$HERE/debian.sh" "$HERE/init"
-	echo "$KPKG=$KPKG_V busybox-static=$BB_V"
+	echo "$KPKG=$KPKG_V busybox-static=$BB_V util-linux=$UL_V libc6=$LIBC_V"
 	echo "modules: $GUEST_MODULES / $GUEST_EXTRA_MODULES"
 )
 stamp=$(printf '%s' "$inputs" | sha256sum | cut -d' ' -f1)
@@ -125,6 +131,8 @@ ROOT=$WORK/root
 mkdir -p "$ROOT/bin" "$ROOT/sbin" "$ROOT/etc/vmm-guest" "$ROOT/proc" "$ROOT/sys" \
 	"$ROOT/dev" "$ROOT/tmp" "$ROOT/root" "$ROOT/mnt" "$ROOT/usr/bin" "$ROOT/usr/sbin"
 busybox_root "$ROOT" "$WORK/busybox/bin/busybox" "$HERE/init"
+copy_with_libs "$ROOT" /usr/bin/fallocate
+cp /usr/bin/fallocate "$ROOT/usr/bin/fallocate.util-linux"
 
 module_order "$WORK/kernel" "$KVER" $GUEST_MODULES >"$ROOT/etc/vmm-guest/modules.load"
 module_order "$WORK/kernel" "$KVER" $GUEST_MODULES $GUEST_EXTRA_MODULES >"$WORK/modules.all"
