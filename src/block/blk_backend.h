@@ -168,6 +168,23 @@ struct blk_image {
  * The file is never created, truncated or written by opening it.
  */
 int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, struct blk_image *img);
+/*
+ * The name of the disk-image format whose header starts head (len bytes from
+ * offset 0), or NULL: qcow2 (and qcow), qed, vmdk, vhdx, vhd (dynamic),
+ * vdi, parallels. None of them is a raw disk: a guest would see the format's
+ * metadata as its sectors, and its writes would corrupt the image. A raw disk
+ * that begins with such bytes is possible (a disk holding one of these
+ * images), so the caller offers an override (format=raw). Pure.
+ */
+const char *blk_image_format_of(const void *head, size_t len);
+
+/*
+ * Read the start of an open image and name its format as
+ * blk_image_format_of does: 0 with *format NULL (raw, as far as vmm can
+ * tell) or the name; -errno if it cannot be read. It reads, never writes.
+ */
+int blk_image_probe(const struct blk_image *img, const char **format);
+
 /* Close img->fd (if open) and the lock's own fd, and set it to -1. Safe to call twice. */
 void blk_image_close(struct blk_image *img);
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -14,6 +15,9 @@
 
 /* Fallback O_DIRECT alignment when the host does not say: a page is safe on every filesystem. */
 #define IMAGE_DIO_FALLBACK 4096u
+
+/* How much of an image blk_image_probe reads: every magic it knows lies in it. */
+#define IMAGE_PROBE_BYTES 4096u
 
 static bool image_is_pow2(uint32_t v)
 {
@@ -152,6 +156,67 @@ int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, s
 close_fd:
 	close(fd);
 	return ret;
+}
+
+/* A magic number at an offset, and the format whose header it starts. */
+struct image_magic {
+	const char *format;
+	size_t off;
+	const char *bytes;
+	size_t len;
+};
+
+#define IMAGE_MAGIC(fmt, off, lit) { fmt, off, lit, sizeof(lit) - 1 }
+
+/* Headers from each format's specification (QEMU's block drivers probe for the same). */
+static const struct image_magic image_magics[] = {
+	IMAGE_MAGIC("qcow2", 0, "QFI\xfb"),                   /* qcow and qcow2 */
+	IMAGE_MAGIC("qed", 0, "QED\0"),
+	IMAGE_MAGIC("vmdk", 0, "KDMV"),                        /* sparse extent */
+	IMAGE_MAGIC("vmdk", 0, "# Disk DescriptorFile"),       /* descriptor */
+	IMAGE_MAGIC("vhdx", 0, "vhdxfile"),
+	IMAGE_MAGIC("vhd", 0, "conectix"),                     /* dynamic VHD (QEMU: vpc): its footer copy leads */
+	IMAGE_MAGIC("vdi", 0x40, "\x7f\x10\xda\xbe"),         /* 0xbeda107f, little-endian */
+	IMAGE_MAGIC("parallels", 0, "WithoutFreeSpace"),
+	IMAGE_MAGIC("parallels", 0, "WithouFreSpacExt"),
+};
+
+const char *blk_image_format_of(const void *head, size_t len)
+{
+	for (size_t i = 0; i < sizeof(image_magics) / sizeof(image_magics[0]); i++) {
+		const struct image_magic *m = &image_magics[i];
+
+		if (m->off <= len && m->len <= len - m->off &&
+		    memcmp((const uint8_t *)head + m->off, m->bytes, m->len) == 0)
+			return m->format;
+	}
+	return NULL;
+}
+
+int blk_image_probe(const struct blk_image *img, const char **format)
+{
+	size_t len = IMAGE_PROBE_BYTES;
+	ssize_t n;
+	void *buf;
+
+	*format = NULL;
+	/* Aligned for O_DIRECT: a page covers every alignment image_dio_align can learn but the rarest. */
+	if (img->dio_mem_align > len || img->dio_offset_align > len)
+		return 0;
+	if (posix_memalign(&buf, len, len))
+		return -ENOMEM;
+	do {
+		n = pread(img->fd, buf, len, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int err = -errno;
+
+		free(buf);
+		return err;
+	}
+	*format = blk_image_format_of(buf, (size_t)n);
+	free(buf);
+	return 0;
 }
 
 void blk_image_close(struct blk_image *img)

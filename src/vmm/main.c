@@ -293,15 +293,21 @@ static int check_outputs_distinct(const struct vm_config *cfg)
 	return 0;
 }
 
+/* How a drive was given, to start its messages: "--drive file=a.img" or "vm.ini:5: drive \"a\"". */
+static const char *drive_origin(char *buf, size_t n, const struct vm_drive_config *d)
+{
+	if (d->origin.file)
+		snprintf(buf, n, "%s:%d: drive \"%s\"", d->origin.file, d->origin.line, d->id ? d->id : "");
+	else
+		snprintf(buf, n, "--drive file=%s", d->file);
+	return buf;
+}
+
 static void drive_error(const struct vm_drive_config *d, int r)
 {
-	const char *where = d->origin.file ? d->origin.file : "--drive";
 	char loc[PATH_MAX + 32];
 
-	if (d->origin.file)
-		snprintf(loc, sizeof(loc), "%s:%d: drive \"%s\"", where, d->origin.line, d->id ? d->id : "");
-	else
-		snprintf(loc, sizeof(loc), "--drive file=%s", d->file);
+	drive_origin(loc, sizeof(loc), d);
 	switch (r) {
 	case -ENOENT:
 		err_line("%s: %s does not exist (create the image first, e.g. truncate -s 1G %s)", loc, d->file, d->file);
@@ -365,6 +371,31 @@ static void file_error(const char *name, int err)
 		err_line("%s: the file got shorter while vmm read it (let whatever writes it finish first)", name);
 	else
 		err_line("%s: %s", name, strerror(-err));
+}
+
+/*
+ * A drive image that holds another format's header (qcow2, vmdk, ...) is
+ * refused unless format=raw says it is a raw disk: the guest would see the
+ * container's metadata, and its writes would corrupt the image. 0 or -errno,
+ * with the line printed.
+ */
+static int drive_format_check(const struct vm_drive_config *d, const struct blk_image *img)
+{
+	char loc[PATH_MAX + 32];
+	const char *format;
+	int r = blk_image_probe(img, &format);
+
+	if (r < 0) {
+		drive_error(d, r);
+		return r;
+	}
+	if (!format)
+		return 0;
+	err_line("%s: %s is a %s image, and vmm takes raw disk images only (convert it: qemu-img convert "
+		 "-O raw %s DISK.img; if it is a raw disk that only starts like one, add %s)",
+		 drive_origin(loc, sizeof(loc), d), d->file, format, d->file,
+		 d->origin.file ? "\"format = raw\"" : "format=raw");
+	return -EMEDIUMTYPE;
 }
 
 /* Returns the exit status for a failed vm_create or vm_boot_check. */
@@ -548,6 +579,13 @@ int main(int argc, char **argv)
 		if (r < 0) {
 			drive_error(d, r);
 			goto close_images;
+		}
+		if (!d->format_raw) {
+			r = drive_format_check(d, &images[nopen]);
+			if (r < 0) {
+				blk_image_close(&images[nopen]);
+				goto close_images;
+			}
 		}
 		drives[nopen].cfg = d;
 		drives[nopen].image = &images[nopen];

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Drive images that are not disks, and images in use: status 2 and one line, before the VM is built.
+# Drive images that are not disks (or are another format's container), and images in use: status 2 and
+# one line, before the VM is built.
 # usage: drives.sh VMM GOOD_ELF
 set -u
 VMM=$1
@@ -32,4 +33,21 @@ if command -v flock >/dev/null; then
 	exec 9<&-
 fi
 unchanged drives a.img "$sum"
+
+# A qcow2 header (magic "QFI\xfb", version 3) at the start of a 1 MiB file: not a raw disk.
+printf 'QFI\373\000\000\000\003' >q.img
+truncate -s 1M q.img
+qsum=$(sum_of q.img)
+usage qcow2 '^vmm: --drive file=q\.img: q\.img is a qcow2 image, and vmm takes raw disk images only \(convert it: qemu-img convert -O raw q\.img DISK\.img; if it is a raw disk that only starts like one, add format=raw\)$' \
+	-v --kernel "$elf" --drive file=q.img
+usage qcow2-readonly 'q\.img is a qcow2 image' -v --kernel "$elf" --drive file=q.img,readonly=on
+usage qcow2-direct 'q\.img is a qcow2 image' -v --kernel "$elf" --drive file=q.img,cache=none
+printf '[boot]\nkernel = %s\n[drive "q"]\nfile = q.img\n' "$elf" >q.ini
+usage ini-qcow2 '^vmm: q\.ini:3: drive "q": /.*/q\.img is a qcow2 image, .* add "format = raw"\)$' -v --config q.ini
+# format=raw takes it as a raw disk: the run gets past it, to the next drive's error.
+usage qcow2-format-raw '^vmm: --drive file=/dev/null: /dev/null is not a regular file' \
+	-v --kernel "$elf" --drive file=q.img,format=raw --drive file=/dev/null
+usage format-qcow2 '^vmm: --drive file=q\.img,format=qcow2: "qcow2" is not a format vmm takes' \
+	-v --kernel "$elf" --drive file=q.img,format=qcow2
+unchanged qcow2 q.img "$qsum"
 cli_finish

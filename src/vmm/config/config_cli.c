@@ -195,7 +195,7 @@ static int cli_scan(struct cli_args *a, int argc, char **argv, struct vm_config_
  */
 static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm_config_error *err)
 {
-	static const char *const keys[] = { "file", "cache", "readonly", "id", "serial", "poll" };
+	static const char *const keys[] = { "file", "cache", "readonly", "id", "serial", "poll", "format" };
 	enum { NKEYS = sizeof(keys) / sizeof(keys[0]) };
 	bool seen[NKEYS] = { false };
 	char why[300];
@@ -217,7 +217,7 @@ static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm
 					       "file=%s?)", arg, tok, tok);
 			else
 				config_err_set(err, "--drive %s: \"%s\" is not key=value (keys: file, cache, "
-					       "readonly, id, serial, poll)", arg, tok);
+					       "readonly, id, serial, poll, format)", arg, tok);
 			goto invalid;
 		}
 		*value++ = '\0';
@@ -225,7 +225,7 @@ static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm
 			;
 		if (k == NKEYS) {
 			config_err_set(err, "--drive %s: unknown key \"%s\" (expected file, cache, readonly, "
-				       "id, serial or poll)", arg, tok);
+				       "id, serial, poll or format)", arg, tok);
 			goto invalid;
 		}
 		if (seen[k]) {
@@ -264,6 +264,10 @@ static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm
 			break;
 		case 5:
 			if (config_uint_parse(value, 0, VM_DRIVE_POLL_US_MAX, &d->poll_us, why, sizeof(why)) < 0)
+				goto bad_value;
+			break;
+		case 6:
+			if (config_format_parse(value, &d->format_raw, why, sizeof(why)) < 0)
 				goto bad_value;
 			break;
 		}

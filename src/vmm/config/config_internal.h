@@ -20,6 +20,8 @@ int config_uint_parse(const char *s, unsigned int min, unsigned int max, unsigne
 		      char *why, size_t n);
 int config_bool_parse(const char *s, bool *out, char *why, size_t n);
 int config_cache_parse(const char *s, enum blk_cache_mode *out, char *why, size_t n);
+/* A drive's format: only "raw" exists (sets *raw); anything else says how to get a raw image. */
+int config_format_parse(const char *s, bool *raw, char *why, size_t n);
 /* Serial console mode: stdio, none or file:PATH; *path points into s (file:) or is NULL. */
 int config_serial_parse(const char *s, enum vm_serial_mode *mode, const char **path,
 			char *why, size_t n);

@@ -291,6 +291,17 @@ int config_cache_parse(const char *s, enum blk_cache_mode *out, char *why, size_
 	return -EINVAL;
 }
 
+int config_format_parse(const char *s, bool *raw, char *why, size_t n)
+{
+	if (strcmp(s, "raw") == 0) {
+		*raw = true;
+		return 0;
+	}
+	snprintf(why, n, "\"%.*s%s\" is not a format vmm takes: it takes raw images only (convert one with "
+		 "qemu-img convert -O raw IMAGE DISK.img, and set format to raw or leave it out)", CONFIG_QUOTE(s));
+	return -EINVAL;
+}
+
 int config_serial_parse(const char *s, enum vm_serial_mode *mode, const char **path,
 			char *why, size_t n)
 {
@@ -656,6 +667,8 @@ int vm_config_print(const struct vm_config *cfg, FILE *out)
 		if (d->serial)
 			fprintf(out, "serial = %s\n", d->serial);
 		fprintf(out, "poll = %u\n", d->poll_us);
+		if (d->format_raw)
+			fprintf(out, "format = raw\n");
 	}
 
 	fprintf(out, "\n[output]\n");
@@ -707,13 +720,17 @@ void vm_config_usage(FILE *out)
 "  --timeout SECONDS    stop the guest after this long, 0 to 86400 (default 0: none)\n"
 "Drives (virtio-blk, repeatable, at most 8, in order):\n"
 "  --drive file=PATH[,cache=MODE][,readonly=on|off][,id=NAME][,serial=STR][,poll=US]\n"
+"        [,format=raw]\n"
 "                       cache: writeback (default), none, writethrough,\n"
 "                       directsync or unsafe; readonly also takes yes/no,\n"
 "                       true/false (default off); id: letters, digits, _ and -\n"
 "                       (default drive<N>; replaces a --config drive of that id);\n"
 "                       serial: up to 20 bytes, the guest's disk ID; poll: how\n"
 "                       long the drive's I/O thread may busy-poll for work\n"
-"                       before sleeping, 0 to 1000 us (default 64; 0: never)\n"
+"                       before sleeping, 0 to 1000 us (default 64; 0: never);\n"
+"                       images are raw: one that starts with a qcow2, vmdk,\n"
+"                       vhdx, vhd, vdi, qed or parallels header is refused\n"
+"                       unless format=raw says it is a raw disk\n"
 "Configuration:\n"
 "  --config FILE        read settings from an INI file (repeatable, in order);\n"
 "                       the other options override it, see docs/configuration.md\n"

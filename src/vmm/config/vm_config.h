@@ -44,6 +44,7 @@ struct vm_drive_config {
 	bool readonly;
 	char *serial;           /* NULL: none */
 	unsigned int poll_us;   /* busy-poll cap, us; 0: off (VM_DRIVE_POLL_US_DEFAULT unless set) */
+	bool format_raw;        /* format=raw: take the image as raw without checking for another format's header */
 	struct vm_config_origin origin;  /* INI: the [drive] header line; CLI: file NULL */
 };
 

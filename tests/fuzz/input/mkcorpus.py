@@ -129,6 +129,7 @@ cache = none
 readonly = off
 serial = ROOT-01
 poll = 0
+format = raw
 
 [drive.data]
 file = /abs/data.img
@@ -170,7 +171,7 @@ CLIS = {
     'readme': ['--kernel', 'bzImage', '--initrd', 'initrd.img', '--memory', '512M', '--cpus', '2',
                '--cmdline', 'console=ttyS0 quiet -- /bin/sh -c true'],
     'drives': ['--kernel', 'k', '--drive', 'file=root.img,cache=none,id=root,serial=R1',
-               '--drive', 'file=data.img,readonly=on,poll=0', '--drive', 'file=x.img,cache=unsafe'],
+               '--drive', 'file=data.img,readonly=on,poll=0,format=raw', '--drive', 'file=x.img,cache=unsafe'],
     'equals-form': ['--kernel=k', '--memory=1G', '--timeout=10', '--serial=none', '-v', '-v'],
     'outputs': ['--kernel', 'k', '--serial', 'file:console.log', '--stats', 'stats.json'],
     'print-config': ['--kernel', 'k', '--print-config', '--drive', 'file=d.img,id=d'],

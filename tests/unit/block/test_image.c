@@ -187,6 +187,94 @@ static void unmount_scratch(const char *dir)
 	rmdir(dir);
 }
 
+/* The headers blk_image_format_of knows, and raw starts it must not mistake for them. */
+static void test_format_of(void **state)
+{
+	static const struct {
+		size_t off;
+		const char *bytes;
+		size_t len;
+		const char *format;
+	} t[] = {
+		{ 0, "QFI\xfb\0\0\0\3", 8, "qcow2" },
+		{ 0, "QFI\xfb\0\0\0\1", 8, "qcow2" },   /* qcow (version 1) */
+		{ 0, "QED\0", 4, "qed" },
+		{ 0, "KDMV\1\0\0\0", 8, "vmdk" },
+		{ 0, "# Disk DescriptorFile\nversion=1\n", 32, "vmdk" },
+		{ 0, "vhdxfile", 8, "vhdx" },
+		{ 0, "conectix", 8, "vhd" },
+		{ 0x40, "\x7f\x10\xda\xbe", 4, "vdi" },
+		{ 0, "WithoutFreeSpace", 16, "parallels" },
+		{ 0, "WithouFreSpacExt", 16, "parallels" },
+		/* Raw: zeros, a DOS boot sector, a LUKS header (the guest may unlock it), magic not at 0. */
+		{ 0, "", 0, NULL },
+		{ 0, "\xeb\x63\x90", 3, NULL },
+		{ 0, "LUKS\xba\xbe\0\1", 8, NULL },
+		{ 1, "QFI\xfb", 4, NULL },
+		{ 0, "QFI", 3, NULL },
+		{ 0, "QEDX", 4, NULL },
+		{ 0x41, "\x7f\x10\xda\xbe", 4, NULL },
+	};
+	uint8_t buf[4096];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *got;
+
+		memset(buf, 0, sizeof(buf));
+		buf[510] = 0x55;
+		buf[511] = 0xAA;
+		memcpy(buf + t[i].off, t[i].bytes, t[i].len);
+		got = blk_image_format_of(buf, sizeof(buf));
+		if (t[i].format)
+			assert_string_equal(got, t[i].format);
+		else
+			assert_null(got);
+	}
+	/* A header cut short by the end of the buffer is not that header. */
+	memcpy(buf, "vhdxfile", 8);
+	assert_null(blk_image_format_of(buf, 7));
+	assert_string_equal(blk_image_format_of(buf, 8), "vhdx");
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf + 0x40, "\x7f\x10\xda\xbe", 4);
+	assert_null(blk_image_format_of(buf, 0x43));
+	assert_string_equal(blk_image_format_of(buf, 0x44), "vdi");
+	assert_null(blk_image_format_of(buf, 0));
+}
+
+/* blk_image_probe reads an open image, buffered or O_DIRECT, and never writes it. */
+static void test_probe(void **state)
+{
+	struct image_env *e = *state;
+	static const uint8_t qcow2[8] = { 'Q', 'F', 'I', 0xfb, 0, 0, 0, 3 };
+	uint8_t before[4096], after[4096];
+	const char *format;
+	int fd;
+
+	for (int m = BLK_CACHE_WRITEBACK; m <= BLK_CACHE_NONE; m++) {
+		struct blk_image img;
+
+		assert_int_equal(blk_test_file_make(e->path, 1 << 20, 7), 0);
+		assert_int_equal(blk_image_open(e->path, (enum blk_cache_mode)m, false, &img), 0);
+		format = "x";
+		assert_int_equal(blk_image_probe(&img, &format), 0);
+		assert_null(format);
+		blk_image_close(&img);
+
+		fd = open(e->path, O_WRONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(pwrite(fd, qcow2, sizeof(qcow2), 0), (ssize_t)sizeof(qcow2));
+		close(fd);
+		assert_int_equal(blk_test_file_read(e->path, 0, before, sizeof(before)), 0);
+		assert_int_equal(blk_image_open(e->path, (enum blk_cache_mode)m, true, &img), 0);
+		assert_int_equal(blk_image_probe(&img, &format), 0);
+		assert_string_equal(format, "qcow2");
+		blk_image_close(&img);
+		assert_int_equal(blk_test_file_read(e->path, 0, after, sizeof(after)), 0);
+		assert_memory_equal(before, after, sizeof(before));
+	}
+}
+
 static void test_odirect_refused(void **state)
 {
 	struct image_env *e = *state;
@@ -268,6 +356,8 @@ int main(void)
 		cmocka_unit_test(test_odirect_refused),
 		cmocka_unit_test(test_readonly_mount),
 		cmocka_unit_test(test_bad_args),
+		cmocka_unit_test(test_format_of),
+		cmocka_unit_test(test_probe),
 	};
 
 	return cmocka_run_group_tests(tests, env_setup, env_teardown);

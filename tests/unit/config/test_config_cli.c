@@ -118,7 +118,7 @@ static void test_all_options(void **state)
 	(void)state;
 	assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--initrd=i", "--cmdline", "console=ttyS0 -- true",
 			     "--memory", "2G", "--cpus=4", "--timeout", "30",
-			     "--drive", "file=a.img,cache=none,readonly=yes,id=root,serial=SN1,poll=0",
+			     "--drive", "file=a.img,cache=none,readonly=yes,id=root,serial=SN1,poll=0,format=raw",
 			     "--drive=file=b.img", "--serial", "file:con.log", "--stats", "s.json",
 			     "-v", "--verbose", "--print-config"), 0);
 	assert_string_equal(cfg.kernel, "k");
@@ -134,12 +134,14 @@ static void test_all_options(void **state)
 	assert_true(cfg.drives[0].readonly);
 	assert_string_equal(cfg.drives[0].serial, "SN1");
 	assert_int_equal(cfg.drives[0].poll_us, 0);
+	assert_true(cfg.drives[0].format_raw);
 	assert_null(cfg.drives[0].origin.file);
 	/* No id=: drive<index>. */
 	assert_string_equal(cfg.drives[1].id, "drive1");
 	assert_int_equal(cfg.drives[1].cache, BLK_CACHE_WRITEBACK);
 	assert_false(cfg.drives[1].readonly);
 	assert_int_equal(cfg.drives[1].poll_us, VM_DRIVE_POLL_US_DEFAULT);
+	assert_false(cfg.drives[1].format_raw);
 	assert_int_equal(cfg.serial, VM_SERIAL_FILE);
 	assert_string_equal(cfg.serial_path, "con.log");
 	assert_string_equal(cfg.stats_path, "s.json");
@@ -245,7 +247,10 @@ static void test_err_bad_drive(void **state)
 			 "none, writethrough, directsync or unsafe)",
 			 "--kernel", "k", "--drive", "file=x,cache=unsafee");
 	EXPECT_CLI_ERROR("--drive file=x,size=1G: unknown key \"size\" (expected file, cache, readonly, id, "
-			 "serial or poll)", "--kernel", "k", "--drive", "file=x,size=1G");
+			 "serial, poll or format)", "--kernel", "k", "--drive", "file=x,size=1G");
+	EXPECT_CLI_ERROR("--drive file=x,format=qcow2: \"qcow2\" is not a format vmm takes: it takes raw images only "
+			 "(convert one with qemu-img convert -O raw IMAGE DISK.img, and set format to raw or leave it "
+			 "out)", "--kernel", "k", "--drive", "file=x,format=qcow2");
 	EXPECT_CLI_ERROR("--drive file=x,poll=1001: 1001 is out of range (expected 0 to 1000)",
 			 "--kernel", "k", "--drive", "file=x,poll=1001");
 	EXPECT_CLI_ERROR("--drive file=x,poll=64us: \"64us\" is not a whole number (expected 0 to 1000)",
@@ -312,7 +317,7 @@ static void test_err_control_characters(void **state)
 	EXPECT_CLI_ERROR("unexpected argument \"\\x1d\\t\\r\\x7f\": options look like --kernel PATH (see vmm --help)",
 			 "--kernel", "k", "\x1d\t\r\x7f");
 	EXPECT_CLI_ERROR("--drive file=a,\\x1b[2J: \"\\x1b[2J\" is not key=value (keys: file, cache, readonly, id, "
-			 "serial, poll)", "--kernel", "k", "--drive", "file=a,\x1b[2J");
+			 "serial, poll, format)", "--kernel", "k", "--drive", "file=a,\x1b[2J");
 }
 
 /*
@@ -452,6 +457,7 @@ static void assert_same_vm(const struct vm_config *a, const struct vm_config *b)
 		assert_int_equal(a->drives[i].cache, b->drives[i].cache);
 		assert_int_equal(a->drives[i].readonly, b->drives[i].readonly);
 		assert_int_equal(a->drives[i].poll_us, b->drives[i].poll_us);
+		assert_int_equal(a->drives[i].format_raw, b->drives[i].format_raw);
 		if (a->drives[i].serial || b->drives[i].serial)
 			assert_string_equal(a->drives[i].serial, b->drives[i].serial);
 	}

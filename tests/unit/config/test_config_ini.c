@@ -56,6 +56,7 @@ static void test_full_file(void **state)
 		"readonly = on\n"
 		"serial = root-disk\n"
 		"poll = 0\n"
+		"format = raw\n"
 		"[drive.scratch]\n"
 		"  file = ../scratch.img\n"
 		"[output]\n"
@@ -77,6 +78,7 @@ static void test_full_file(void **state)
 	assert_true(cfg.drives[0].readonly);
 	assert_string_equal(cfg.drives[0].serial, "root-disk");
 	assert_int_equal(cfg.drives[0].poll_us, 0);
+	assert_true(cfg.drives[0].format_raw);
 	assert_string_equal(cfg.drives[0].origin.file, "/etc/vmm/vm.ini");
 	assert_int_equal(cfg.drives[0].origin.line, 12);
 	assert_string_equal(cfg.drives[1].id, "scratch");
@@ -85,6 +87,7 @@ static void test_full_file(void **state)
 	assert_false(cfg.drives[1].readonly);
 	assert_null(cfg.drives[1].serial);
 	assert_int_equal(cfg.drives[1].poll_us, VM_DRIVE_POLL_US_DEFAULT);
+	assert_false(cfg.drives[1].format_raw);
 	assert_int_equal(cfg.serial, VM_SERIAL_FILE);
 	assert_string_equal(cfg.serial_path, "/etc/vmm/console.log");
 	assert_string_equal(cfg.stats_path, "/etc/vmm/stats.json");
@@ -374,6 +377,9 @@ static void test_err_poll(void **state)
 		     "/etc/vmm/vm.ini:3: poll: \"-1\" is not a whole number (expected 0 to 1000)");
 	expect_error("[machine]\npoll = 10\n",
 		     "/etc/vmm/vm.ini:2: poll: not a [machine] setting; put it under [drive \"ID\"]");
+	expect_error("[drive.d]\nfile = a\nformat = vmdk\n",
+		     "/etc/vmm/vm.ini:3: format: \"vmdk\" is not a format vmm takes: it takes raw images only (convert "
+		     "one with qemu-img convert -O raw IMAGE DISK.img, and set format to raw or leave it out)");
 }
 
 static void test_err_serial_mode(void **state)
