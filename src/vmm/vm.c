@@ -631,6 +631,7 @@ int vm_boot_check(const struct vm_config *cfg, struct vm_kernel_image *kernel, s
 	int r;
 
 	memset(err, 0, sizeof(*err));
+	*kernel = (struct vm_kernel_image)VM_KERNEL_IMAGE_INIT;
 	layout.nregions = x86_ram_layout(cfg->memory, layout.regions);
 	r = vm_kernel_open(cfg->kernel, kernel);
 	if (r < 0)

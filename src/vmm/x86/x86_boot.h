@@ -96,7 +96,8 @@ void x86_kernel_file_mem(struct x86_kernel_file *f, const void *image, size_t si
  * past f->head_len, offsets or sizes past the end of the file, overflow,
  * segments below 1 MiB, an entry point that is not a byte of the file: a
  * bzImage's protected-mode part must reach past 0x200, an ELF entry must lie
- * in a segment's file bytes, not its bss); or f->read's error.
+ * in a segment's file bytes, not its bss); or f->read's error (-EFAULT, which
+ * the checks rule out, would mean mem changed between them and the copy).
  * Every check runs before the first byte is written: on a check's error guest
  * memory is untouched. On a read error the load range may be partly written.
  */

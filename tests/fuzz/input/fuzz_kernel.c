@@ -259,6 +259,23 @@ static int bounded_read(const struct x86_kernel_file *f, void *dst, uint64_t len
 	return m->read(m, dst, len, off);
 }
 
+/*
+ * The head as vmm holds it: its own buffer of exactly len bytes, ending at a
+ * PROT_NONE page, so a header read past the head faults even when the image
+ * goes on (x86_kernel_file_mem points the head into the image itself).
+ */
+static const uint8_t *head_copy(const uint8_t *img, size_t len)
+{
+	static uint8_t *area;
+
+	if (!area) {
+		area = fuzz_guarded_map(X86_KERNEL_HEAD_MAX);
+		FUZZ_CHECK(area != NULL, "cannot map the head buffer");
+	}
+	memcpy(area + X86_KERNEL_HEAD_MAX - len, img, len);
+	return area + X86_KERNEL_HEAD_MAX - len;
+}
+
 static void run_layout(const struct layout *l, const uint8_t *img, size_t size, uint64_t isize)
 {
 	struct gmem nohost = l->mem;
@@ -267,6 +284,7 @@ static void run_layout(const struct layout *l, const uint8_t *img, size_t size, 
 	int rc, rn, rl;
 
 	x86_kernel_file_mem(&fm, img, size);
+	fm.head = head_copy(img, fm.head_len);
 	fcheck = fm;
 	fcheck.read = no_read;
 	fload = fm;

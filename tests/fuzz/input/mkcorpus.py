@@ -91,6 +91,17 @@ def elf(segments, entry, phentsize=56, extra_phdrs=(), ehdr_type=2, machine=0x3E
     return ehdr + phdrs + body
 
 
+def elf_phdrs_at(img, phoff):
+    """img with its program-header table copied to file offset phoff (zeros between) and e_phoff
+    pointing there. vmm reads headers from the first 64 KiB only (X86_KERNEL_HEAD_MAX)."""
+    phentsize, phnum = struct.unpack_from('<HH', img, 0x36)
+    table = img[64:64 + phentsize * phnum]
+    out = bytearray(img.ljust(phoff, b'\0')[:phoff] + table)
+    struct.pack_into('<Q', out, 0x20, phoff)
+    return bytes(out)
+
+
+HEAD_MAX = 64 * 1024
 CODE = bytes([0x66, 0xBA, 0x01, 0x05, 0xB0, 0x2A, 0xEE, 0xFA, 0xF4, 0xEB, 0xFC]) + bytes(range(64))
 K = 0xFFFFFFFF80000000
 
@@ -107,6 +118,12 @@ KERNELS.update({
     'elf-rel': elf([(16 * MiB, 16 * MiB, CODE, len(CODE))], 16 * MiB, ehdr_type=1),
     'elf32': elf([(16 * MiB, 16 * MiB, CODE, len(CODE))], 16 * MiB, cls=1),
     'not-a-kernel': b'#!/bin/sh\necho this is not a kernel\n',
+})
+_elf = KERNELS['elf-min']
+KERNELS.update({
+    # The table's last byte is the head's last byte: accepted. One byte on, it lies past the head.
+    'elf-phdrs-end-of-head': elf_phdrs_at(_elf, HEAD_MAX - 56) + bytes(4096),
+    'elf-phdrs-past-head': elf_phdrs_at(_elf, HEAD_MAX - 55) + bytes(4096),
 })
 
 # ---- INI ----
