@@ -170,8 +170,8 @@ struct blk_image {
 int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, struct blk_image *img);
 /*
  * The name of the disk-image format whose header starts head (len bytes from
- * offset 0), or NULL: qcow2 (and qcow), qed, vmdk, vhdx, vhd (dynamic),
- * vdi, parallels. None of them is a raw disk: a guest would see the format's
+ * offset 0), or NULL: qcow, qcow2, qed, vmdk, vhdx, vhd (dynamic), vdi,
+ * parallels, bochs. None of them is a raw disk: a guest would see the format's
  * metadata as its sectors, and its writes would corrupt the image. A raw disk
  * that begins with such bytes is possible (a disk holding one of these
  * images), so the caller offers an override (format=raw). Pure.

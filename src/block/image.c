@@ -16,7 +16,7 @@
 /* Fallback O_DIRECT alignment when the host does not say: a page is safe on every filesystem. */
 #define IMAGE_DIO_FALLBACK 4096u
 
-/* How much of an image blk_image_probe reads: every magic it knows lies in it. */
+/* How much of an image blk_image_probe reads at least: every magic it knows lies in it. */
 #define IMAGE_PROBE_BYTES 4096u
 
 static bool image_is_pow2(uint32_t v)
@@ -170,15 +170,18 @@ struct image_magic {
 
 /* Headers from each format's specification (QEMU's block drivers probe for the same). */
 static const struct image_magic image_magics[] = {
-	IMAGE_MAGIC("qcow2", 0, "QFI\xfb"),                   /* qcow and qcow2 */
+	IMAGE_MAGIC("qcow", 0, "QFI\xfb\0\0\0\1"),             /* version 1 (big-endian) */
+	IMAGE_MAGIC("qcow2", 0, "QFI\xfb"),                   /* versions 2 and 3 */
 	IMAGE_MAGIC("qed", 0, "QED\0"),
 	IMAGE_MAGIC("vmdk", 0, "KDMV"),                        /* sparse extent */
+	IMAGE_MAGIC("vmdk", 0, "COWD"),                        /* VMDK3 / ESX sparse extent */
 	IMAGE_MAGIC("vmdk", 0, "# Disk DescriptorFile"),       /* descriptor */
 	IMAGE_MAGIC("vhdx", 0, "vhdxfile"),
 	IMAGE_MAGIC("vhd", 0, "conectix"),                     /* dynamic VHD (QEMU: vpc): its footer copy leads */
 	IMAGE_MAGIC("vdi", 0x40, "\x7f\x10\xda\xbe"),         /* 0xbeda107f, little-endian */
 	IMAGE_MAGIC("parallels", 0, "WithoutFreeSpace"),
 	IMAGE_MAGIC("parallels", 0, "WithouFreSpacExt"),
+	IMAGE_MAGIC("bochs", 0, "Bochs Virtual HD Image"),
 };
 
 const char *blk_image_format_of(const void *head, size_t len)
@@ -200,9 +203,11 @@ int blk_image_probe(const struct blk_image *img, const char **format)
 	void *buf;
 
 	*format = NULL;
-	/* Aligned for O_DIRECT: a page covers every alignment image_dio_align can learn but the rarest. */
-	if (img->dio_mem_align > len || img->dio_offset_align > len)
-		return 0;
+	/* One aligned block for O_DIRECT: both alignments are powers of two, so the largest covers all. */
+	if (img->dio_mem_align > len)
+		len = img->dio_mem_align;
+	if (img->dio_offset_align > len)
+		len = img->dio_offset_align;
 	if (posix_memalign(&buf, len, len))
 		return -ENOMEM;
 	do {

@@ -386,7 +386,8 @@ static int drive_format_check(const struct vm_drive_config *d, const struct blk_
 	int r = blk_image_probe(img, &format);
 
 	if (r < 0) {
-		drive_error(d, r);
+		err_line("%s: cannot read the start of %s to check its format: %s", drive_origin(loc, sizeof(loc), d),
+			 d->file, strerror(-r));
 		return r;
 	}
 	if (!format)

@@ -197,9 +197,12 @@ static void test_format_of(void **state)
 		const char *format;
 	} t[] = {
 		{ 0, "QFI\xfb\0\0\0\3", 8, "qcow2" },
-		{ 0, "QFI\xfb\0\0\0\1", 8, "qcow2" },   /* qcow (version 1) */
+		{ 0, "QFI\xfb\0\0\0\2", 8, "qcow2" },
+		{ 0, "QFI\xfb\0\0\0\1", 8, "qcow" },
 		{ 0, "QED\0", 4, "qed" },
 		{ 0, "KDMV\1\0\0\0", 8, "vmdk" },
+		{ 0, "COWD\1\0\0\0", 8, "vmdk" },
+		{ 0, "Bochs Virtual HD Image", 22, "bochs" },
 		{ 0, "# Disk DescriptorFile\nversion=1\n", 32, "vmdk" },
 		{ 0, "vhdxfile", 8, "vhdx" },
 		{ 0, "conectix", 8, "vhd" },

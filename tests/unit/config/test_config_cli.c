@@ -491,11 +491,13 @@ static void test_print_round_trip(void **state)
 		  path, sizeof(path));
 	assert_int_equal(RUN(&cfg, &err, "--config", path, "--cpus", "3", "--timeout", "600",
 			     "--cmdline", "console=ttyS0 quiet -- echo a;echo b",
-			     "--drive", "file=rel/scratch.img,cache=unsafe", "--stats", "stats.json"), 0);
+			     "--drive", "file=rel/scratch.img,cache=unsafe,format=raw", "--stats", "stats.json"), 0);
 
 	text = print_to_string(&cfg, &ret);
 	assert_int_equal(ret, 0);
 	assert_non_null(strstr(text, "memory = 1536M\n"));
+	assert_non_null(strstr(text, "\nformat = raw\n"));
+	assert_null(strstr(strstr(text, "\nformat = raw\n") + 1, "\nformat = raw\n"));   /* only the drive that has it */
 	assert_non_null(strstr(text, "poll = 200\n"));
 	assert_non_null(strstr(text, "poll = 64\n"));
 	vm_config_init(&back);
