@@ -55,4 +55,24 @@ usage qcow2-format-raw '^vmm: --drive file=/dev/null: /dev/null is not a regular
 usage format-qcow2 '^vmm: --drive file=q\.img,format=qcow2: "qcow2" is not a format vmm takes' \
 	-v --kernel "$elf" --drive file=q.img,format=qcow2
 unchanged qcow2 q.img "$qsum"
+
+# Real images of every format qemu-img can write (scripts/deps.sh installs qemu-utils).
+if command -v qemu-img >/dev/null; then
+	for f in qcow2 qed vmdk vhdx vpc vdi parallels; do
+		qemu-img create -q -f $f "r.$f" 1M || { cli_fail "qemu-img create -f $f failed"; continue; }
+		size=$(stat -c %s "r.$f")
+		[ $((size % 512)) = 0 ] || truncate -s $(((size / 512 + 1) * 512)) "r.$f"
+		case $f in vpc) name=vhd ;; *) name=$f ;; esac
+		rsum=$(sum_of "r.$f")
+		usage "qemu-img-$f" "r\.$f is a $name image, and vmm takes raw disk images only" \
+			-v --kernel "$elf" --drive "file=r.$f"
+		unchanged "qemu-img-$f" "r.$f" "$rsum"
+	done
+	# What the message advises makes an image vmm takes: the run gets past it, to the next drive's error.
+	qemu-img convert -O raw r.qcow2 DISK.img
+	usage qemu-img-converted '^vmm: --drive file=/dev/null: /dev/null is not a regular file' \
+		-v --kernel "$elf" --drive file=DISK.img --drive file=/dev/null
+else
+	echo "note: no qemu-img (scripts/deps.sh installs qemu-utils): images made by it not checked"
+fi
 cli_finish
