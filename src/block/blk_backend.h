@@ -160,8 +160,9 @@ struct blk_image {
  *   nor a block device (checked before opening, so a FIFO cannot block the
  *   open), -EACCES/-EROFS not writable and !readonly, -EINVAL size not a
  *   multiple of 512 (or zero), -ENOTSUP O_DIRECT refused by the host
- *   filesystem, -EBUSY locked by another open (below), other -errno from
- *   open/fstat.
+ *   filesystem, -EBUSY locked by another open (below) or, for a writable
+ *   block device, mounted or held by another exclusive opener (O_EXCL),
+ *   other -errno from open/fstat.
  * The image is locked until blk_image_close: shared when readonly, else
  *   exclusive (flock, non-blocking), so a writer excludes every other opener
  *   of the file, in this process or another, and readers exclude writers.

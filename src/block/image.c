@@ -104,6 +104,14 @@ int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, s
 	flags = (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 	if (props.direct)
 		flags |= O_DIRECT;
+	/*
+	 * A block device the guest may write must not be in use on the host:
+	 * with O_EXCL the open fails with EBUSY if it is mounted or claimed by
+	 * another exclusive opener (md, device-mapper, another vmm). A flock
+	 * (below) would not see a mount.
+	 */
+	if (!readonly && S_ISBLK(st.st_mode))
+		flags |= O_EXCL;
 	fd = open(path, flags);
 	if (fd < 0) {
 		ret = -errno;

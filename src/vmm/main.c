@@ -306,6 +306,7 @@ static const char *drive_origin(char *buf, size_t n, const struct vm_drive_confi
 static void drive_error(const struct vm_drive_config *d, int r)
 {
 	char loc[PATH_MAX + 32];
+	struct stat st;
 
 	drive_origin(loc, sizeof(loc), d);
 	switch (r) {
@@ -328,9 +329,14 @@ static void drive_error(const struct vm_drive_config *d, int r)
 		err_line("%s: %s is not a regular file or block device (give a disk image file)", loc, d->file);
 		break;
 	case -EBUSY:
-		err_line("%s: %s is in use by another drive or process (stop the other user, give each drive its own "
-			 "image, or make every user of it %s)", loc, d->file,
-			 d->origin.file ? "\"readonly = on\"" : "readonly=on");
+		if (!d->readonly && stat(d->file, &st) == 0 && S_ISBLK(st.st_mode))
+			err_line("%s: %s is in use on the host: mounted, or held by another drive or program (unmount "
+				 "it or stop its user first; %s only reads it)", loc, d->file,
+				 d->origin.file ? "\"readonly = on\"" : "readonly=on");
+		else
+			err_line("%s: %s is in use by another drive or process (stop the other user, give each drive "
+				 "its own image, or make every user of it %s)", loc, d->file,
+				 d->origin.file ? "\"readonly = on\"" : "readonly=on");
 		break;
 	case -ENOTSUP:
 		err_line("%s: %s: the filesystem does not support O_DIRECT, which cache=%s needs (use cache=writeback or writethrough, or move the image)",

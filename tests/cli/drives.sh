@@ -56,6 +56,28 @@ usage format-qcow2 '^vmm: --drive file=q\.img,format=qcow2: "qcow2" is not a for
 	-v --kernel "$elf" --drive file=q.img,format=qcow2
 unchanged qcow2 q.img "$qsum"
 
+# A block device mounted on the host: no guest may write it. The mount lives in a private mount
+# namespace (unshare -m) around each vmm run, so nothing outlives the check.
+if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null &&
+	command -v unshare >/dev/null && truncate -s 8M m.img && mkfs.ext4 -q m.img &&
+	loop=$(losetup -f --show m.img 2>/dev/null); then
+	mkdir -p mnt
+	printf '#!/bin/sh\nexec unshare -m sh -c %s "%s" "%s" "%s" "$@"\n' \
+		"'mount -o ro \"\$0\" \"\$1\" && shift && exec \"\$@\"'" "$loop" "$PWD/mnt" "$VMM" >inmount
+	chmod +x inmount
+	real_vmm=$VMM
+	VMM=./inmount
+	usage mounted-blockdev "^vmm: --drive file=/dev/loop[0-9]+: /dev/loop[0-9]+ is in use on the host: mounted, or held by another drive or program \\(unmount it or stop its user first; readonly=on only reads it\\)$" \
+		-v --kernel "$elf" --drive "file=$loop"
+	# Reading it is allowed: the run gets past it, to the next drive's error.
+	usage mounted-blockdev-readonly '^vmm: --drive file=/dev/null: ' \
+		-v --kernel "$elf" --drive "file=$loop,readonly=on" --drive file=/dev/null
+	VMM=$real_vmm
+	losetup -d "$loop"
+else
+	echo "note: not root, or no losetup, mkfs.ext4 or unshare: a mounted block device not checked"
+fi
+
 # Real images of every format qemu-img can write (scripts/deps.sh installs qemu-utils).
 if command -v qemu-img >/dev/null; then
 	for f in qcow2 qed vmdk vhdx vpc vdi parallels; do

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for blk_image_open: distinct errors, open flags per cache mode, geometry, no modification. */
+#include <linux/loop.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <cmocka.h>
 
@@ -245,6 +247,78 @@ static void test_format_of(void **state)
 	assert_null(blk_image_format_of(buf, 0));
 }
 
+/*
+ * A loop device over path: its node in dev and an fd of it, whose close
+ * detaches it, or -1 when none can be made (not root, no loop driver).
+ */
+static int loop_attach(const char *path, char *dev, size_t n)
+{
+	/* Detached by the kernel when the last fd closes, so a failed assertion leaves no loop device behind. */
+	struct loop_info64 info = { .lo_flags = LO_FLAGS_AUTOCLEAR };
+	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	int nr, lfd, ffd, r;
+
+	if (ctl < 0)
+		return -1;
+	nr = ioctl(ctl, LOOP_CTL_GET_FREE);
+	close(ctl);
+	if (nr < 0)
+		return -1;
+	snprintf(dev, n, "/dev/loop%d", nr);
+	lfd = open(dev, O_RDWR | O_CLOEXEC);
+	if (lfd < 0)
+		return -1;
+	ffd = open(path, O_RDWR | O_CLOEXEC);
+	r = ffd < 0 ? -1 : ioctl(lfd, LOOP_SET_FD, ffd);
+	if (ffd >= 0)
+		close(ffd);
+	if (r < 0) {
+		close(lfd);
+		return -1;
+	}
+	ioctl(lfd, LOOP_SET_STATUS64, &info);
+	return lfd;
+}
+
+/*
+ * A block device the guest could write is refused while the host uses it:
+ * held here by an O_EXCL open, which claims the device as a mount does.
+ * Reading it stays allowed.
+ */
+static void test_block_device_in_use(void **state)
+{
+	struct image_env *e = *state;
+	struct blk_image img;
+	char dev[64];
+	int lfd, holder;
+
+	assert_int_equal(blk_test_file_make(e->path, 1 << 20, 3), 0);
+	lfd = loop_attach(e->path, dev, sizeof(dev));
+	if (lfd < 0) {
+		print_message("skipping: cannot set up a loop device (needs root and the loop driver)\n");
+		skip();
+	}
+	assert_int_equal(blk_image_open(dev, BLK_CACHE_WRITEBACK, false, &img), 0);
+	assert_true(img.block_device);
+	assert_int_equal(img.size, 1 << 20);
+	blk_image_close(&img);
+
+	holder = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+	assert_true(holder >= 0);
+	assert_int_equal(blk_image_open(dev, BLK_CACHE_WRITEBACK, false, &img), -EBUSY);
+	assert_int_equal(blk_image_open(dev, BLK_CACHE_NONE, false, &img), -EBUSY);
+	assert_int_equal(blk_image_open(dev, BLK_CACHE_WRITEBACK, true, &img), 0);
+	blk_image_close(&img);
+	close(holder);
+
+	/* Released: writable again, and a writer holds the claim itself. */
+	assert_int_equal(blk_image_open(dev, BLK_CACHE_WRITEBACK, false, &img), 0);
+	holder = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+	assert_true(holder < 0 && errno == EBUSY);
+	blk_image_close(&img);
+	close(lfd);
+}
+
 /* blk_image_probe reads an open image, buffered or O_DIRECT, and never writes it. */
 static void test_probe(void **state)
 {
@@ -361,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_format_of),
 		cmocka_unit_test(test_probe),
+		cmocka_unit_test(test_block_device_in_use),
 	};
 
 	return cmocka_run_group_tests(tests, env_setup, env_teardown);
