@@ -84,12 +84,19 @@ enum blk_zero_step {
 int blk_zero_step_mode(enum blk_zero_step step);
 
 /*
+ * A backend's first step for a WRITE_ZEROES: PUNCH once its filesystem has
+ * said it has no ZERO_RANGE (*no_zero_range, kept by the backend), else RANGE.
+ */
+enum blk_zero_step blk_zero_step_first(bool no_zero_range);
+
+/*
  * The step of req (a WRITE_ZEROES) after one that gave *res. BLK_ZERO_DONE
  * ends the request with *res as its result: an error ends it, except RANGE's
- * -EOPNOTSUPP (on to PUNCH) and ALLOC's (the hole reads as zeros: *res
- * becomes 0).
+ * -EOPNOTSUPP (on to PUNCH, and *no_zero_range is set so the backend's later
+ * requests start there) and ALLOC's (the hole reads as zeros: *res becomes 0).
  */
-enum blk_zero_step blk_zero_step_next(enum blk_zero_step step, int *res, const struct blk_req *req);
+enum blk_zero_step blk_zero_step_next(enum blk_zero_step step, int *res, const struct blk_req *req,
+				      bool *no_zero_range);
 
 /* req is one the backend makes durable before completing it: what counters.durable_writes counts. */
 static inline bool blk_req_durable(const struct blk_req *req)

@@ -141,15 +141,13 @@ static int sync_do(struct blk_sync *s, struct blk_req *req)
 	case BLK_OP_DISCARD:
 		return sync_fallocate(s, FALLOC_FL_PUNCH_HOLE, req->offset, req->len);
 	case BLK_OP_WRITE_ZEROES:
-		step = s->no_zero_range ? BLK_ZERO_PUNCH : BLK_ZERO_RANGE;
+		step = blk_zero_step_first(s->no_zero_range);
 		do {
 			if (step == BLK_ZERO_SYNC)
 				ret = fdatasync(s->geom.fd) < 0 ? -errno : 0;
 			else
 				ret = sync_fallocate(s, blk_zero_step_mode(step), req->offset, req->len);
-			if (step == BLK_ZERO_RANGE && ret == -EOPNOTSUPP)
-				s->no_zero_range = true;
-			step = blk_zero_step_next(step, &ret, req);
+			step = blk_zero_step_next(step, &ret, req, &s->no_zero_range);
 		} while (step != BLK_ZERO_DONE);
 		return ret;
 	}

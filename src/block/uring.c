@@ -275,7 +275,7 @@ static int uring_submit(struct blk_backend *be, struct blk_req *req)
 	s->total = total;
 	s->done = 0;
 	s->need = total;
-	s->zero_step = u->no_zero_range ? BLK_ZERO_PUNCH : BLK_ZERO_RANGE;
+	s->zero_step = blk_zero_step_first(u->no_zero_range);
 	s->bounced = false;
 	s->rmw = false;
 	if (bounce) {
@@ -374,9 +374,7 @@ static bool uring_slot_finish(struct blk_uring *u, struct uring_slot *s, int *re
 		u->be.counters.host_flushes++;
 		return true;
 	case BLK_OP_WRITE_ZEROES:
-		if (s->zero_step == BLK_ZERO_RANGE && *res == -EOPNOTSUPP)
-			u->no_zero_range = true;   /* later requests go straight to punch-hole */
-		s->zero_step = blk_zero_step_next(s->zero_step, res, req);
+		s->zero_step = blk_zero_step_next(s->zero_step, res, req, &u->no_zero_range);
 		if (s->zero_step == BLK_ZERO_DONE)
 			return true;
 		ret = uring_slot_prep(u, s);

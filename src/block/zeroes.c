@@ -17,12 +17,20 @@ int blk_zero_step_mode(enum blk_zero_step step)
 	}
 }
 
-enum blk_zero_step blk_zero_step_next(enum blk_zero_step step, int *res, const struct blk_req *req)
+enum blk_zero_step blk_zero_step_first(bool no_zero_range)
+{
+	return no_zero_range ? BLK_ZERO_PUNCH : BLK_ZERO_RANGE;
+}
+
+enum blk_zero_step blk_zero_step_next(enum blk_zero_step step, int *res, const struct blk_req *req,
+				      bool *no_zero_range)
 {
 	switch (step) {
 	case BLK_ZERO_RANGE:
-		if (*res == -EOPNOTSUPP)
+		if (*res == -EOPNOTSUPP) {
+			*no_zero_range = true;
 			return BLK_ZERO_PUNCH;
+		}
 		break;
 	case BLK_ZERO_PUNCH:
 		if (*res == 0 && !req->unmap)

@@ -860,12 +860,17 @@ static void test_zero_steps(void **state)
 	assert_int_equal(blk_zero_step_mode(BLK_ZERO_RANGE), FALLOC_FL_ZERO_RANGE);
 	assert_int_equal(blk_zero_step_mode(BLK_ZERO_PUNCH), FALLOC_FL_PUNCH_HOLE);
 	assert_int_equal(blk_zero_step_mode(BLK_ZERO_ALLOC), 0);
+	assert_int_equal(blk_zero_step_first(false), BLK_ZERO_RANGE);
+	assert_int_equal(blk_zero_step_first(true), BLK_ZERO_PUNCH);
 	for (unsigned int i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct blk_req req = { .op = BLK_OP_WRITE_ZEROES, .durable = t[i].durable, .unmap = t[i].unmap };
 		int res = t[i].res;
+		bool no_zero_range = false;
 
-		assert_int_equal(blk_zero_step_next(t[i].step, &res, &req), t[i].next);
+		assert_int_equal(blk_zero_step_next(t[i].step, &res, &req, &no_zero_range), t[i].next);
 		assert_int_equal(res, t[i].res_after);
+		/* Only a missing ZERO_RANGE is remembered, for the backend's later requests. */
+		assert_int_equal(no_zero_range, t[i].step == BLK_ZERO_RANGE && t[i].res == -EOPNOTSUPP);
 	}
 }
 
