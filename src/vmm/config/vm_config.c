@@ -26,6 +26,14 @@ size_t vm_config_msg_char(unsigned char c, char out[5])
 	return (size_t)snprintf(out, 5, "\\x%02x", c);
 }
 
+/* How many bytes byte c takes in a message (vm_config_msg_char). */
+static size_t msg_width(char c)
+{
+	char esc[5];
+
+	return vm_config_msg_char((unsigned char)c, esc);
+}
+
 /* Append the escaped form of raw[from, to) to out at *o. */
 static void err_put(char *out, size_t *o, const char *raw, size_t from, size_t to)
 {
@@ -39,8 +47,8 @@ void config_err_set(struct vm_config_error *err, const char *fmt, ...)
 	const size_t max = sizeof(err->msg) - 2;
 	const size_t head_max = max * 2 / 5;
 	static const char elided[] = " ... ";
-	char esc[5], *raw;
-	size_t len, width = 0, head = 0, head_w = 0, tail, tail_w = 0, o = 0;
+	char *raw;
+	size_t len, width = 0, head = 0, head_w = 0, tail, tail_w = 0, o = 0, w;
 	va_list ap;
 	int n;
 
@@ -61,7 +69,7 @@ void config_err_set(struct vm_config_error *err, const char *fmt, ...)
 	 */
 	len = (size_t)n;
 	for (size_t i = 0; i < len; i++)
-		width += vm_config_msg_char((unsigned char)raw[i], esc);
+		width += msg_width(raw[i]);
 	if (width <= max) {
 		err_put(err->msg, &o, raw, 0, len);
 		err->msg[o] = '\0';
@@ -73,16 +81,19 @@ void config_err_set(struct vm_config_error *err, const char *fmt, ...)
 	 * what and where, and the end, which says how to fix it. Cut between
 	 * escapes and between the bytes of a UTF-8 character, never inside one.
 	 */
-	while (head < len && head_w + vm_config_msg_char((unsigned char)raw[head], esc) <= head_max)
-		head_w += vm_config_msg_char((unsigned char)raw[head++], esc);
+	while (head < len && head_w + (w = msg_width(raw[head])) <= head_max) {
+		head_w += w;
+		head++;
+	}
 	while (head > 0 && ((unsigned char)raw[head] & 0xC0) == 0x80)
-		head_w -= vm_config_msg_char((unsigned char)raw[--head], esc);
+		head_w -= msg_width(raw[--head]);
 	tail = len;
-	while (tail > head && head_w + sizeof(elided) - 1 + tail_w +
-	       vm_config_msg_char((unsigned char)raw[tail - 1], esc) <= max)
-		tail_w += vm_config_msg_char((unsigned char)raw[--tail], esc);
+	while (tail > head && head_w + sizeof(elided) - 1 + tail_w + (w = msg_width(raw[tail - 1])) <= max) {
+		tail_w += w;
+		tail--;
+	}
 	while (tail < len && ((unsigned char)raw[tail] & 0xC0) == 0x80)
-		tail_w -= vm_config_msg_char((unsigned char)raw[tail++], esc);
+		tail_w -= msg_width(raw[tail++]);
 	err_put(err->msg, &o, raw, 0, head);
 	memcpy(err->msg + o, elided, sizeof(elided) - 1);
 	o += sizeof(elided) - 1;
