@@ -305,6 +305,8 @@ static const char *drive_origin(char *buf, size_t n, const struct vm_drive_confi
 
 static void drive_error(const struct vm_drive_config *d, int r)
 {
+	/* How to say readonly=on where the drive was given. */
+	const char *ro = d->origin.file ? "\"readonly = on\"" : "readonly=on";
 	char loc[PATH_MAX + 32];
 	struct stat st;
 
@@ -319,8 +321,7 @@ static void drive_error(const struct vm_drive_config *d, int r)
 	case -EACCES:
 	case -EROFS:
 	case -EPERM:
-		err_line("%s: %s is not writable (%s); add %s to use it read-only", loc, d->file, strerror(-r),
-			 d->origin.file ? "\"readonly = on\"" : "readonly=on");
+		err_line("%s: %s is not writable (%s); add %s to use it read-only", loc, d->file, strerror(-r), ro);
 		break;
 	case -EINVAL:
 		err_line("%s: %s size is not a non-zero multiple of 512 bytes (resize it, e.g. truncate -s 1G)", loc, d->file);
@@ -331,12 +332,10 @@ static void drive_error(const struct vm_drive_config *d, int r)
 	case -EBUSY:
 		if (!d->readonly && stat(d->file, &st) == 0 && S_ISBLK(st.st_mode))
 			err_line("%s: %s is in use on the host: mounted, or held by another drive or program (unmount "
-				 "it or stop its user first; %s only reads it)", loc, d->file,
-				 d->origin.file ? "\"readonly = on\"" : "readonly=on");
+				 "it or stop its user first; %s only reads it)", loc, d->file, ro);
 		else
 			err_line("%s: %s is in use by another drive or process (stop the other user, give each drive "
-				 "its own image, or make every user of it %s)", loc, d->file,
-				 d->origin.file ? "\"readonly = on\"" : "readonly=on");
+				 "its own image, or make every user of it %s)", loc, d->file, ro);
 		break;
 	case -ENOTSUP:
 		err_line("%s: %s: the filesystem does not support O_DIRECT, which cache=%s needs (use cache=writeback or writethrough, or move the image)",
