@@ -404,6 +404,65 @@ static int drive_format_check(const struct vm_drive_config *d, const struct blk_
 	return -EMEDIUMTYPE;
 }
 
+/* The line for a kernel file that could not be read, or that the loader refused (e->kernel says why). */
+static void kernel_error(const struct vm_config *cfg, const char *name, const struct vm_error *e)
+{
+	static const char give[] = "give the kernel image, e.g. /boot/vmlinuz-*";
+	const struct x86_kernel_fault *f = &e->kernel;
+	unsigned long long val = f->val;
+
+	switch (f->kind) {
+	case X86_KF_NONE:
+		file_error(name, e->err);
+		break;
+	case X86_KF_UNKNOWN:
+		err_line("%s: not a Linux bzImage or ELF vmlinux (%s)", name, give);
+		break;
+	case X86_KF_COMPRESSED:
+		err_line("%s: is %s-compressed, not a kernel image (decompress it, or %s)", name, f->what, give);
+		break;
+	case X86_KF_OTHER_ARCH:
+		if (f->what)
+			err_line("%s: is %s, and vmm boots x86-64 kernels (give an x86-64 bzImage or vmlinux)", name,
+				 f->what);
+		else
+			err_line("%s: is an ELF file for machine %llu, and vmm boots x86-64 kernels (give an x86-64 "
+				 "bzImage or vmlinux)", name, val);
+		break;
+	case X86_KF_ELF_TYPE:
+		err_line("%s: is an ELF %s, not a linked vmlinux (give the vmlinux a kernel build links, or the "
+			 "bzImage)", name, f->what);
+		break;
+	case X86_KF_OLD_PROTOCOL:
+		err_line("%s: uses boot protocol %u.%02u, older than the %u.%02u vmm needs (use a kernel from Linux "
+			 "3.8 or later)", name, PROTO_MAJOR(val), PROTO_MINOR(val),
+			 PROTO_MAJOR(X86_BZIMAGE_MIN_PROTOCOL), PROTO_MINOR(X86_BZIMAGE_MIN_PROTOCOL));
+		break;
+	case X86_KF_NOT_64BIT:
+		err_line("%s: cannot boot in 64-bit mode: %s (use a 64-bit x86 kernel)", name, f->what);
+		break;
+	case X86_KF_TRUNCATED:
+		err_line("%s: is cut short: its headers need at least %llu bytes and the file has %llu (copy the kernel "
+			 "again)", name, val, (unsigned long long)e->kernel_size);
+		break;
+	case X86_KF_MALFORMED:
+		err_line("%s: malformed kernel image: %s (%s)", name, f->what, give);
+		break;
+	case X86_KF_LOW:
+		err_line("%s: loads at 0x%llx, below 1 MiB, where vmm keeps the boot data (give a kernel that loads "
+			 "at 1 MiB or above)", name, val);
+		break;
+	case X86_KF_ABOVE_4G:
+		err_line("%s: reaches 0x%llx, past the 4 GiB that vmm's boot page tables map (give a kernel that "
+			 "loads below 4 GiB)", name, val);
+		break;
+	case X86_KF_NO_RAM:
+		err_line("%s: does not fit in %llu MiB of guest memory: it needs RAM up to %llu MiB (raise --memory)",
+			 name, (unsigned long long)(cfg->memory >> 20), (val + (1ULL << 20) - 1) >> 20);
+		break;
+	}
+}
+
 /* Returns the exit status for a failed vm_create or vm_boot_check. */
 static int create_error(const struct vm_config *cfg, const struct vm_error *e)
 {
@@ -429,19 +488,7 @@ static int create_error(const struct vm_config *cfg, const struct vm_error *e)
 		return EXIT_VMM_ERROR;
 	case VM_STAGE_KERNEL:
 		setting(name, sizeof(name), &cfg->where.kernel, "kernel", "", subj);
-		if (e->err == -ENOEXEC)
-			err_line("%s: not a Linux bzImage or ELF vmlinux (give the kernel image, e.g. /boot/vmlinuz-*)", name);
-		else if (e->err == -EPROTONOSUPPORT)
-			err_line("%s: boot protocol too old or kernel not 64-bit capable (use a 64-bit kernel, "
-				 "boot protocol %u.%02u or newer)", name, PROTO_MAJOR(X86_BZIMAGE_MIN_PROTOCOL),
-				 PROTO_MINOR(X86_BZIMAGE_MIN_PROTOCOL));
-		else if (e->err == -ENOMEM)
-			err_line("%s: does not fit in %llu MiB of guest memory (raise --memory)", name,
-				 (unsigned long long)(cfg->memory >> 20));
-		else if (e->err == -EINVAL)
-			err_line("%s: malformed kernel image (headers point outside the file)", name);
-		else
-			file_error(name, e->err);
+		kernel_error(cfg, name, e);
 		return EXIT_USAGE;
 	case VM_STAGE_INITRD:
 		setting(name, sizeof(name), &cfg->where.initrd, "initrd", "", subj);

@@ -640,6 +640,8 @@ int vm_boot_check(const struct vm_config *cfg, struct vm_kernel_image *kernel, s
 	r = x86_kernel_check(&layout, &f, &k);
 	if (r < 0) {
 		vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
+		err->kernel = k.fault;
+		err->kernel_size = f.size;
 		goto free_kernel;
 	}
 	if (cfg->initrd) {
@@ -705,8 +707,12 @@ static int vm_boot_setup(struct vm *vm, const struct vm_kernel_image *kernel, st
 
 	vm_kernel_file(kernel, &f);
 	r = x86_kernel_load(&vm->mem, &f, &k);
-	if (r < 0)
-		return vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
+	if (r < 0) {
+		vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
+		err->kernel = k.fault;
+		err->kernel_size = f.size;
+		return r;
+	}
 	if (cfg->initrd) {
 		r = vm_initrd_load(vm, &k, &initrd_gpa, &initrd_size, err);
 		if (r < 0)

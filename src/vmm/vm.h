@@ -8,6 +8,7 @@
 
 #include "blk_backend.h"
 #include "vm_config.h"
+#include "x86_boot.h"
 
 /* Why the VM stopped; main.c turns this into an exit status. */
 enum vm_exit_kind {
@@ -60,6 +61,9 @@ struct vm_error {
 	enum vm_initrd_bound bound;
 	/* VM_STAGE_CMDLINE: the longest command line the kernel takes, in bytes. */
 	size_t cmdline_max;
+	/* VM_STAGE_KERNEL: why the loader refused the file (X86_KF_NONE for errors reading it), and its size. */
+	struct x86_kernel_fault kernel;
+	uint64_t kernel_size;
 };
 
 /* Debug logging hook, provided by main.c (the only place that prints). */

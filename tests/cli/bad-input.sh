@@ -26,6 +26,24 @@ struct.pack_into('<H', img, 0x1FE, 0xAA55)
 img[0x202:0x206] = b'HdrS'
 struct.pack_into('<H', img, 0x206, 0x020B)
 open('oldbz', 'wb').write(img)
+# The same header at 2.15, 64-bit, whose payload runs 4096 bytes past the end of the file: a cut-short copy.
+struct.pack_into('<H', img, 0x206, 0x020F)
+img[0x211] = 0x01                                          # loadflags: LOADED_HIGH
+struct.pack_into('<H', img, 0x236, 0x0001)                 # xloadflags: XLF_KERNEL_64
+struct.pack_into('<II', img, 0x248, 0x100, 8192 - 2560 - 0x100 + 4096)   # payload_offset, payload_length
+open('cutbz', 'wb').write(img)
+PY
+# The good ELF cut inside its program headers, compressed, and told to be an object file or an arm64 one.
+head -c 100 "$elf" >cutelf
+gzip -c "$elf" >elf.gz
+python3 - "$elf" <<'PY'
+import struct, sys
+img = bytearray(open(sys.argv[1], 'rb').read())
+struct.pack_into('<H', img, 16, 1)     # e_type = ET_REL
+open('elf.o', 'wb').write(img)
+struct.pack_into('<H', img, 16, 2)     # ET_EXEC again
+struct.pack_into('<H', img, 18, 183)   # e_machine = EM_AARCH64
+open('elf.arm64', 'wb').write(img)
 PY
 
 usage kernel-missing '^vmm: --kernel nokernel: No such file or directory \(check the path\)$' -v --kernel nokernel
@@ -41,7 +59,18 @@ if [ -r /sys/kernel/uevent_seqnum ]; then
 	usage kernel-shrank '^vmm: --kernel /sys/kernel/uevent_seqnum: the file got shorter while vmm read it' \
 		-v --kernel /sys/kernel/uevent_seqnum
 fi
-usage kernel-old-protocol '--kernel oldbz: .*boot protocol 2\.12 or newer' -v --kernel oldbz
+usage kernel-old-protocol '^vmm: --kernel oldbz: uses boot protocol 2\.11, older than the 2\.12 vmm needs \(use a kernel from Linux 3\.8 or later\)$' \
+	-v --kernel oldbz
+usage kernel-cut-bzimage '^vmm: --kernel cutbz: is cut short: its headers need at least 12288 bytes and the file has 8192 \(copy the kernel again\)$' \
+	-v --kernel cutbz
+usage kernel-cut-elf '^vmm: --kernel cutelf: is cut short: its headers need at least [0-9]+ bytes and the file has 100 \(copy' \
+	-v --kernel cutelf
+usage kernel-gzip '^vmm: --kernel elf\.gz: is gzip-compressed, not a kernel image \(decompress it, or give the kernel image' \
+	-v --kernel elf.gz
+usage kernel-object '^vmm: --kernel elf\.o: is an ELF relocatable object \(a \.o or \.ko\), not a linked vmlinux' \
+	-v --kernel elf.o
+usage kernel-arm64 '^vmm: --kernel elf\.arm64: is an ELF file for arm64, and vmm boots x86-64 kernels \(give an x86-64' \
+	-v --kernel elf.arm64
 usage initrd-empty '^vmm: --initrd empty: is empty' -v --kernel "$elf" --initrd empty
 usage initrd-dev-zero '--initrd /dev/zero: is not a regular file' -v --kernel "$elf" --initrd /dev/zero
 usage initrd-fifo '--initrd fifo: is not a regular file' -v --kernel "$elf" --initrd fifo

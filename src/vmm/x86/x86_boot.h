@@ -26,6 +26,32 @@
  */
 #define X86_BZIMAGE_MIN_PROTOCOL 0x020Cu
 
+/*
+ * Why the loader refused a kernel file, finer than its -errno, so that the
+ * user can be told what is wrong with the file and what to do instead.
+ */
+enum x86_kernel_fault_kind {
+	X86_KF_NONE,
+	X86_KF_UNKNOWN,      /* -ENOEXEC: not a kernel at all, as far as the loader can tell */
+	X86_KF_COMPRESSED,   /* -ENOEXEC: a compressed stream; what names the compressor */
+	X86_KF_OTHER_ARCH,   /* -ENOEXEC: a kernel for another machine; what says what ("an ELF file for arm64"),
+	                      * or is NULL and val is the ELF's e_machine */
+	X86_KF_ELF_TYPE,     /* -ENOEXEC: an ELF that is not an executable; what says which kind */
+	X86_KF_OLD_PROTOCOL, /* -EPROTONOSUPPORT: bzImage boot protocol below 2.12; val is its version */
+	X86_KF_NOT_64BIT,    /* -EPROTONOSUPPORT: no 64-bit entry point; what says why */
+	X86_KF_TRUNCATED,    /* -EINVAL: the headers need val bytes of file, more than it has */
+	X86_KF_MALFORMED,    /* -EINVAL: headers that contradict themselves; what says how */
+	X86_KF_LOW,          /* -EINVAL: a part loads at val, below 1 MiB */
+	X86_KF_ABOVE_4G,     /* -ENOMEM: a part reaches val, past 4 GiB */
+	X86_KF_NO_RAM,       /* -ENOMEM: a part needs guest RAM up to val that is not there */
+};
+
+struct x86_kernel_fault {
+	enum x86_kernel_fault_kind kind;
+	const char *what;    /* a static phrase, or NULL */
+	uint64_t val;
+};
+
 /* A loaded kernel, as the later boot steps need it. */
 struct x86_kernel {
 	uint64_t entry;            /* guest-physical 64-bit entry point */
@@ -38,6 +64,8 @@ struct x86_kernel {
 	bool is_elf;
 	/* bzImage: the setup header as read from the image (fields past its end are 0). */
 	struct x86_setup_header hdr;
+	/* Why the file was refused; all zero (X86_KF_NONE) when it was not. */
+	struct x86_kernel_fault fault;
 };
 
 /*
@@ -89,8 +117,9 @@ void x86_kernel_file_mem(struct x86_kernel_file *f, const void *image, size_t si
  * Load a kernel file into guest memory: a bzImage (boot protocol >= 2.12
  * with XLF_KERNEL_64, protected-mode part at pref_address or 1 MiB, entry at
  * load address + 0x200) or an ELF64 x86-64 vmlinux (PT_LOAD segments at
- * p_paddr, entry = e_entry). Fills *out.
- * Returns 0; -ENOEXEC if it is not a kernel; -EPROTONOSUPPORT if the boot
+ * p_paddr, entry = e_entry). Fills *out; on a refusal only out->fault,
+ * which says why (its kind decides the -errno, as enum x86_kernel_fault_kind
+ * lists). Returns 0; -ENOEXEC if it is not a kernel; -EPROTONOSUPPORT if the boot
  * protocol is too old or the kernel cannot boot in 64-bit mode; -ENOMEM if
  * it does not fit in guest RAM below 4 GiB; -EINVAL if malformed (headers
  * past f->head_len, offsets or sizes past the end of the file, overflow,

@@ -27,15 +27,59 @@ static uint64_t u64_max(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
+static uint64_t u64_add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Record why the file is refused; the kind decides the -errno. */
+static int refuse(struct x86_kernel *out, enum x86_kernel_fault_kind kind, const char *what, uint64_t val)
+{
+	memset(out, 0, sizeof(*out));
+	out->fault.kind = kind;
+	out->fault.what = what;
+	out->fault.val = val;
+	switch (kind) {
+	case X86_KF_UNKNOWN:
+	case X86_KF_COMPRESSED:
+	case X86_KF_OTHER_ARCH:
+	case X86_KF_ELF_TYPE:
+		return -ENOEXEC;
+	case X86_KF_OLD_PROTOCOL:
+	case X86_KF_NOT_64BIT:
+		return -EPROTONOSUPPORT;
+	case X86_KF_ABOVE_4G:
+	case X86_KF_NO_RAM:
+		return -ENOMEM;
+	case X86_KF_NONE:
+	case X86_KF_TRUNCATED:
+	case X86_KF_MALFORMED:
+	case X86_KF_LOW:
+		break;
+	}
+	return -EINVAL;
+}
+
+/* The headers need need bytes of file, and it is shorter. */
+static int truncated(struct x86_kernel *out, uint64_t need)
+{
+	return refuse(out, X86_KF_TRUNCATED, NULL, need);
+}
+
+static int malformed(struct x86_kernel *out, const char *what)
+{
+	return refuse(out, X86_KF_MALFORMED, what, 0);
+}
+
 /* The kernel must sit above the boot data and inside the 4 GiB identity map. */
-static int kernel_range_check(const struct gmem *mem, uint64_t addr, uint64_t len)
+static int kernel_range_check(const struct gmem *mem, uint64_t addr, uint64_t len, struct x86_kernel *out)
 {
 	if (addr < X86_BIOS_END)
-		return -EINVAL;
+		return refuse(out, X86_KF_LOW, NULL, addr);
 	if (addr > X86_4G || len > X86_4G - addr)
-		return -ENOMEM;
+		return refuse(out, X86_KF_ABOVE_4G, NULL, u64_add_sat(addr, len));
 	if (!gmem_region_of(mem, addr, len))
-		return -ENOMEM;
+		return refuse(out, X86_KF_NO_RAM, NULL, addr + len);
 	return 0;
 }
 
@@ -48,44 +92,48 @@ static int bzimage_check(const struct gmem *mem, const struct x86_kernel_file *f
 	unsigned int sects;
 	int ret;
 
+	/* The head is min(size, 64 KiB) and hdr_end is under 1 KiB: past the head is past the file. */
 	hdr_end = 0x202u + (uint64_t)img[0x201];
 	if (hdr_end > f->head_len)
-		return -EINVAL;
+		return truncated(out, hdr_end);
 	memset(&hdr, 0, sizeof(hdr));
 	memcpy(&hdr, img + X86_SETUP_HDR_OFFSET,
 	       u64_min(hdr_end - X86_SETUP_HDR_OFFSET, sizeof(hdr)));
 
-	/* A header too short to hold its own version field is malformed. */
 	if (hdr_end < X86_SETUP_HDR_OFFSET + offsetof(struct x86_setup_header, realmode_swtch))
-		return -EINVAL;
+		return malformed(out, "its setup header is too short to hold its own version");
 	/* xloadflags appeared in 2.12; without XLF_KERNEL_64 there is no 64-bit entry. */
 	if (hdr.version < X86_BZIMAGE_MIN_PROTOCOL)
-		return -EPROTONOSUPPORT;
+		return refuse(out, X86_KF_OLD_PROTOCOL, NULL, hdr.version);
 	if (hdr_end < X86_HDR_MIN_END)
-		return -EINVAL;
-	if (!(hdr.loadflags & X86_LOADED_HIGH) || !(hdr.xloadflags & X86_XLF_KERNEL_64))
-		return -EPROTONOSUPPORT;
+		return malformed(out, "its setup header is too short for the boot protocol it names");
+	if (!(hdr.loadflags & X86_LOADED_HIGH))
+		return refuse(out, X86_KF_NOT_64BIT, "it loads at 0x10000 (no LOADED_HIGH)", 0);
+	if (!(hdr.xloadflags & X86_XLF_KERNEL_64))
+		return refuse(out, X86_KF_NOT_64BIT, "it has no 64-bit entry point (no XLF_KERNEL_64)", 0);
 
 	sects = hdr.setup_sects ? hdr.setup_sects : X86_SETUP_SECTS_DEF;
 	pm_off = ((uint64_t)sects + 1) * X86_SECTOR;
-	if (pm_off >= size)
-		return -EINVAL;
+	/*
+	 * The 64-bit entry point must be a byte of the file, not whatever guest
+	 * RAM held, and the compressed payload lives inside the protected-mode
+	 * part. If either lies past the end, the file is cut short; syssize says
+	 * how long the protected-mode part was built, for the message.
+	 */
+	need = u64_max(pm_off + X86_ENTRY64_OFFSET + 1,
+		       u64_add_sat(pm_off, (uint64_t)hdr.payload_offset + hdr.payload_length));
+	if (need > size)
+		return truncated(out, u64_max(need, pm_off + (uint64_t)hdr.syssize * 16));
 	pm_size = size - pm_off;
-	/* The 64-bit entry point must be a byte of the file, not whatever guest RAM held. */
-	if (pm_size <= X86_ENTRY64_OFFSET)
-		return -EINVAL;
-	/* The compressed payload lives inside the protected-mode part. */
-	if ((uint64_t)hdr.payload_offset + hdr.payload_length > pm_size)
-		return -EINVAL;
 	/* It is decompressed in place, so init_size always covers the file's part. */
 	if (hdr.init_size < pm_size)
-		return -EINVAL;
+		return malformed(out, "its init_size is smaller than the kernel in the file");
 	if (hdr.kernel_alignment & (hdr.kernel_alignment - 1))
-		return -EINVAL;
+		return malformed(out, "its kernel_alignment is not a power of two");
 
 	load = hdr.pref_address ? hdr.pref_address : X86_KERNEL_DEFAULT_ADDR;
 	need = u64_max(hdr.init_size, pm_size);
-	ret = kernel_range_check(mem, load, need);
+	ret = kernel_range_check(mem, load, need, out);
 	if (ret)
 		return ret;
 
@@ -109,44 +157,70 @@ static void elf_phdr_read(const struct x86_kernel_file *f, const Elf64_Ehdr *eh,
 	memcpy(ph, (const uint8_t *)f->head + eh->e_phoff + (uint64_t)i * eh->e_phentsize, sizeof(*ph));
 }
 
+/* What an ELF file for a machine other than x86-64 is, or NULL for one without a name here. */
+static const char *elf_machine_name(unsigned int machine)
+{
+	switch (machine) {
+	case EM_386:     return "an ELF file for i386";
+	case EM_ARM:     return "an ELF file for 32-bit Arm";
+	case EM_AARCH64: return "an ELF file for arm64";
+	case EM_RISCV:   return "an ELF file for RISC-V";
+	case EM_PPC64:   return "an ELF file for 64-bit PowerPC";
+	case EM_S390:    return "an ELF file for s390";
+	case EM_MIPS:    return "an ELF file for MIPS";
+	case 258:        return "an ELF file for LoongArch";   /* EM_LOONGARCH, newer than some elf.h */
+	default:         return NULL;
+	}
+}
+
 static int elf_check(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out)
 {
 	const uint8_t *img = f->head;
 	uint64_t size = f->size;
-	uint64_t lo = UINT64_MAX, hi = 0, entry = 0;
+	uint64_t lo = UINT64_MAX, hi = 0, entry = 0, table;
 	bool have_entry = false;
 	unsigned int nload = 0;
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph;
 	int ret;
 
+	/* As for a bzImage's header: the head is all of a file shorter than 64 KiB. */
 	if (f->head_len <= EI_CLASS)
-		return -EINVAL;
+		return truncated(out, sizeof(eh));
 	if (img[EI_CLASS] != ELFCLASS64)
-		return -EPROTONOSUPPORT;
+		return refuse(out, X86_KF_NOT_64BIT, "it is a 32-bit ELF file", 0);
 	if (f->head_len < sizeof(eh))
-		return -EINVAL;
+		return truncated(out, sizeof(eh));
 	memcpy(&eh, img, sizeof(eh));
-	if (eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_X86_64 ||
-	    eh.e_type != ET_EXEC)
-		return -ENOEXEC;
+	if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
+		return refuse(out, X86_KF_OTHER_ARCH, "a big-endian ELF file", 0);
+	if (eh.e_machine != EM_X86_64)
+		return refuse(out, X86_KF_OTHER_ARCH, elf_machine_name(eh.e_machine), eh.e_machine);
+	if (eh.e_type != ET_EXEC)
+		return refuse(out, X86_KF_ELF_TYPE,
+			      eh.e_type == ET_REL ? "relocatable object (a .o or .ko)" :
+			      eh.e_type == ET_DYN ? "shared object or position-independent program" :
+			      eh.e_type == ET_CORE ? "core dump" : "file of an unknown type", eh.e_type);
 	if (eh.e_phnum == 0 || eh.e_phentsize < sizeof(Elf64_Phdr))
-		return -EINVAL;
+		return malformed(out, "it has no usable program header table");
 	/* The table must lie in the head. phnum * phentsize < 2^32: no wrap once phoff <= head_len. */
-	if (eh.e_phoff > f->head_len ||
-	    (uint64_t)eh.e_phnum * eh.e_phentsize > f->head_len - eh.e_phoff)
-		return -EINVAL;
+	table = (uint64_t)eh.e_phnum * eh.e_phentsize;
+	if (u64_add_sat(eh.e_phoff, table) > size)
+		return truncated(out, u64_add_sat(eh.e_phoff, table));
+	if (eh.e_phoff > f->head_len || table > f->head_len - eh.e_phoff)
+		return malformed(out, "its program headers lie past the file's first 64 KiB");
 
 	for (unsigned int i = 0; i < eh.e_phnum; i++) {
 		elf_phdr_read(f, &eh, i, &ph);
 		if (ph.p_type != PT_LOAD)
 			continue;
-		if (ph.p_filesz > ph.p_memsz || ph.p_offset > size ||
-		    ph.p_filesz > size - ph.p_offset)
-			return -EINVAL;
+		if (ph.p_filesz > ph.p_memsz)
+			return malformed(out, "a segment has more bytes in the file than in memory");
+		if (u64_add_sat(ph.p_offset, ph.p_filesz) > size)
+			return truncated(out, u64_add_sat(ph.p_offset, ph.p_filesz));
 		if (ph.p_paddr > UINT64_MAX - ph.p_memsz)
-			return -EINVAL;
-		ret = kernel_range_check(mem, ph.p_paddr, ph.p_memsz);
+			return malformed(out, "a segment ends past the top of the address space");
+		ret = kernel_range_check(mem, ph.p_paddr, ph.p_memsz, out);
 		if (ret)
 			return ret;
 		lo = u64_min(lo, ph.p_paddr);
@@ -160,7 +234,7 @@ static int elf_check(const struct gmem *mem, const struct x86_kernel_file *f, st
 		}
 	}
 	if (nload == 0)
-		return -EINVAL;
+		return malformed(out, "it has no loadable segment");
 	/* Some vmlinux files give a virtual entry: translate it through its segment. */
 	for (unsigned int i = 0; !have_entry && i < eh.e_phnum; i++) {
 		elf_phdr_read(f, &eh, i, &ph);
@@ -171,7 +245,7 @@ static int elf_check(const struct gmem *mem, const struct x86_kernel_file *f, st
 		}
 	}
 	if (!have_entry)
-		return -EINVAL;
+		return malformed(out, "its entry point is not in the code it loads");
 
 	memset(out, 0, sizeof(*out));
 	out->entry = entry;
@@ -210,13 +284,32 @@ static int elf_copy(const struct gmem *mem, const struct x86_kernel_file *f)
 	return 0;
 }
 
+/* Starts of files that are often given where a kernel belongs, for a better message than "not a kernel". */
+static const struct {
+	size_t off;
+	size_t len;
+	const char *magic;
+	enum x86_kernel_fault_kind kind;
+	const char *what;
+} not_kernels[] = {
+	{ 0, 2, "\x1f\x8b", X86_KF_COMPRESSED, "gzip" },
+	{ 0, 6, "\xfd" "7zXZ\0", X86_KF_COMPRESSED, "xz" },
+	{ 0, 4, "\x28\xb5\x2f\xfd", X86_KF_COMPRESSED, "zstd" },
+	{ 0, 3, "BZh", X86_KF_COMPRESSED, "bzip2" },
+	{ 0, 4, "\x02\x21\x4c\x18", X86_KF_COMPRESSED, "lz4" },
+	{ 0, 4, "\x04\x22\x4d\x18", X86_KF_COMPRESSED, "lz4" },
+	/* The Image headers of Documentation/arch/{arm64,riscv}/booting.rst. */
+	{ 0x38, 4, "ARM\x64", X86_KF_OTHER_ARCH, "an arm64 Image" },
+	{ 0x30, 8, "RISCV\0\0\0", X86_KF_OTHER_ARCH, "a RISC-V Image" },
+};
+
 int x86_kernel_check(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out)
 {
 	const uint8_t *img = f->head;
 	size_t len = f->head_len;
 
 	if (len > f->size)
-		return -EINVAL;
+		return malformed(out, "its head is longer than the file");
 	if (len >= SELFMAG && memcmp(img, ELFMAG, SELFMAG) == 0)
 		return elf_check(mem, f, out);
 	if (len >= 0x206) {
@@ -228,7 +321,12 @@ int x86_kernel_check(const struct gmem *mem, const struct x86_kernel_file *f, st
 		if (flag == X86_BOOT_FLAG && magic == X86_SETUP_MAGIC)
 			return bzimage_check(mem, f, out);
 	}
-	return -ENOEXEC;
+	for (size_t i = 0; i < sizeof(not_kernels) / sizeof(not_kernels[0]); i++) {
+		if (len >= not_kernels[i].off + not_kernels[i].len &&
+		    memcmp(img + not_kernels[i].off, not_kernels[i].magic, not_kernels[i].len) == 0)
+			return refuse(out, not_kernels[i].kind, not_kernels[i].what, 0);
+	}
+	return refuse(out, X86_KF_UNKNOWN, NULL, 0);
 }
 
 int x86_kernel_load(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out)

@@ -276,6 +276,62 @@ static const uint8_t *head_copy(const uint8_t *img, size_t len)
 	return area + X86_KERNEL_HEAD_MAX - len;
 }
 
+/* The -errno that each reason for a refusal comes with (x86_boot.h). */
+static int fault_errno(enum x86_kernel_fault_kind kind)
+{
+	switch (kind) {
+	case X86_KF_UNKNOWN:
+	case X86_KF_COMPRESSED:
+	case X86_KF_OTHER_ARCH:
+	case X86_KF_ELF_TYPE:
+		return -ENOEXEC;
+	case X86_KF_OLD_PROTOCOL:
+	case X86_KF_NOT_64BIT:
+		return -EPROTONOSUPPORT;
+	case X86_KF_ABOVE_4G:
+	case X86_KF_NO_RAM:
+		return -ENOMEM;
+	case X86_KF_TRUNCATED:
+	case X86_KF_MALFORMED:
+	case X86_KF_LOW:
+		return -EINVAL;
+	case X86_KF_NONE:
+		break;
+	}
+	return 0;
+}
+
+/* A refusal says why, the same way each time, in the terms main.c's message needs. */
+static void check_fault(const struct layout *l, int r, const struct x86_kernel *k, const struct x86_kernel *kn,
+			uint64_t size)
+{
+	const struct x86_kernel_fault *f = &k->fault;
+
+	FUZZ_CHECK(fault_errno(f->kind) == r, "%s: returned %d with fault kind %d", l->name, r, f->kind);
+	FUZZ_CHECK(kn->fault.kind == f->kind && kn->fault.what == f->what && kn->fault.val == f->val,
+		   "%s: check gives another reason without host memory", l->name);
+	switch (f->kind) {
+	case X86_KF_COMPRESSED:
+	case X86_KF_ELF_TYPE:
+	case X86_KF_NOT_64BIT:
+	case X86_KF_MALFORMED:
+		FUZZ_CHECK(f->what != NULL, "%s: fault kind %d without a phrase", l->name, f->kind);
+		break;
+	case X86_KF_TRUNCATED:
+		FUZZ_CHECK(f->val > size, "%s: cut short, needing %llu bytes of %llu", l->name,
+			   (unsigned long long)f->val, (unsigned long long)size);
+		break;
+	case X86_KF_LOW:
+		FUZZ_CHECK(f->val < 0x100000, "%s: below 1 MiB at %#llx", l->name, (unsigned long long)f->val);
+		break;
+	case X86_KF_ABOVE_4G:
+		FUZZ_CHECK(f->val > 0x100000000ULL, "%s: past 4 GiB at %#llx", l->name, (unsigned long long)f->val);
+		break;
+	default:
+		break;
+	}
+}
+
 static void run_layout(const struct layout *l, const uint8_t *img, size_t size, uint64_t isize)
 {
 	struct gmem nohost = l->mem;
@@ -308,9 +364,14 @@ static void run_layout(const struct layout *l, const uint8_t *img, size_t size, 
 	FUZZ_CHECK(rc == rl && rn == rl, "%s: check says %d (%d without host memory), load says %d", l->name,
 		   rc, rn, rl);
 	if (rl) {
+		FUZZ_CHECK(kc.fault.kind == kl.fault.kind && kc.fault.what == kl.fault.what &&
+			   kc.fault.val == kl.fault.val, "%s: check and load give different reasons", l->name);
+		check_fault(l, rl, &kl, &kn, size);
 		check_written_within(l, 0, 0);
 		return;
 	}
+	FUZZ_CHECK(kl.fault.kind == X86_KF_NONE && kl.fault.what == NULL && kl.fault.val == 0,
+		   "%s: a loaded kernel with a reason to refuse it", l->name);
 	FUZZ_CHECK(memcmp(&kc, &kl, sizeof(kl)) == 0 && memcmp(&kn, &kl, sizeof(kl)) == 0,
 		   "%s: check and load describe the kernel differently", l->name);
 	check_written_within(l, kl.load_addr, kl.load_end);

@@ -118,6 +118,10 @@ KERNELS.update({
     'elf-rel': elf([(16 * MiB, 16 * MiB, CODE, len(CODE))], 16 * MiB, ehdr_type=1),
     'elf32': elf([(16 * MiB, 16 * MiB, CODE, len(CODE))], 16 * MiB, cls=1),
     'not-a-kernel': b'#!/bin/sh\necho this is not a kernel\n',
+    # Files given in a kernel's place that the loader names: a gzip'd one, an arm64 Image, an aarch64 ELF.
+    'gzip': b'\x1f\x8b\x08\x00' + bytes(60),
+    'arm64-image': bytes(0x38) + b'ARM\x64' + bytes(0x40),
+    'elf-aarch64': elf([(16 * MiB, 16 * MiB, CODE, len(CODE))], 16 * MiB, machine=183),
 })
 _elf = KERNELS['elf-min']
 KERNELS.update({

@@ -50,6 +50,13 @@ static int check(const struct gmem *mem, const void *img, size_t size, struct x8
 	return x86_kernel_check(mem, &f, k);
 }
 
+/* A refusal: the -errno, and the reason the loader gives in k.fault. */
+#define assert_refused(ret, k, err, want)                 \
+	do {                                              \
+		assert_int_equal((ret), (err));           \
+		assert_int_equal((k).fault.kind, (want)); \
+	} while (0)
+
 /* ---- synthetic bzImage ---- */
 
 struct bz_opts {
@@ -172,15 +179,18 @@ static void test_bz_too_old(void **state)
 
 	(void)state;
 	o.hdr.version = 0x0205;
-	assert_int_equal(bz_load(&o, &k), -EPROTONOSUPPORT);
+	assert_refused(bz_load(&o, &k), k, -EPROTONOSUPPORT, X86_KF_OLD_PROTOCOL);
+	assert_int_equal(k.fault.val, 0x0205);
 	o.hdr.version = 0x020B;   /* 2.11 has no xloadflags */
-	assert_int_equal(bz_load(&o, &k), -EPROTONOSUPPORT);
+	assert_refused(bz_load(&o, &k), k, -EPROTONOSUPPORT, X86_KF_OLD_PROTOCOL);
 	o = bz_default();
 	o.hdr.xloadflags = X86_XLF_CAN_BE_LOADED_ABOVE_4G;   /* 32-bit only kernel */
-	assert_int_equal(bz_load(&o, &k), -EPROTONOSUPPORT);
+	assert_refused(bz_load(&o, &k), k, -EPROTONOSUPPORT, X86_KF_NOT_64BIT);
+	assert_non_null(strstr(k.fault.what, "XLF_KERNEL_64"));
 	o = bz_default();
 	o.hdr.loadflags = 0;   /* zImage, loaded low */
-	assert_int_equal(bz_load(&o, &k), -EPROTONOSUPPORT);
+	assert_refused(bz_load(&o, &k), k, -EPROTONOSUPPORT, X86_KF_NOT_64BIT);
+	assert_non_null(strstr(k.fault.what, "LOADED_HIGH"));
 }
 
 static void test_bz_not_kernel(void **state)
@@ -191,14 +201,51 @@ static void test_bz_not_kernel(void **state)
 
 	(void)state;
 	memset(junk, 0x5A, sizeof(junk));
-	assert_int_equal(load(&guest, junk, sizeof(junk), &k), -ENOEXEC);
-	assert_int_equal(load(&guest, junk, 0, &k), -ENOEXEC);
-	assert_int_equal(load(&guest, junk, 3, &k), -ENOEXEC);
+	assert_refused(load(&guest, junk, sizeof(junk), &k), k, -ENOEXEC, X86_KF_UNKNOWN);
+	assert_refused(load(&guest, junk, 0, &k), k, -ENOEXEC, X86_KF_UNKNOWN);
+	assert_refused(load(&guest, junk, 3, &k), k, -ENOEXEC, X86_KF_UNKNOWN);
 	o.hdr.header = 0x53726449;   /* "IdrS" */
-	assert_int_equal(bz_load(&o, &k), -ENOEXEC);
+	assert_refused(bz_load(&o, &k), k, -ENOEXEC, X86_KF_UNKNOWN);
 	o = bz_default();
 	o.hdr.boot_flag = 0;
-	assert_int_equal(bz_load(&o, &k), -ENOEXEC);
+	assert_refused(bz_load(&o, &k), k, -ENOEXEC, X86_KF_UNKNOWN);
+}
+
+/* Files often given in a kernel's place are named, so the message can say what to do instead. */
+static void test_not_kernel_named(void **state)
+{
+	static const struct {
+		size_t off;
+		const char *magic;
+		size_t len;
+		enum x86_kernel_fault_kind kind;
+		const char *what;
+	} cases[] = {
+		{ 0, "\x1f\x8b\x08\x00", 4, X86_KF_COMPRESSED, "gzip" },
+		{ 0, "\xfd" "7zXZ\0\0", 7, X86_KF_COMPRESSED, "xz" },
+		{ 0, "\x28\xb5\x2f\xfd", 4, X86_KF_COMPRESSED, "zstd" },
+		{ 0, "BZh9", 4, X86_KF_COMPRESSED, "bzip2" },
+		{ 0, "\x02\x21\x4c\x18", 4, X86_KF_COMPRESSED, "lz4" },
+		{ 0, "\x04\x22\x4d\x18", 4, X86_KF_COMPRESSED, "lz4" },
+		{ 0x38, "ARM\x64", 4, X86_KF_OTHER_ARCH, "an arm64 Image" },
+		{ 0x30, "RISCV\0\0\0RSC\x05", 12, X86_KF_OTHER_ARCH, "a RISC-V Image" },
+		/* One byte short of a magic is unknown. */
+		{ 0, "\xfd" "7zXZ\x01", 6, X86_KF_UNKNOWN, NULL },
+		{ 0x38, "ARM\x65", 4, X86_KF_UNKNOWN, NULL },
+	};
+	uint8_t img[256];
+	struct x86_kernel k;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(img, 0, sizeof(img));
+		memcpy(img + cases[i].off, cases[i].magic, cases[i].len);
+		assert_refused(load(&guest, img, sizeof(img), &k), k, -ENOEXEC, cases[i].kind);
+		if (cases[i].what)
+			assert_string_equal(k.fault.what, cases[i].what);
+		/* Cut inside the magic, it is not recognised. */
+		assert_refused(load(&guest, img, cases[i].off + 1, &k), k, -ENOEXEC, X86_KF_UNKNOWN);
+	}
 }
 
 static void test_bz_truncated(void **state)
@@ -209,15 +256,23 @@ static void test_bz_truncated(void **state)
 	uint8_t *img = bz_build(&o, &size);
 
 	(void)state;
-	/* Cut inside the setup header, inside the setup sectors, right at the pm part. */
-	assert_int_equal(load(&guest, img, 0x230, &k), -EINVAL);
-	assert_int_equal(load(&guest, img, 0x800, &k), -EINVAL);
-	assert_int_equal(load(&guest, img, 5 * 512, &k), -EINVAL);
+	/* Cut inside the setup header: it needs the header's end, 0x202 + 0x6A. */
+	assert_refused(load(&guest, img, 0x230, &k), k, -EINVAL, X86_KF_TRUNCATED);
+	assert_int_equal(k.fault.val, 0x26C);
+	/* Inside the setup sectors, right at the pm part: it needs the payload's end. */
+	assert_refused(load(&guest, img, 0x800, &k), k, -EINVAL, X86_KF_TRUNCATED);
+	assert_int_equal(k.fault.val, 5 * 512 + 0x1100);
+	assert_refused(load(&guest, img, 5 * 512, &k), k, -EINVAL, X86_KF_TRUNCATED);
 	/* Cut inside the payload: payload_offset + length now lie past the end. */
-	assert_int_equal(load(&guest, img, 5 * 512 + 0x200, &k), -EINVAL);
+	assert_refused(load(&guest, img, 5 * 512 + 0x200, &k), k, -EINVAL, X86_KF_TRUNCATED);
+	assert_int_equal(k.fault.val, 5 * 512 + 0x1100);
+	/* What syssize says the pm part was built to, when that is more. */
+	((struct x86_setup_header *)(img + X86_SETUP_HDR_OFFSET))->syssize = 0x1000;   /* 64 KiB */
+	assert_refused(load(&guest, img, 5 * 512 + 0x200, &k), k, -EINVAL, X86_KF_TRUNCATED);
+	assert_int_equal(k.fault.val, 5 * 512 + 0x10000);
 	/* A header that ends before init_size although it claims 2.15. */
 	img[0x201] = 0x30;
-	assert_int_equal(load(&guest, img, size, &k), -EINVAL);
+	assert_refused(load(&guest, img, size, &k), k, -EINVAL, X86_KF_MALFORMED);
 	free(img);
 }
 
@@ -230,34 +285,37 @@ static void test_bz_lying_sizes(void **state)
 	o.setup_sects = 200;   /* sectors that the file does not have */
 	o.hdr.setup_sects = 200;
 	o.pm_size = 0;
-	assert_int_equal(bz_load(&o, &k), -EINVAL);
+	assert_refused(bz_load(&o, &k), k, -EINVAL, X86_KF_TRUNCATED);
 	o = bz_default();
 	o.hdr.setup_sects = 255;   /* claims more setup than the file holds */
-	assert_int_equal(bz_load(&o, &k), -EINVAL);
+	assert_refused(bz_load(&o, &k), k, -EINVAL, X86_KF_TRUNCATED);
 	o = bz_default();
 	o.hdr.payload_length = 0xFFFFFFFF;
-	assert_int_equal(bz_load(&o, &k), -EINVAL);
+	assert_refused(bz_load(&o, &k), k, -EINVAL, X86_KF_TRUNCATED);
 	o = bz_default();
 	o.hdr.payload_offset = 0xFFFFFF00;
 	o.hdr.payload_length = 0x200;   /* wraps a 32-bit sum */
-	assert_int_equal(bz_load(&o, &k), -EINVAL);
+	assert_refused(bz_load(&o, &k), k, -EINVAL, X86_KF_TRUNCATED);
+	assert_int_equal(k.fault.val, 5 * 512 + 0x100000100ULL);
 	o = bz_default();
 	o.hdr.init_size = 1000;   /* smaller than what it ships */
-	assert_int_equal(bz_load(&o, &k), -EINVAL);
+	assert_refused(bz_load(&o, &k), k, -EINVAL, X86_KF_MALFORMED);
 	o = bz_default();
 	o.pm_size = 0x200;   /* ends where the 64-bit entry point would be */
 	o.hdr.payload_offset = 0;
 	o.hdr.payload_length = 0x100;
-	assert_int_equal(bz_load(&o, &k), -EINVAL);
+	assert_refused(bz_load(&o, &k), k, -EINVAL, X86_KF_TRUNCATED);
+	assert_int_equal(k.fault.val, 5 * 512 + 0x201);
 	o.pm_size = 0x201;   /* one byte of entry code */
 	assert_int_equal(bz_load(&o, &k), 0);
 	assert_int_equal(k.entry, k.load_end - 1);
 	o = bz_default();
 	o.hdr.kernel_alignment = 0x3000;
-	assert_int_equal(bz_load(&o, &k), -EINVAL);
+	assert_refused(bz_load(&o, &k), k, -EINVAL, X86_KF_MALFORMED);
 	o = bz_default();
 	o.hdr.pref_address = 0x7000;   /* would overwrite the zero page */
-	assert_int_equal(bz_load(&o, &k), -EINVAL);
+	assert_refused(bz_load(&o, &k), k, -EINVAL, X86_KF_LOW);
+	assert_int_equal(k.fault.val, 0x7000);
 }
 
 static void test_bz_does_not_fit(void **state)
@@ -267,13 +325,16 @@ static void test_bz_does_not_fit(void **state)
 
 	(void)state;
 	o.hdr.init_size = 60 * MiB;   /* 16 MiB + 60 MiB > 64 MiB of RAM */
-	assert_int_equal(bz_load(&o, &k), -ENOMEM);
+	assert_refused(bz_load(&o, &k), k, -ENOMEM, X86_KF_NO_RAM);
+	assert_int_equal(k.fault.val, 76 * MiB);
 	o = bz_default();
 	o.hdr.pref_address = 0xFFFFFFFFFFFFF000ULL;
-	assert_int_equal(bz_load(&o, &k), -ENOMEM);
+	assert_refused(bz_load(&o, &k), k, -ENOMEM, X86_KF_ABOVE_4G);
+	assert_int_equal(k.fault.val, UINT64_MAX);   /* the end, saturated */
 	o = bz_default();
 	o.hdr.pref_address = 5 * GiB;   /* beyond the identity map */
-	assert_int_equal(bz_load(&o, &k), -ENOMEM);
+	assert_refused(bz_load(&o, &k), k, -ENOMEM, X86_KF_ABOVE_4G);
+	assert_int_equal(k.fault.val, 5 * GiB + MiB);
 }
 
 /* ---- synthetic ELF64 ---- */
@@ -366,7 +427,7 @@ static void test_elf_virtual_entry(void **state)
 	assert_int_equal(elf_load(&e, sizeof(e), &k), 0);
 	assert_int_equal(k.entry, 0x1000040);
 	e.eh.e_entry = 0x3000000;   /* in no segment at all */
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_MALFORMED);
 }
 
 /* The entry point must be a byte the file supplies: bss would be zeroes, executed as code. */
@@ -378,9 +439,10 @@ static void test_elf_entry_in_bss(void **state)
 	(void)state;
 	elf_default(&e);
 	e.eh.e_entry = 0x2001000;   /* first byte of ph[2]'s bss */
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_MALFORMED);
+	assert_non_null(strstr(k.fault.what, "entry point"));
 	e.eh.e_entry = 0xFFFFFFFF82001000ULL;   /* the same byte by its virtual address */
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_MALFORMED);
 	e.eh.e_entry = 0x2000FFF;   /* last byte from the file */
 	assert_int_equal(elf_load(&e, sizeof(e), &k), 0);
 	assert_int_equal(k.entry, 0x2000FFF);
@@ -397,16 +459,25 @@ static void test_elf_not_64bit(void **state)
 	(void)state;
 	elf_default(&e);
 	e.eh.e_ident[EI_CLASS] = ELFCLASS32;
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -EPROTONOSUPPORT);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -EPROTONOSUPPORT, X86_KF_NOT_64BIT);
 	elf_default(&e);
 	e.eh.e_machine = EM_AARCH64;
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -ENOEXEC);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -ENOEXEC, X86_KF_OTHER_ARCH);
+	assert_string_equal(k.fault.what, "an ELF file for arm64");
+	e.eh.e_machine = 0x7777;   /* a machine without a name */
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -ENOEXEC, X86_KF_OTHER_ARCH);
+	assert_null(k.fault.what);
+	assert_int_equal(k.fault.val, 0x7777);
 	elf_default(&e);
 	e.eh.e_type = ET_REL;
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -ENOEXEC);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -ENOEXEC, X86_KF_ELF_TYPE);
+	assert_non_null(strstr(k.fault.what, "relocatable"));
+	e.eh.e_type = ET_DYN;
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -ENOEXEC, X86_KF_ELF_TYPE);
+	assert_non_null(strstr(k.fault.what, "shared object"));
 	elf_default(&e);
 	e.eh.e_ident[EI_DATA] = ELFDATA2MSB;
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -ENOEXEC);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -ENOEXEC, X86_KF_OTHER_ARCH);
 }
 
 static void test_elf_lying(void **state)
@@ -418,38 +489,42 @@ static void test_elf_lying(void **state)
 	(void)state;
 	*text = 0x11;
 	elf_default(&e);
-	assert_int_equal(elf_load(&e, sizeof(e.eh) - 1, &k), -EINVAL);   /* truncated ehdr */
-	assert_int_equal(elf_load(&e, 4, &k), -EINVAL);
-	assert_int_equal(elf_load(&e, sizeof(e) - 1, &k), -EINVAL);       /* last byte of data */
+	assert_refused(elf_load(&e, sizeof(e.eh) - 1, &k), k, -EINVAL, X86_KF_TRUNCATED);   /* truncated ehdr */
+	assert_int_equal(k.fault.val, sizeof(e.eh));
+	assert_refused(elf_load(&e, 4, &k), k, -EINVAL, X86_KF_TRUNCATED);
+	assert_refused(elf_load(&e, sizeof(e) - 1, &k), k, -EINVAL, X86_KF_TRUNCATED);   /* last byte of data */
+	assert_int_equal(k.fault.val, sizeof(e));
 	elf_default(&e);
 	e.ph[2].p_offset = 0xFFFFFFFFFFFFF000ULL;   /* offset + filesz wraps */
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_TRUNCATED);
+	assert_int_equal(k.fault.val, UINT64_MAX);
 	elf_default(&e);
 	e.ph[2].p_memsz = 0x800;   /* filesz > memsz, though the file holds filesz */
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_MALFORMED);
 	elf_default(&e);
 	e.eh.e_phoff = sizeof(e) - 8;
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_TRUNCATED);
 	elf_default(&e);
 	e.eh.e_phoff = 0xFFFFFFFFFFFFFFF0ULL;
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_TRUNCATED);
 	elf_default(&e);
 	e.eh.e_phnum = 0xFFFF;
 	e.eh.e_phentsize = 0xFFFF;
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_TRUNCATED);
 	elf_default(&e);
 	e.eh.e_phentsize = 8;
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_MALFORMED);
 	elf_default(&e);
 	e.ph[2].p_paddr = 0xFFFFFFFFFFFFF000ULL;   /* paddr + memsz wraps */
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_MALFORMED);
 	elf_default(&e);
 	e.ph[0].p_paddr = 0x7000;   /* over the zero page */
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_LOW);
+	assert_int_equal(k.fault.val, 0x7000);
 	elf_default(&e);
 	e.ph[0].p_type = PT_NULL;
 	e.ph[2].p_type = PT_NULL;
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -EINVAL);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_MALFORMED);
 	/* None of the rejected files wrote a byte of their first segment. */
 	assert_int_equal(*text, 0x11);
 }
@@ -462,10 +537,11 @@ static void test_elf_does_not_fit(void **state)
 	(void)state;
 	elf_default(&e);
 	e.ph[2].p_paddr = 64 * MiB - 0x8000;   /* bss runs past the end of RAM */
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -ENOMEM);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -ENOMEM, X86_KF_NO_RAM);
+	assert_int_equal(k.fault.val, 64 * MiB + 0x8000);
 	elf_default(&e);
 	e.ph[2].p_paddr = 6 * GiB;
-	assert_int_equal(elf_load(&e, sizeof(e), &k), -ENOMEM);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -ENOMEM, X86_KF_ABOVE_4G);
 }
 
 /* ---- initrd placement ---- */
@@ -618,7 +694,7 @@ static void test_check_matches_load(void **state)
 	lay.nregions = x86_ram_layout(128 * MiB, lay.regions);
 	assert_int_equal(check(&lay, img, size, &kc), 0);
 	free(img);
-	assert_int_equal(check(&lay, "not a kernel", 12, &kc), -ENOEXEC);
+	assert_refused(check(&lay, "not a kernel", 12, &kc), kc, -ENOEXEC, X86_KF_UNKNOWN);
 
 	elf_default(&e);
 	assert_int_equal(check(&lay, &e, sizeof(e), &kc), 0);
@@ -740,7 +816,8 @@ static void test_elf_phdrs_past_head(void **state)
 	/* One byte further: it would be read from past the head. */
 	memmove(img + X86_KERNEL_HEAD_MAX - tab + 1, img + X86_KERNEL_HEAD_MAX - tab, tab);
 	((Elf64_Ehdr *)img)->e_phoff = X86_KERNEL_HEAD_MAX - tab + 1;
-	assert_int_equal(load(&guest, img, size, &k), -EINVAL);
+	assert_refused(load(&guest, img, size, &k), k, -EINVAL, X86_KF_MALFORMED);
+	assert_non_null(strstr(k.fault.what, "64 KiB"));
 	free(img);
 }
 
@@ -829,6 +906,7 @@ int main(void)
 		cmocka_unit_test(test_bz_default_address_and_small_cmdline),
 		cmocka_unit_test(test_bz_too_old),
 		cmocka_unit_test(test_bz_not_kernel),
+		cmocka_unit_test(test_not_kernel_named),
 		cmocka_unit_test(test_bz_truncated),
 		cmocka_unit_test(test_bz_lying_sizes),
 		cmocka_unit_test(test_bz_does_not_fit),
