@@ -972,6 +972,7 @@ int vblk_stop(struct vblk_dev *dev)
 	}
 	/* The SIGTERM path: what the guest wrote reaches stable storage, except under cache=unsafe. */
 	if (!dev->props.flush_noop && !dev->image->readonly && dev->image->fd >= 0) {
+		stat_add(dev, &dev->stats.exit_flushes, 1);
 		if (fdatasync(dev->image->fd) < 0)
 			return -errno;
 	}

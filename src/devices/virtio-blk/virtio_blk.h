@@ -41,6 +41,7 @@ struct vblk_stats {
 	uint64_t flushes;           /* FLUSH requests received from the guest */
 	uint64_t host_flushes;      /* fdatasyncs sent to the host */
 	uint64_t flushes_skipped;   /* FLUSHes completed without a syscall (cache=unsafe) */
+	uint64_t exit_flushes;      /* fdatasyncs vblk_stop made (one per stop, none under cache=unsafe) */
 	uint64_t discards;
 	uint64_t write_zeroes;
 	uint64_t errors;            /* requests completed with IOERR or UNSUPP */

@@ -27,4 +27,5 @@ expect_output '^guest-refused=ok$'
 expect_output '^guest-write2=1$'
 expect_true "image unchanged" [ "$(md5sum <"$img")" = "$before" ]
 expect_stat "$SCRATCH/stats.json" ro writes -eq 0
+expect_stat "$SCRATCH/stats.json" ro exit_flushes -eq 0
 finish

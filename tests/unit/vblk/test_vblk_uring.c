@@ -95,6 +95,7 @@ static void run(enum blk_cache_mode mode)
 	assert_int_equal(s.flushes, 1);
 	assert_int_equal(s.host_flushes, mode == BLK_CACHE_UNSAFE ? 0 : 1);
 	assert_int_equal(s.flushes_skipped, mode == BLK_CACHE_UNSAFE ? 1 : 0);
+	assert_int_equal(s.exit_flushes, mode == BLK_CACHE_UNSAFE ? 0 : 1);
 	assert_int_equal(s.durable_writes, !blk_cache_mode_props(mode).wce ? 1 : 0);
 	assert_int_equal(s.errors, 1);
 	/*
@@ -118,6 +119,39 @@ static void run(enum blk_cache_mode mode)
 	unlink(u->path);
 	close(u->fd);
 	free(u);
+}
+
+/* The stop's own fdatasync, counted apart from the guest's: one for a writable drive, none read-only. */
+static void test_exit_flush(void **state)
+{
+	char path[] = "/var/tmp/vmm-vblk-test-XXXXXX";
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, TDISK), 0);
+	for (int ro = 0; ro <= 1; ro++) {
+		struct fx f;
+		struct vblk_stats s;
+
+		memset(&f, 0, sizeof(f));
+		assert_int_equal(blk_image_open(path, BLK_CACHE_WRITEBACK, ro, &f.img), 0);
+		assert_int_equal(vtest_guest_init(&f.g, TRAM, TQSIZE), 0);
+		struct vblk_params p = { .image = &f.img, .serial = "exit", .queue_size = TQSIZE };
+
+		assert_int_equal(vblk_create(&p, &f.g.mem, &f.dev), 0);
+		fx_bringup(&f, ALL_FEATURES);
+		assert_int_equal(vblk_start(f.dev), 0);
+		assert_int_equal(vblk_stop(f.dev), 0);
+		vblk_get_stats(f.dev, &s);
+		assert_int_equal(s.exit_flushes, ro ? 0 : 1);
+		assert_int_equal(s.host_flushes, 0);
+		vblk_destroy(f.dev);
+		vtest_guest_fini(&f.g);
+		blk_image_close(&f.img);
+	}
+	unlink(path);
+	close(fd);
 }
 
 static void test_writeback(void **state)
@@ -158,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_none),
 		cmocka_unit_test(test_writethrough),
 		cmocka_unit_test(test_directsync),
+		cmocka_unit_test(test_exit_flush),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
