@@ -50,9 +50,16 @@ struct vm_vcpu {
 	bool started;
 };
 
+/*
+ * -v logs at most this many unhandled guest accesses, then says it stops: a
+ * guest that polls a port nobody serves would otherwise flood stderr.
+ */
+#define VM_UNHANDLED_LOG_MAX 256u
+
 struct vm {
 	const struct vm_config *cfg;
 	struct vm_log log;
+	_Atomic uint64_t unhandled;   /* unhandled guest accesses seen with -v */
 	struct kvm_sys sys;
 	struct kvm_vm kvm;
 	bool kvm_open, vm_open;
@@ -97,6 +104,27 @@ static void vm_debug(struct vm *vm, const char *fmt, ...)
 
 	if (!vm->log.verbose || !vm->log.fn)
 		return;
+	va_start(ap, fmt);
+	vm->log.fn(vm->log.ctx, fmt, ap);
+	va_end(ap);
+}
+
+/* -v: an access to a port or address nothing serves; the first VM_UNHANDLED_LOG_MAX of them. */
+static void vm_debug_unhandled(struct vm *vm, const char *fmt, ...)
+{
+	uint64_t n;
+	va_list ap;
+
+	if (!vm->log.verbose || !vm->log.fn)
+		return;
+	n = atomic_fetch_add(&vm->unhandled, 1);
+	if (n > VM_UNHANDLED_LOG_MAX)
+		return;
+	if (n == VM_UNHANDLED_LOG_MAX) {
+		vm_debug(vm, "more than %u unhandled guest accesses: not logging any more of them",
+			 VM_UNHANDLED_LOG_MAX);
+		return;
+	}
 	va_start(ap, fmt);
 	vm->log.fn(vm->log.ctx, fmt, ap);
 	va_end(ap);
@@ -197,7 +225,7 @@ static void vm_pio_out(struct vm *vm, uint16_t port, const uint8_t *data, unsign
 	case 0x80:
 		return;  /* POST code / I/O delay port: silent */
 	default:
-		vm_debug(vm, "unhandled port write 0x%x size %u", port, size);
+		vm_debug_unhandled(vm, "unhandled port write 0x%x size %u", port, size);
 	}
 }
 
@@ -221,7 +249,7 @@ static void vm_pio_in(struct vm *vm, uint16_t port, uint8_t *data, unsigned int 
 	case 0x80:
 		return;
 	default:
-		vm_debug(vm, "unhandled port read 0x%x size %u", port, size);
+		vm_debug_unhandled(vm, "unhandled port read 0x%x size %u", port, size);
 	}
 }
 
@@ -233,8 +261,8 @@ static void vm_handle_pio(struct vm *vm, struct kvm_run *run, size_t run_size)
 	/* KVM promises both; checking costs nothing next to the exit itself. */
 	if ((size != 1 && size != 2 && size != 4) ||
 	    run->io.data_offset > run_size || (uint64_t)size * run->io.count > run_size - run->io.data_offset) {
-		vm_debug(vm, "port I/O exit with size %u count %u at offset %llu: ignored", size, run->io.count,
-			 (unsigned long long)run->io.data_offset);
+		vm_debug_unhandled(vm, "port I/O exit with size %u count %u at offset %llu: ignored", size,
+				   run->io.count, (unsigned long long)run->io.data_offset);
 		return;
 	}
 
@@ -271,8 +299,8 @@ static void vm_handle_mmio(struct vm *vm, struct kvm_run *run)
 	}
 	if (!run->mmio.is_write)
 		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
-	vm_debug(vm, "unhandled mmio %s 0x%llx len %u", run->mmio.is_write ? "write" : "read",
-		 (unsigned long long)addr, len);
+	vm_debug_unhandled(vm, "unhandled mmio %s 0x%llx len %u", run->mmio.is_write ? "write" : "read",
+			   (unsigned long long)addr, len);
 }
 
 /* ---- vCPU threads ---- */

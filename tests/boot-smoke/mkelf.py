@@ -42,6 +42,9 @@ PROGRAMS = {
                  + bytes([0x8B, 0x00])                                 # mov eax, [rax]
                  + bytes([0x66, 0xBA, 0x34, 0x12, 0xEC])               # mov dx,0x1234; in al,dx
                  + bytes([0x66, 0xBA, 0x01, 0x05, 0xEE]) + hang(),     # mov dx,0x501; out dx,al
+    # boot marker, then read a port nobody serves for ever: -v must not log every read
+    'probe': out_dx_al(0x502, 1) + bytes([0x66, 0xBA, 0x34, 0x12,   # mov dx,0x1234
+                                          0xEC, 0xEB, 0xFD]),      # l: in al,dx; jmp l
     # print 'A' on COM1 for ever, never looking at LSR: only --timeout or a signal ends it
     'flood': bytes([0x66, 0xBA, 0xF8, 0x03, 0xB0, 0x41,   # mov dx,0x3f8; mov al,'A'
                     0xEE, 0xEB, 0xFD]),                  # l: out dx,al; jmp l
