@@ -52,6 +52,9 @@ struct x86_kernel_fault {
 	uint64_t val;
 };
 
+/* The -errno a refusal of this kind returns (as listed above; 0 for X86_KF_NONE). */
+int x86_kernel_fault_errno(enum x86_kernel_fault_kind kind);
+
 /* A loaded kernel, as the later boot steps need it. */
 struct x86_kernel {
 	uint64_t entry;            /* guest-physical 64-bit entry point */

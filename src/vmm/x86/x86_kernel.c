@@ -32,14 +32,11 @@ static uint64_t u64_add_sat(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-/* Record why the file is refused; the kind decides the -errno. */
-static int refuse(struct x86_kernel *out, enum x86_kernel_fault_kind kind, const char *what, uint64_t val)
+int x86_kernel_fault_errno(enum x86_kernel_fault_kind kind)
 {
-	memset(out, 0, sizeof(*out));
-	out->fault.kind = kind;
-	out->fault.what = what;
-	out->fault.val = val;
 	switch (kind) {
+	case X86_KF_NONE:
+		return 0;
 	case X86_KF_UNKNOWN:
 	case X86_KF_COMPRESSED:
 	case X86_KF_OTHER_ARCH:
@@ -51,13 +48,22 @@ static int refuse(struct x86_kernel *out, enum x86_kernel_fault_kind kind, const
 	case X86_KF_ABOVE_4G:
 	case X86_KF_NO_RAM:
 		return -ENOMEM;
-	case X86_KF_NONE:
 	case X86_KF_TRUNCATED:
 	case X86_KF_MALFORMED:
 	case X86_KF_LOW:
 		break;
 	}
 	return -EINVAL;
+}
+
+/* Record why the file is refused; the kind decides the -errno. */
+static int refuse(struct x86_kernel *out, enum x86_kernel_fault_kind kind, const char *what, uint64_t val)
+{
+	memset(out, 0, sizeof(*out));
+	out->fault.kind = kind;
+	out->fault.what = what;
+	out->fault.val = val;
+	return x86_kernel_fault_errno(kind);
 }
 
 /* The headers need need bytes of file, and it is shorter. */
