@@ -119,6 +119,12 @@ build_disk() {
 	done
 	[ -f "$STAGE/guest/vmlinux" ] && [ -f "$STAGE/guest/initrd.img" ] || die "guest images missing in $GUEST"
 	cp -R "$JOB" "$STAGE/job"
+	# e2fsprogs, for the scenario that gives a guest an ext4 image and checks it after.
+	mkdir -p "$STAGE/root/usr/sbin"
+	for t in mke2fs e2fsck debugfs; do
+		copy_with_libs "$STAGE/root" "/usr/sbin/$t"
+		cp "/usr/sbin/$t" "$STAGE/root/usr/sbin/$t"
+	done
 	if [ "$WITH_QEMU" = 1 ]; then
 		# The outer QEMU is also the one put inside: qemu-system-x86 is needed
 		# on this machine anyway. microvm boots from qboot/SeaBIOS's
