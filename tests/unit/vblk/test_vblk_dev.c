@@ -498,6 +498,51 @@ static void test_eagain_with_nothing_in_flight(void **state)
 	fx_expect_used(f, &r, 1, VIRTIO_BLK_S_IOERR);
 }
 
+/*
+ * A guest that re-offers a head still in flight can have more requests out
+ * than the device has slots (one per queue entry): the device stops popping,
+ * leaves the rest in the avail ring, and takes one more per completion.
+ */
+static void test_reoffered_heads_outrun_slots(void **state)
+{
+	struct fx *f = *state;
+	struct treq r = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
+	unsigned int used = 0;
+	uint32_t id, len;
+
+	for (int i = 1; i < TQSIZE; i++)
+		vtest_avail_push(&f->g, r.head);
+	assert_int_equal(vblk_process_queue(f->dev), TQSIZE);
+	assert_int_equal(f->fb->npending, TQSIZE);
+	/* The avail ring has room again, and the guest fills it with the same head. */
+	for (int i = 0; i < TQSIZE; i++)
+		vtest_avail_push(&f->g, r.head);
+	assert_int_equal(vblk_process_queue(f->dev), 0);
+	assert_int_equal(f->fb->npending, TQSIZE);
+	assert_int_equal(fx_stats(f).requests, TQSIZE);
+
+	/* Each completion frees a slot, and the device takes the next offer at once. */
+	fake_backend_finish(f->fb, 0, 512);
+	assert_int_equal(vblk_process_completions(f->dev), 1);
+	assert_int_equal(f->fb->npending, TQSIZE);
+	assert_int_equal(fx_stats(f).requests, TQSIZE + 1);
+	while (f->fb->npending > 0) {
+		fake_backend_finish(f->fb, 0, 512);
+		assert_true(vblk_process_completions(f->dev) >= 1);
+		while (vtest_used_pop(&f->g, &id, &len)) {
+			assert_int_equal(id, r.head);
+			assert_int_equal(len, 513);
+			used++;
+		}
+	}
+	while (vtest_used_pop(&f->g, &id, &len))
+		used++;
+	assert_int_equal(used, 2 * TQSIZE);
+	assert_int_equal(f->fb->ncalls, 2 * TQSIZE);
+	assert_int_equal(fx_stats(f).requests, 2 * TQSIZE);
+	assert_int_equal(fx_stats(f).errors, 0);
+}
+
 static void test_submit_error(void **state)
 {
 	struct fx *f = *state;
@@ -568,6 +613,32 @@ static void test_short_io_resumes(void **state)
 	assert_memory_equal(gp(f, d[1]), f->fb->disk + 5 * 512, 1024);
 	assert_memory_equal(gp(f, d[2]), f->fb->disk + 7 * 512, 512);
 	assert_int_equal(fx_stats(f).read_bytes, 2048);
+}
+
+/* Two short transfers reaped together: both remainders are resubmitted, in the order they came back. */
+static void test_short_io_two_at_once(void **state)
+{
+	struct fx *f = *state;
+
+	fill_disk(f);
+	struct treq a = fx_submit(f, VIRTIO_BLK_T_IN, 0, 1024);
+	struct treq b = fx_submit(f, VIRTIO_BLK_T_IN, 8, 1024);
+
+	assert_int_equal(vblk_process_queue(f->dev), 2);
+	fake_backend_finish(f->fb, 1, 300);   /* b first */
+	fake_backend_finish(f->fb, 0, 600);
+	assert_int_equal(vblk_process_completions(f->dev), 2);
+	fx_expect_no_used(f);
+	assert_int_equal(f->fb->ncalls, 4);
+	assert_int_equal(f->fb->calls[2].offset, 8 * 512 + 300);
+	assert_int_equal(f->fb->calls[2].len, 1024 - 300);
+	assert_int_equal(f->fb->calls[3].offset, 600);
+	assert_int_equal(f->fb->calls[3].len, 1024 - 600);
+	fx_complete_all(f);
+	fx_expect_used(f, &b, 1025, VIRTIO_BLK_S_OK);
+	fx_expect_used(f, &a, 1025, VIRTIO_BLK_S_OK);
+	assert_memory_equal(gp(f, a.data), f->fb->disk, 1024);
+	assert_memory_equal(gp(f, b.data), f->fb->disk + 8 * 512, 1024);
 }
 
 static void test_short_io_with_backpressure(void **state)
@@ -1470,10 +1541,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_ring_needs_reset, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_indirect_request, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_eagain_backpressure, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_reoffered_heads_outrun_slots, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_eagain_with_nothing_in_flight, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_submit_error, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_host_errors, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_short_io_resumes, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_short_io_two_at_once, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_short_io_with_backpressure, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_short_write_then_error, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_order, setup_rw, teardown),
