@@ -827,6 +827,37 @@ static void test_write_zeroes_fallback(void **state)
 }
 
 /* The WRITE_ZEROES chain both engines walk: which step follows which result. */
+/* What is left of an iovec after a short transfer of skip bytes: whole entries dropped, the first cut. */
+static void test_iov_rest(void **state)
+{
+	static char buf[600];
+	const struct iovec iov[3] = { { buf, 100 }, { buf + 100, 200 }, { buf + 300, 300 } };
+	struct iovec out[3];
+
+	(void)state;
+	assert_int_equal(blk_iov_rest(iov, 3, 0, out), 3);
+	assert_ptr_equal(out[0].iov_base, buf);
+	assert_int_equal(out[2].iov_len, 300);
+	assert_int_equal(blk_iov_rest(iov, 3, 99, out), 3);
+	assert_ptr_equal(out[0].iov_base, buf + 99);
+	assert_int_equal(out[0].iov_len, 1);
+	/* Exactly the first entry done: the rest starts at the second. */
+	assert_int_equal(blk_iov_rest(iov, 3, 100, out), 2);
+	assert_ptr_equal(out[0].iov_base, buf + 100);
+	assert_int_equal(out[0].iov_len, 200);
+	assert_ptr_equal(out[1].iov_base, buf + 300);
+	/* Past the first entry, inside the second. */
+	assert_int_equal(blk_iov_rest(iov, 3, 150, out), 2);
+	assert_ptr_equal(out[0].iov_base, buf + 150);
+	assert_int_equal(out[0].iov_len, 150);
+	assert_int_equal(out[1].iov_len, 300);
+	/* Inside the last entry, and all of it. */
+	assert_int_equal(blk_iov_rest(iov, 3, 599, out), 1);
+	assert_ptr_equal(out[0].iov_base, buf + 599);
+	assert_int_equal(out[0].iov_len, 1);
+	assert_int_equal(blk_iov_rest(iov, 3, 600, out), 0);
+}
+
 static void test_zero_steps(void **state)
 {
 	static const struct {
@@ -949,6 +980,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_discard, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_write_zeroes, bt_setup, bt_teardown),
 		cmocka_unit_test(test_zero_steps),
+		cmocka_unit_test(test_iov_rest),
 		cmocka_unit_test_setup_teardown(test_eagain_at_depth, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_many_in_flight, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_direct_bounce, bt_setup, bt_teardown),
