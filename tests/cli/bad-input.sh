@@ -94,4 +94,10 @@ ini '[boot]' "kernel = $elf" "cmdline = $long"
 usage ini-cmdline-too-long '^vmm: vm\.ini:3: cmdline: too long' -v --config vm.ini
 ini '[boot]' 'kernel = notkernel'
 usage ini-kernel-not-kernel '^vmm: vm\.ini:2: kernel: /.*/notkernel: not a Linux bzImage' -v --config vm.ini
+# Files that are not INI text: a NUL byte, more than 1 MiB (a disk image or /dev/zero given by mistake).
+printf '[boot]\nkernel = %s\0\n' "$elf" >nul.ini
+usage ini-nul-byte '^vmm: --config nul\.ini: it contains a NUL byte; is it a text file\?$' -v --config nul.ini
+head -c 1048577 /dev/zero | tr '\0' '\n' >big.ini
+usage ini-too-large '^vmm: --config big\.ini: larger than 1048576 bytes; is it the right file\?$' -v --config big.ini
+usage ini-dev-zero '^vmm: --config /dev/zero: larger than 1048576 bytes' -v --config /dev/zero
 cli_finish
