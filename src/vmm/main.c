@@ -456,6 +456,10 @@ static void kernel_error(const struct vm_config *cfg, const char *name, const st
 		err_line("%s: reaches 0x%llx, past the 4 GiB that vmm's boot page tables map (give a kernel that "
 			 "loads below 4 GiB)", name, val);
 		break;
+	case X86_KF_IN_HOLE:
+		err_line("%s: reaches 0x%llx, past the 3 GiB where guest RAM below 4 GiB ends (give a kernel that "
+			 "loads lower)", name, val);
+		break;
 	case X86_KF_NO_RAM:
 		err_line("%s: does not fit in %llu MiB of guest memory: it needs RAM up to %llu MiB (raise --memory)",
 			 name, (unsigned long long)(cfg->memory >> 20), (val + (1ULL << 20) - 1) >> 20);

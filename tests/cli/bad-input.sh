@@ -44,6 +44,20 @@ open('elf.o', 'wb').write(img)
 struct.pack_into('<H', img, 16, 2)     # ET_EXEC again
 struct.pack_into('<H', img, 18, 183)   # e_machine = EM_AARCH64
 open('elf.arm64', 'wb').write(img)
+struct.pack_into('<H', img, 18, 0x7777)   # a machine without a name
+open('elf.nameless', 'wb').write(img)
+struct.pack_into('<H', img, 18, 62)    # EM_X86_64 again
+def variant(name, off, fmt, value):
+    v = bytearray(img)
+    struct.pack_into(fmt, v, off, value)
+    open(name, 'wb').write(v)
+variant('elf.class32', 4, 'B', 1)                # EI_CLASS = ELFCLASS32
+variant('elf.phentsize', 54, '<H', 8)            # program headers smaller than Elf64_Phdr
+PADDR = 64 + 24                                  # the one program header's p_paddr
+variant('elf.low', PADDR, '<Q', 0x7000)
+variant('elf.high', PADDR, '<Q', 5 << 30)
+variant('elf.hole', PADDR, '<Q', 0xD0000000)
+variant('elf.past-ram', PADDR, '<Q', (64 << 20) - 0x10)
 PY
 
 usage kernel-missing '^vmm: --kernel nokernel: No such file or directory \(check the path\)$' -v --kernel nokernel
@@ -71,6 +85,20 @@ usage kernel-object '^vmm: --kernel elf\.o: is an ELF relocatable object \(a \.o
 	-v --kernel elf.o
 usage kernel-arm64 '^vmm: --kernel elf\.arm64: is an ELF file for arm64, and vmm boots x86-64 kernels \(give an x86-64' \
 	-v --kernel elf.arm64
+usage kernel-nameless-machine '^vmm: --kernel elf\.nameless: is an ELF file for machine 30583, and vmm boots x86-64 kernels' \
+	-v --kernel elf.nameless
+usage kernel-32bit '^vmm: --kernel elf\.class32: cannot boot in 64-bit mode: it is a 32-bit ELF file \(use a 64-bit x86 kernel\)$' \
+	-v --kernel elf.class32
+usage kernel-malformed '^vmm: --kernel elf\.phentsize: malformed kernel image: it has no usable program header table \(give' \
+	-v --kernel elf.phentsize
+usage kernel-low '^vmm: --kernel elf\.low: loads at 0x7000, below 1 MiB, where vmm keeps the boot data \(give a kernel' \
+	-v --kernel elf.low
+usage kernel-above-4g '^vmm: --kernel elf\.high: reaches 0x14000[0-9a-f]{4}, past the 4 GiB that vmm.s boot page tables map' \
+	-v --kernel elf.high
+usage kernel-in-hole '^vmm: --kernel elf\.hole: reaches 0xd000[0-9a-f]{4}, past the 3 GiB where guest RAM below 4 GiB ends \(give' \
+	-v --kernel elf.hole --memory 8G
+usage kernel-past-ram '^vmm: --kernel elf\.past-ram: does not fit in 64 MiB of guest memory: it needs RAM up to 65 MiB \(raise --memory\)$' \
+	-v --kernel elf.past-ram --memory 64M
 usage initrd-empty '^vmm: --initrd empty: is empty' -v --kernel "$elf" --initrd empty
 usage initrd-dev-zero '--initrd /dev/zero: is not a regular file' -v --kernel "$elf" --initrd /dev/zero
 usage initrd-fifo '--initrd fifo: is not a regular file' -v --kernel "$elf" --initrd fifo

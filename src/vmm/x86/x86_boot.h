@@ -43,7 +43,8 @@ enum x86_kernel_fault_kind {
 	X86_KF_MALFORMED,    /* -EINVAL: headers that contradict themselves; what says how */
 	X86_KF_LOW,          /* -EINVAL: a part loads at val, below 1 MiB */
 	X86_KF_ABOVE_4G,     /* -ENOMEM: a part reaches val, past 4 GiB */
-	X86_KF_NO_RAM,       /* -ENOMEM: a part needs guest RAM up to val that is not there */
+	X86_KF_IN_HOLE,      /* -ENOMEM: a part reaches val, past the 3 GiB where RAM below 4 GiB ends */
+	X86_KF_NO_RAM,       /* -ENOMEM: a part needs guest RAM up to val, more than --memory gives */
 };
 
 struct x86_kernel_fault {
@@ -122,7 +123,7 @@ void x86_kernel_file_mem(struct x86_kernel_file *f, const void *image, size_t si
  * load address + 0x200) or an ELF64 x86-64 vmlinux (PT_LOAD segments at
  * p_paddr, entry = e_entry). Fills *out; on a refusal only out->fault,
  * which says why (its kind decides the -errno, as enum x86_kernel_fault_kind
- * lists). Returns 0; -ENOEXEC if it is not a kernel; -EPROTONOSUPPORT if the boot
+ * lists). Returns 0; -ENOEXEC if it is not an x86-64 kernel; -EPROTONOSUPPORT if the boot
  * protocol is too old or the kernel cannot boot in 64-bit mode; -ENOMEM if
  * it does not fit in guest RAM below 4 GiB; -EINVAL if malformed (headers
  * past f->head_len, offsets or sizes past the end of the file, overflow,

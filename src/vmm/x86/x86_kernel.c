@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "x86_boot.h"
+#include "x86_layout.h"
 
 #define X86_4G              0x100000000ULL
 #define X86_PAGE_MASK       0xFFFULL
@@ -46,6 +47,7 @@ int x86_kernel_fault_errno(enum x86_kernel_fault_kind kind)
 	case X86_KF_NOT_64BIT:
 		return -EPROTONOSUPPORT;
 	case X86_KF_ABOVE_4G:
+	case X86_KF_IN_HOLE:
 	case X86_KF_NO_RAM:
 		return -ENOMEM;
 	case X86_KF_TRUNCATED:
@@ -66,15 +68,20 @@ static int refuse(struct x86_kernel *out, enum x86_kernel_fault_kind kind, const
 	return x86_kernel_fault_errno(kind);
 }
 
-/* The headers need need bytes of file, and it is shorter. */
-static int truncated(struct x86_kernel *out, uint64_t need)
-{
-	return refuse(out, X86_KF_TRUNCATED, NULL, need);
-}
-
 static int malformed(struct x86_kernel *out, const char *what)
 {
 	return refuse(out, X86_KF_MALFORMED, what, 0);
+}
+
+/*
+ * The headers need `need` bytes of file, and it is shorter: a copy cut short,
+ * unless no kernel file could be that long (the headers are garbage).
+ */
+static int truncated(struct x86_kernel *out, uint64_t need)
+{
+	if (need > X86_4G)
+		return malformed(out, "its headers point more than 4 GiB into the file");
+	return refuse(out, X86_KF_TRUNCATED, NULL, need);
 }
 
 /* The kernel must sit above the boot data and inside the 4 GiB identity map. */
@@ -84,6 +91,9 @@ static int kernel_range_check(const struct gmem *mem, uint64_t addr, uint64_t le
 		return refuse(out, X86_KF_LOW, NULL, addr);
 	if (addr > X86_4G || len > X86_4G - addr)
 		return refuse(out, X86_KF_ABOVE_4G, NULL, u64_add_sat(addr, len));
+	/* Below 4 GiB, RAM ends at 3 GiB at the latest: more --memory goes above 4 GiB. */
+	if (addr + len > X86_LOWMEM_MAX)
+		return refuse(out, X86_KF_IN_HOLE, NULL, addr + len);
 	if (!gmem_region_of(mem, addr, len))
 		return refuse(out, X86_KF_NO_RAM, NULL, addr + len);
 	return 0;
@@ -190,18 +200,30 @@ static int elf_check(const struct gmem *mem, const struct x86_kernel_file *f, st
 	Elf64_Phdr ph;
 	int ret;
 
-	/* As for a bzImage's header: the head is all of a file shorter than 64 KiB. */
-	if (f->head_len <= EI_CLASS)
+	/*
+	 * As for a bzImage's header: the head is all of a file shorter than 64
+	 * KiB. Byte order, class and machine first, which sit at the same
+	 * offsets in a 32-bit ELF header: what the file is for, then whether
+	 * it is 64-bit.
+	 */
+	if (f->head_len < offsetof(Elf64_Ehdr, e_version))
 		return truncated(out, sizeof(eh));
-	if (img[EI_CLASS] != ELFCLASS64)
-		return refuse(out, X86_KF_NOT_64BIT, "it is a 32-bit ELF file", 0);
+	if (img[EI_DATA] == ELFDATA2MSB)
+		return refuse(out, X86_KF_OTHER_ARCH, "a big-endian ELF file", 0);
+	if (img[EI_DATA] != ELFDATA2LSB || (img[EI_CLASS] != ELFCLASS32 && img[EI_CLASS] != ELFCLASS64))
+		return refuse(out, X86_KF_UNKNOWN, NULL, 0);
+	{
+		uint16_t machine;
+
+		memcpy(&machine, img + offsetof(Elf64_Ehdr, e_machine), sizeof(machine));
+		if (img[EI_CLASS] == ELFCLASS32 && (machine == EM_386 || machine == EM_X86_64))
+			return refuse(out, X86_KF_NOT_64BIT, "it is a 32-bit ELF file", 0);
+		if (machine != EM_X86_64)
+			return refuse(out, X86_KF_OTHER_ARCH, elf_machine_name(machine), machine);
+	}
 	if (f->head_len < sizeof(eh))
 		return truncated(out, sizeof(eh));
 	memcpy(&eh, img, sizeof(eh));
-	if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
-		return refuse(out, X86_KF_OTHER_ARCH, "a big-endian ELF file", 0);
-	if (eh.e_machine != EM_X86_64)
-		return refuse(out, X86_KF_OTHER_ARCH, elf_machine_name(eh.e_machine), eh.e_machine);
 	if (eh.e_type != ET_EXEC)
 		return refuse(out, X86_KF_ELF_TYPE,
 			      eh.e_type == ET_REL ? "relocatable object (a .o or .ko)" :

@@ -290,13 +290,16 @@ static void test_bz_lying_sizes(void **state)
 	o.hdr.setup_sects = 255;   /* claims more setup than the file holds */
 	assert_refused(bz_load(&o, &k), k, -EINVAL, X86_KF_TRUNCATED);
 	o = bz_default();
-	o.hdr.payload_length = 0xFFFFFFFF;
+	o.hdr.payload_length = 0xFFFFF000;   /* ends just below 4 GiB: a copy cut short */
 	assert_refused(bz_load(&o, &k), k, -EINVAL, X86_KF_TRUNCATED);
+	assert_int_equal(k.fault.val, 5 * 512 + 0xFFFFF100ULL);
+	o.hdr.payload_length = 0xFFFFFFFF;   /* past 4 GiB: no kernel file is that long, the header is garbage */
+	assert_refused(bz_load(&o, &k), k, -EINVAL, X86_KF_MALFORMED);
+	assert_non_null(strstr(k.fault.what, "4 GiB"));
 	o = bz_default();
 	o.hdr.payload_offset = 0xFFFFFF00;
 	o.hdr.payload_length = 0x200;   /* wraps a 32-bit sum */
-	assert_refused(bz_load(&o, &k), k, -EINVAL, X86_KF_TRUNCATED);
-	assert_int_equal(k.fault.val, 5 * 512 + 0x100000100ULL);
+	assert_refused(bz_load(&o, &k), k, -EINVAL, X86_KF_MALFORMED);
 	o = bz_default();
 	o.hdr.init_size = 1000;   /* smaller than what it ships */
 	assert_refused(bz_load(&o, &k), k, -EINVAL, X86_KF_MALFORMED);
@@ -478,6 +481,23 @@ static void test_elf_not_64bit(void **state)
 	elf_default(&e);
 	e.eh.e_ident[EI_DATA] = ELFDATA2MSB;
 	assert_refused(elf_load(&e, sizeof(e), &k), k, -ENOEXEC, X86_KF_OTHER_ARCH);
+	assert_string_equal(k.fault.what, "a big-endian ELF file");
+	e.eh.e_ident[EI_DATA] = ELFDATANONE;   /* no byte order at all: not an ELF file vmm can read */
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -ENOEXEC, X86_KF_UNKNOWN);
+	elf_default(&e);
+	e.eh.e_ident[EI_CLASS] = ELFCLASSNONE;
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -ENOEXEC, X86_KF_UNKNOWN);
+	/* A 32-bit ELF is named by its machine (the field sits where a 64-bit header has it). */
+	e.eh.e_ident[EI_CLASS] = ELFCLASS32;
+	e.eh.e_machine = EM_386;
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -EPROTONOSUPPORT, X86_KF_NOT_64BIT);
+	e.eh.e_machine = EM_ARM;
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -ENOEXEC, X86_KF_OTHER_ARCH);
+	assert_string_equal(k.fault.what, "an ELF file for 32-bit Arm");
+	e.eh.e_ident[EI_CLASS] = ELFCLASS64;
+	e.eh.e_machine = EM_386;   /* a 64-bit header that says i386 */
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -ENOEXEC, X86_KF_OTHER_ARCH);
+	assert_string_equal(k.fault.what, "an ELF file for i386");
 }
 
 static void test_elf_lying(void **state)
@@ -496,8 +516,7 @@ static void test_elf_lying(void **state)
 	assert_int_equal(k.fault.val, sizeof(e));
 	elf_default(&e);
 	e.ph[2].p_offset = 0xFFFFFFFFFFFFF000ULL;   /* offset + filesz wraps */
-	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_TRUNCATED);
-	assert_int_equal(k.fault.val, UINT64_MAX);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_MALFORMED);
 	elf_default(&e);
 	e.ph[2].p_memsz = 0x800;   /* filesz > memsz, though the file holds filesz */
 	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_MALFORMED);
@@ -506,7 +525,7 @@ static void test_elf_lying(void **state)
 	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_TRUNCATED);
 	elf_default(&e);
 	e.eh.e_phoff = 0xFFFFFFFFFFFFFFF0ULL;
-	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_TRUNCATED);
+	assert_refused(elf_load(&e, sizeof(e), &k), k, -EINVAL, X86_KF_MALFORMED);
 	elf_default(&e);
 	e.eh.e_phnum = 0xFFFF;
 	e.eh.e_phentsize = 0xFFFF;
@@ -542,6 +561,19 @@ static void test_elf_does_not_fit(void **state)
 	elf_default(&e);
 	e.ph[2].p_paddr = 6 * GiB;
 	assert_refused(elf_load(&e, sizeof(e), &k), k, -ENOMEM, X86_KF_ABOVE_4G);
+
+	/* Between 3 and 4 GiB there is no RAM however much --memory gives: a reason of its own. */
+	struct gmem lay = { .nregions = 0 };
+
+	lay.nregions = x86_ram_layout(8 * GiB, lay.regions);
+	elf_default(&e);
+	e.ph[2].p_paddr = 0xD0000000;
+	assert_refused(check(&lay, &e, sizeof(e), &k), k, -ENOMEM, X86_KF_IN_HOLE);
+	assert_int_equal(k.fault.val, 0xD0010000);
+	e.ph[2].p_paddr = 3 * GiB - 0x10000;   /* ends at 3 GiB exactly: fits */
+	assert_int_equal(check(&lay, &e, sizeof(e), &k), 0);
+	e.ph[2].p_paddr += 1;
+	assert_refused(check(&lay, &e, sizeof(e), &k), k, -ENOMEM, X86_KF_IN_HOLE);
 }
 
 /* ---- initrd placement ---- */
