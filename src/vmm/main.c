@@ -84,9 +84,12 @@ static void err_line(const char *fmt, ...)
 static void log_debug(void *ctx, const char *fmt, va_list ap)
 {
 	(void)ctx;
+	/* vCPU threads log too: hold the stream so each line comes out whole. */
+	flockfile(stderr);
 	fputs("vmm: debug: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 static uint64_t now_ns(void)
