@@ -348,7 +348,7 @@ int config_id_check(const char *s, char *why, size_t n)
 		return -EINVAL;
 	}
 	if (len > VM_DRIVE_ID_MAX) {
-		snprintf(why, n, "drive id \"%.*s%s\" is longer than %d characters", CONFIG_QUOTE(s),
+		snprintf(why, n, "drive id \"%.*s%s\" is longer than %d characters (shorten it)", CONFIG_QUOTE(s),
 			 VM_DRIVE_ID_MAX);
 		return -EINVAL;
 	}
@@ -377,7 +377,7 @@ int config_drive_serial_check(const char *s, char *why, size_t n)
 		return -EINVAL;
 	}
 	if (len > VM_DRIVE_SERIAL_MAX) {
-		snprintf(why, n, "serial \"%.*s%s\" is %zu bytes; virtio-blk allows at most %d",
+		snprintf(why, n, "serial \"%.*s%s\" is %zu bytes; virtio-blk allows at most %d (shorten it)",
 			 CONFIG_QUOTE(s), len, VM_DRIVE_SERIAL_MAX);
 		return -EINVAL;
 	}

@@ -269,8 +269,11 @@ static void test_err_bad_drive(void **state)
 	EXPECT_CLI_ERROR("--drive file=a,id=d\xc3\xa9: drive id \"d\xc3\xa9\" has a character that is not ASCII "
 			 "(use only letters, digits, '_' and '-')", "--kernel", "k", "--drive", "file=a,id=d\xc3\xa9");
 	EXPECT_CLI_ERROR("--drive file=a,serial=123456789012345678901: serial \"123456789012345678901\" is "
-			 "21 bytes; virtio-blk allows at most 20",
+			 "21 bytes; virtio-blk allows at most 20 (shorten it)",
 			 "--kernel", "k", "--drive", "file=a,serial=123456789012345678901");
+	EXPECT_CLI_ERROR("--drive file=a,id=abcdefghijklmnopqrstuvwxyz0123456: drive id "
+			 "\"abcdefghijklmnopqrstuvwxyz0123456\" is longer than 32 characters (shorten it)",
+			 "--kernel", "k", "--drive", "file=a,id=abcdefghijklmnopqrstuvwxyz0123456");
 	EXPECT_CLI_ERROR("--drive file=b,id=x: id \"x\" is already used by an earlier --drive; give each "
 			 "drive its own id", "--kernel", "k", "--drive", "file=a,id=x", "--drive", "file=b,id=x");
 }

@@ -367,7 +367,7 @@ static void test_err_serial_too_long(void **state)
 	(void)state;
 	expect_error("[drive.d]\nfile = a\nserial = 123456789012345678901\n",
 		     "/etc/vmm/vm.ini:3: serial: serial \"123456789012345678901\" is 21 bytes; "
-		     "virtio-blk allows at most 20");
+		     "virtio-blk allows at most 20 (shorten it)");
 }
 
 static void test_err_poll(void **state)
