@@ -1206,8 +1206,8 @@ int vm_stats_write(struct vm *vm, const struct vm_exit *ex, const char *path)
 			(unsigned long long)s.read_bytes,
 			(unsigned long long)s.write_bytes, (unsigned long long)s.flushes,
 			(unsigned long long)s.host_flushes, (unsigned long long)s.flushes_skipped,
-			(unsigned long long)s.exit_flushes, (unsigned long long)s.discards, (unsigned long long)s.write_zeroes,
-			(unsigned long long)s.errors, (unsigned long long)s.kicks,
+			(unsigned long long)s.exit_flushes, (unsigned long long)s.discards,
+			(unsigned long long)s.write_zeroes, (unsigned long long)s.errors, (unsigned long long)s.kicks,
 			(unsigned long long)s.interrupts);
 	}
 	fprintf(f, "%s]\n}\n", vm->ndrives ? "\n  " : "");

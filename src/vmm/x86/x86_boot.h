@@ -123,14 +123,15 @@ void x86_kernel_file_mem(struct x86_kernel_file *f, const void *image, size_t si
  * load address + 0x200) or an ELF64 x86-64 vmlinux (PT_LOAD segments at
  * p_paddr, entry = e_entry). Fills *out; on a refusal only out->fault,
  * which says why (its kind decides the -errno, as enum x86_kernel_fault_kind
- * lists). Returns 0; -ENOEXEC if it is not an x86-64 kernel; -EPROTONOSUPPORT if the boot
- * protocol is too old or the kernel cannot boot in 64-bit mode; -ENOMEM if
- * it does not fit in guest RAM below 4 GiB; -EINVAL if malformed (headers
- * past f->head_len, offsets or sizes past the end of the file, overflow,
- * segments below 1 MiB, an entry point that is not a byte of the file: a
- * bzImage's protected-mode part must reach past 0x200, an ELF entry must lie
- * in a segment's file bytes, not its bss); or f->read's error (-EFAULT, which
- * the checks rule out, would mean mem changed between them and the copy).
+ * lists). Returns 0; -ENOEXEC if it is not an x86-64 kernel;
+ * -EPROTONOSUPPORT if the boot protocol is too old or the kernel cannot boot
+ * in 64-bit mode; -ENOMEM if it does not fit in guest RAM below 4 GiB;
+ * -EINVAL if malformed (headers past f->head_len, offsets or sizes past the
+ * end of the file, overflow, segments below 1 MiB, an entry point that is
+ * not a byte of the file: a bzImage's protected-mode part must reach past
+ * 0x200, an ELF entry must lie in a segment's file bytes, not its bss); or
+ * f->read's error (-EFAULT, which the checks rule out, would mean mem
+ * changed between them and the copy).
  * Every check runs before the first byte is written: on a check's error guest
  * memory is untouched. On a read error the load range may be partly written.
  */
