@@ -448,6 +448,16 @@ static int vm_fail(struct vm_error *err, enum vm_stage stage, int r, const char 
 	return r;
 }
 
+/* The loader refused kernel file f (or could not read it): its reason, and the file size the reason may cite. */
+static int vm_kernel_fail(struct vm_error *err, int r, const char *path, const struct x86_kernel *k,
+			  const struct x86_kernel_file *f)
+{
+	vm_fail(err, VM_STAGE_KERNEL, r, path);
+	err->kernel = k->fault;
+	err->kernel_size = f->size;
+	return r;
+}
+
 static int vm_ram_create(struct vm *vm, uint64_t mem_bytes)
 {
 	struct gmem_region regions[2];
@@ -667,9 +677,7 @@ int vm_boot_check(const struct vm_config *cfg, struct vm_kernel_image *kernel, s
 	vm_kernel_file(kernel, &f);
 	r = x86_kernel_check(&layout, &f, &k);
 	if (r < 0) {
-		vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
-		err->kernel = k.fault;
-		err->kernel_size = f.size;
+		vm_kernel_fail(err, r, cfg->kernel, &k, &f);
 		goto free_kernel;
 	}
 	if (cfg->initrd) {
@@ -735,12 +743,8 @@ static int vm_boot_setup(struct vm *vm, const struct vm_kernel_image *kernel, st
 
 	vm_kernel_file(kernel, &f);
 	r = x86_kernel_load(&vm->mem, &f, &k);
-	if (r < 0) {
-		vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
-		err->kernel = k.fault;
-		err->kernel_size = f.size;
-		return r;
-	}
+	if (r < 0)
+		return vm_kernel_fail(err, r, cfg->kernel, &k, &f);
 	if (cfg->initrd) {
 		r = vm_initrd_load(vm, &k, &initrd_gpa, &initrd_size, err);
 		if (r < 0)
