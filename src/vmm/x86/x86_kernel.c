@@ -196,6 +196,7 @@ static int elf_check(const struct gmem *mem, const struct x86_kernel_file *f, st
 	uint64_t lo = UINT64_MAX, hi = 0, entry = 0, table;
 	bool have_entry = false;
 	unsigned int nload = 0;
+	uint16_t machine;   /* e_machine, at the same offset in a 32-bit header */
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph;
 	int ret;
@@ -212,15 +213,11 @@ static int elf_check(const struct gmem *mem, const struct x86_kernel_file *f, st
 		return refuse(out, X86_KF_OTHER_ARCH, "a big-endian ELF file", 0);
 	if (img[EI_DATA] != ELFDATA2LSB || (img[EI_CLASS] != ELFCLASS32 && img[EI_CLASS] != ELFCLASS64))
 		return refuse(out, X86_KF_UNKNOWN, NULL, 0);
-	{
-		uint16_t machine;
-
-		memcpy(&machine, img + offsetof(Elf64_Ehdr, e_machine), sizeof(machine));
-		if (img[EI_CLASS] == ELFCLASS32 && (machine == EM_386 || machine == EM_X86_64))
-			return refuse(out, X86_KF_NOT_64BIT, "it is a 32-bit ELF file", 0);
-		if (machine != EM_X86_64)
-			return refuse(out, X86_KF_OTHER_ARCH, elf_machine_name(machine), machine);
-	}
+	memcpy(&machine, img + offsetof(Elf64_Ehdr, e_machine), sizeof(machine));
+	if (img[EI_CLASS] == ELFCLASS32 && (machine == EM_386 || machine == EM_X86_64))
+		return refuse(out, X86_KF_NOT_64BIT, "it is a 32-bit ELF file", 0);
+	if (machine != EM_X86_64)
+		return refuse(out, X86_KF_OTHER_ARCH, elf_machine_name(machine), machine);
 	if (f->head_len < sizeof(eh))
 		return truncated(out, sizeof(eh));
 	memcpy(&eh, img, sizeof(eh));
