@@ -306,14 +306,21 @@ static const char *drive_origin(char *buf, size_t n, const struct vm_drive_confi
 	return buf;
 }
 
+/* A drive setting spelt as the user writes it where the drive was given: readonly=on, or "readonly = on". */
+static const char *drive_setting(char *buf, size_t n, const struct vm_drive_config *d, const char *key,
+				 const char *value)
+{
+	snprintf(buf, n, d->origin.file ? "\"%s = %s\"" : "%s=%s", key, value);
+	return buf;
+}
+
 static void drive_error(const struct vm_drive_config *d, int r)
 {
-	/* How to say readonly=on where the drive was given. */
-	const char *ro = d->origin.file ? "\"readonly = on\"" : "readonly=on";
-	char loc[PATH_MAX + 32];
+	char loc[PATH_MAX + 32], ro[32];
 	struct stat st;
 
 	drive_origin(loc, sizeof(loc), d);
+	drive_setting(ro, sizeof(ro), d, "readonly", "on");
 	switch (r) {
 	case -ENOENT:
 		err_line("%s: %s does not exist (create the image first, e.g. truncate -s 1G %s)", loc, d->file, d->file);
@@ -389,7 +396,7 @@ static void file_error(const char *name, int err)
  */
 static int drive_format_check(const struct vm_drive_config *d, const struct blk_image *img)
 {
-	char loc[PATH_MAX + 32];
+	char loc[PATH_MAX + 32], raw[32];
 	const char *format;
 	int r = blk_image_probe(img, &format);
 
@@ -403,7 +410,7 @@ static int drive_format_check(const struct vm_drive_config *d, const struct blk_
 	err_line("%s: %s is a %s image, and vmm takes raw disk images only (convert it: qemu-img convert "
 		 "-O raw %s DISK.img; if it is a raw disk that only starts like one, add %s)",
 		 drive_origin(loc, sizeof(loc), d), d->file, format, d->file,
-		 d->origin.file ? "\"format = raw\"" : "format=raw");
+		 drive_setting(raw, sizeof(raw), d, "format", "raw"));
 	return -EMEDIUMTYPE;
 }
 
