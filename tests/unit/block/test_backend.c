@@ -766,6 +766,76 @@ static void test_inline_destroy_pending(void **state)
 	t->be = NULL;
 	assert_int_equal(calls, 0);
 }
+
+/* Writes one block of pattern 5 into a pipe after delay_ms, and notes when. */
+struct late_writer {
+	int fd;
+	unsigned int delay_ms;
+	struct timespec wrote;
+	ssize_t res;
+};
+
+static void *late_write(void *arg)
+{
+	struct late_writer *w = arg;
+	struct timespec d = { .tv_sec = w->delay_ms / 1000, .tv_nsec = (long)(w->delay_ms % 1000) * 1000000L };
+	uint8_t buf[4096];
+
+	blk_test_fill(buf, 0, sizeof(buf), 5);
+	nanosleep(&d, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &w->wrote);
+	w->res = write(w->fd, buf, sizeof(buf));
+	return NULL;
+}
+
+static double ts_seconds(const struct timespec *ts)
+{
+	return (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
+}
+
+/*
+ * destroy() with a request the kernel still holds must wait for it: the
+ * kernel writes into the request's buffer (guest RAM, or a bounce buffer
+ * destroy is about to free) until it completes. A pipe stands in for a slow
+ * disk: a read from an empty pipe stays in flight until the writer comes.
+ */
+static void test_destroy_waits_for_inflight(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t rbuf[4096], want[4096];
+	struct iovec rv = { rbuf, sizeof(rbuf) };
+	unsigned int calls = 0;
+	struct blk_req r = { .op = BLK_OP_READ, .offset = 0, .len = 4096, .iov = &rv, .iovcnt = 1, .opaque = &calls };
+	struct late_writer w = { .delay_ms = 200 };
+	struct blk_image img = { .size = IMG_SIZE, .cache = BLK_CACHE_WRITEBACK, .logical_block = 512 };
+	struct timespec returned;
+	pthread_t th;
+	int p[2];
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	img.fd = p[0];
+	w.fd = p[1];
+	memset(rbuf, 0, sizeof(rbuf));
+	assert_int_equal(backend_create(&img, 4, bt_complete, t, &t->be), 0);
+	assert_int_equal(blk_backend_submit(t->be, &r), 0);
+	assert_int_equal(blk_backend_kick(t->be), 0);
+	assert_int_equal(blk_backend_poll(t->be), 0);   /* the pipe is empty: still in flight */
+
+	assert_int_equal(pthread_create(&th, NULL, late_write, &w), 0);
+	blk_backend_destroy(t->be);
+	t->be = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &returned);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(w.res, 4096);
+
+	/* It returned only after the writer wrote, with the read finished and complete() not called. */
+	assert_true(ts_seconds(&returned) >= ts_seconds(&w.wrote));
+	blk_test_fill(want, 0, sizeof(want), 5);
+	assert_memory_equal(rbuf, want, sizeof(want));
+	assert_int_equal(calls, 0);
+	close(p[0]);
+	close(p[1]);
+}
 #endif
 
 /* tmpfs punches holes but has no FALLOC_FL_ZERO_RANGE: WRITE_ZEROES must fall back and still zero. */
@@ -1001,6 +1071,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inline_buffered_write, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_inline_not_direct, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_inline_destroy_pending, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_waits_for_inflight, bt_setup, bt_teardown),
 #endif
 	};
 
