@@ -166,13 +166,14 @@ static void vm_serial_tx(void *ctx, uint8_t byte)
 {
 	struct vm *vm = ctx;
 
-	if (vm->serial_out < 0)
+	/* Once the VM is stopping, bytes are dropped (a `rep outsb` may still have many to go). */
+	if (vm->serial_out < 0 || atomic_load(&vm->stopping))
 		return;
 	/*
 	 * A reader that stops reading holds the vCPU here, as a real line would
-	 * hold the UART. The stop kick interrupts the write (EINTR); once the VM
-	 * is stopping the byte is dropped, so no reader can keep vmm from
-	 * stopping.
+	 * hold the UART. The stop kicks (vm_vcpus_stop repeats them until the
+	 * thread ends) interrupt the write (EINTR), and the byte is dropped, so
+	 * no reader can keep vmm from stopping.
 	 */
 	while (write(vm->serial_out, &byte, 1) < 0 && errno == EINTR && !atomic_load(&vm->stopping))
 		;
@@ -416,6 +417,21 @@ static void *vm_vcpu_thread(void *arg)
 	return NULL;
 }
 
+/* How often vm_vcpus_stop kicks a vCPU thread that has not ended yet. */
+#define VM_REKICK_NS (20 * 1000 * 1000L)
+
+/* pthread_join that gives up after ns: 0, ETIMEDOUT or another error number. */
+static int vm_join_within(pthread_t thread, long ns)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += ns;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	return pthread_timedjoin_np(thread, NULL, &until);
+}
+
 static void vm_vcpus_stop(struct vm *vm)
 {
 	atomic_store(&vm->stopping, true);
@@ -431,10 +447,19 @@ static void vm_vcpus_stop(struct vm *vm)
 		pthread_kill(v->thread, VM_SIG_KICK);
 	}
 	for (unsigned int i = 0; i < vm->ncpus; i++) {
-		if (vm->vcpus[i].started) {
-			pthread_join(vm->vcpus[i].thread, NULL);
-			vm->vcpus[i].started = false;
-		}
+		struct vm_vcpu *v = &vm->vcpus[i];
+
+		if (!v->started)
+			continue;
+		/*
+		 * A kick that lands after a vCPU left KVM_RUN but before it blocked
+		 * in a console write (vm_serial_tx) interrupts nothing, and a
+		 * reader that stopped reading would then hold it for ever. Kick
+		 * again until it is gone: the next kick interrupts the write.
+		 */
+		while (vm_join_within(v->thread, VM_REKICK_NS) == ETIMEDOUT)
+			pthread_kill(v->thread, VM_SIG_KICK);
+		v->started = false;
 	}
 }
 

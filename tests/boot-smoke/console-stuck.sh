@@ -5,9 +5,10 @@
 # stdin too, which the main loop feeds through the UART). A FIFO console with no reader is a
 # clean error, not a hang. Closed stdout/stderr never send the console or vmm's messages into a
 # drive image.
-# usage: console-stuck.sh VMM FLOOD_ELF HELLO_ELF
+# LATE_WRITE_SO (late-console-write.c) makes SIGTERM's kick land before the console write blocks.
+# usage: console-stuck.sh VMM FLOOD_ELF HELLO_ELF LATE_WRITE_SO
 set -u
-vmm=$1 flood=$2 hello=$3
+vmm=$1 flood=$2 hello=$3 late_write=$4
 [ -e /dev/kvm ] || { echo "SKIP: /dev/kvm does not exist on this machine"; exit 77; }
 tmp=$(mktemp -d) || exit 1
 trap 'exec 3<&- 4<&-; rm -rf "$tmp"' EXIT
@@ -16,13 +17,14 @@ mkfifo "$tmp/out" "$tmp/in" || exit 1
 # This script holds the console FIFO's read end and never reads it; fd 4 holds stdin's FIFO open.
 exec 3<>"$tmp/out" 4<>"$tmp/in"
 
-# expect_stop WHAT WANT_STATUS -- vmm args...: vmm floods the stuck console and must end with WANT.
+# expect_stop WHAT WANT_STATUS PRELOAD -- vmm args...: vmm (with PRELOAD in LD_PRELOAD, if not empty)
+# floods the stuck console and must end with WANT.
 expect_stop() {
-	what=$1 want=$2
-	shift 3
-	timeout -s KILL 30 "$vmm" "$@" >"$tmp/out" 2>"$tmp/err" &
+	what=$1 want=$2 preload=$3
+	shift 4
+	timeout -s KILL 30 env ${preload:+LD_PRELOAD="$preload"} "$vmm" "$@" >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
-	[ "$what" = sigterm ] && { sleep 2; kill -TERM "$pid"; }
+	case $what in sigterm*) sleep 2; kill -TERM "$pid" ;; esac
 	wait "$pid"
 	st=$?
 	if [ "$st" = "$want" ]; then
@@ -34,10 +36,12 @@ expect_stop() {
 	fi
 }
 
-expect_stop timeout 124 -- --kernel "$flood" --serial stdio --timeout 1 </dev/null
+expect_stop timeout 124 "" -- --kernel "$flood" --serial stdio --timeout 1 </dev/null
 printf 'x' >&4
-expect_stop timeout-with-input 124 -- --kernel "$flood" --serial stdio --timeout 2 <"$tmp/in"
-expect_stop sigterm 143 -- --kernel "$flood" --serial stdio <"$tmp/in"
+expect_stop timeout-with-input 124 "" -- --kernel "$flood" --serial stdio --timeout 2 <"$tmp/in"
+expect_stop sigterm 143 "" -- --kernel "$flood" --serial stdio <"$tmp/in"
+# The kick arrives while the vCPU is between KVM_RUN and its blocked write: vmm must kick again.
+expect_stop sigterm-kick-before-write 143 "$late_write" -- --kernel "$flood" --serial stdio </dev/null
 
 # A FIFO console that nobody has open: one line, status 2, at once.
 mkfifo "$tmp/noreader"
