@@ -213,7 +213,14 @@ static void reg_write(struct virtio_mmio *t, uint64_t off, uint32_t val)
 			/* A queue readied after DRIVER_OK is activated now. */
 			if ((status & VIRTIO_STATUS_DRIVER_OK) && t->ops && t->ops->driver_ok)
 				t->ops->driver_ok(t->ctx, t);
-		} else if (val == 0) {
+		} else if (val == 0 && !(status & VIRTIO_STATUS_DRIVER_OK)) {
+			/*
+			 * Without VIRTIO_F_RING_RESET (not offered) a live queue
+			 * cannot be stopped on its own: the device would go on
+			 * serving the old rings while the driver set up new ones.
+			 * Only a device reset stops it; after one (or before
+			 * DRIVER_OK) the write is taken, as Linux's del_vq does.
+			 */
 			q->ready = false;
 		}
 		break;

@@ -354,6 +354,39 @@ static void test_ready_after_driver_ok(void **state)
 	assert_int_equal(d->driver_oks, 2);
 }
 
+/* A live queue cannot be stopped without a device reset (no VIRTIO_F_RING_RESET): QueueReady=0 is ignored. */
+static void test_ready_zero_ignored_while_live(void **state)
+{
+	struct fake_dev *d = *state;
+
+	negotiate(d, 1ull << VIRTIO_F_VERSION_1);
+	wr(d, VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(d, VIRTIO_MMIO_QUEUE_NUM, 16);
+	wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x1000);
+	/* Before DRIVER_OK the driver may still take a queue back and change it. */
+	wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(d, VIRTIO_MMIO_QUEUE_READY, 0);
+	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_READY), 0);
+	wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x2000);
+	assert_int_equal(d->t.queues[0].desc, 0x2000);
+	wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(d, VIRTIO_MMIO_STATUS, 0xf);
+	assert_int_equal(d->driver_oks, 1);
+
+	/* Live: the queue stays ready and its setup frozen; no second activation. */
+	wr(d, VIRTIO_MMIO_QUEUE_READY, 0);
+	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_READY), 1);
+	wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x5000);
+	assert_int_equal(d->t.queues[0].desc, 0x2000);
+	wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
+	assert_int_equal(d->driver_oks, 1);
+
+	/* After a reset the write is taken again (Linux's del_vq writes 0 and reads it back). */
+	wr(d, VIRTIO_MMIO_STATUS, 0);
+	wr(d, VIRTIO_MMIO_QUEUE_READY, 0);
+	assert_int_equal(rd(d, VIRTIO_MMIO_QUEUE_READY), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +401,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_bringup_and_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_sel_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ready_after_driver_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ready_zero_ignored_while_live, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
