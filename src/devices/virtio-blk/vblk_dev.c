@@ -87,7 +87,12 @@ static void cfg_write(void *ctx, uint32_t off, const void *data, unsigned int le
 	/* Only `writeback` is writable, and only when CONFIG_WCE was negotiated (as QEMU does). */
 	if (off != VBLK_CFG_WRITEBACK || len != 1)
 		return;
-	if (!(virtio_mmio_features(&dev->mmio) & (1ull << VIRTIO_BLK_F_CONFIG_WCE)))
+	uint64_t features = virtio_mmio_features(&dev->mmio);
+
+	if (!(features & (1ull << VIRTIO_BLK_F_CONFIG_WCE)))
+		return;
+	/* A driver that cannot flush cannot have a write cache (hook_features_ok). */
+	if (!(features & (1ull << VIRTIO_BLK_F_FLUSH)))
 		return;
 	uint8_t v = *(const uint8_t *)data;
 
@@ -124,15 +129,6 @@ static void hook_driver_ok(void *ctx, struct virtio_mmio *t)
 		goto out_unlock;
 	}
 	virtq_set_max_segs(&dev->vq, VBLK_SEG_MAX + 2);
-	/*
-	 * A driver without CONFIG_WCE cannot read or set the cache; Linux then
-	 * takes FLUSH as the sign of a write cache. Without FLUSH it never
-	 * flushes, so its writes must be durable as they complete. QEMU does the
-	 * same, except that it also turns a write cache on for a FLUSH-capable
-	 * driver; here the mode's cache setting is the most the guest gets.
-	 */
-	if (!(features & (1ull << VIRTIO_BLK_F_CONFIG_WCE)) && !(features & (1ull << VIRTIO_BLK_F_FLUSH)))
-		__atomic_store_n(&dev->wce, 0, __ATOMIC_RELAXED);
 	dev->features = features;
 	dev->active = true;
 	dev->blocked = false;
@@ -140,6 +136,25 @@ static void hook_driver_ok(void *ctx, struct virtio_mmio *t)
 	kick_io_thread(dev);
 out_unlock:
 	pthread_mutex_unlock(&dev->lock);
+}
+
+/*
+ * A driver that did not take FLUSH can never flush, so its writes must be
+ * durable as they complete: the write cache is off, whatever the mode
+ * (virtio 1.x, 5.2.5.2: with CONFIG_WCE but not FLUSH negotiated, the
+ * device initialises `writeback` to 0). Set here, at FEATURES_OK, because
+ * the driver reads `writeback` before DRIVER_OK; cfg_write keeps it at 0.
+ * A driver without CONFIG_WCE takes FLUSH as the sign of a write cache, as
+ * Linux does; QEMU also turns the cache on for such a driver, but here the
+ * mode's setting is the most the guest gets.
+ */
+static int hook_features_ok(void *ctx, uint64_t features)
+{
+	struct vblk_dev *dev = ctx;
+
+	if (!(features & (1ull << VIRTIO_BLK_F_FLUSH)))
+		__atomic_store_n(&dev->wce, 0, __ATOMIC_RELAXED);
+	return 0;
 }
 
 static void req_free(struct vblk_dev *dev, struct vblk_req *req)
@@ -192,6 +207,7 @@ static void hook_queue_notify(void *ctx, uint32_t queue)
 static const struct virtio_mmio_ops vblk_mmio_ops = {
 	.config_read = cfg_read,
 	.config_write = cfg_write,
+	.features_ok = hook_features_ok,
 	.driver_ok = hook_driver_ok,
 	.reset = hook_reset,
 	.queue_notify = hook_queue_notify,

@@ -960,6 +960,30 @@ static void test_no_flush_driver_gets_durable_writes(void **state)
 	fx_free(f);
 }
 
+/*
+ * CONFIG_WCE without FLUSH: the driver can read and set the cache but never
+ * flush it, so `writeback` reads 0 from FEATURES_OK on (virtio 1.x, 5.2.5.2),
+ * stays 0 when the driver sets it, and writes are durable.
+ */
+static void test_config_wce_without_flush(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(false);
+	uint64_t no_flush = ~(1ull << VIRTIO_BLK_F_FLUSH);
+
+	fx_negotiate(f, no_flush);
+	assert_int_equal(cfg8(f, VBLK_CFG_WRITEBACK), 0);   /* Linux reads it here, before DRIVER_OK */
+	fx_bringup(f, no_flush);
+	assert_int_equal(cfg8(f, VBLK_CFG_WRITEBACK), 0);
+	set_wce(f, 1);
+	assert_int_equal(cfg8(f, VBLK_CFG_WRITEBACK), 0);
+	assert_true(write_durable(f));
+	/* After a reset, a driver that takes FLUSH gets the mode's cache back. */
+	fx_negotiate(f, ALL_FEATURES);
+	assert_int_equal(cfg8(f, VBLK_CFG_WRITEBACK), 1);
+	fx_free(f);
+}
+
 /* The durable flag the backend got for one request of type (DISCARD or WRITE_ZEROES). */
 static bool dwz_durable(struct fx *f, uint32_t type)
 {
@@ -1559,6 +1583,7 @@ int main(void)
 		cmocka_unit_test(test_wce_needs_feature),
 		cmocka_unit_test(test_wce_on_writethrough),
 		cmocka_unit_test(test_wce_off_under_unsafe),
+		cmocka_unit_test(test_config_wce_without_flush),
 		cmocka_unit_test(test_no_flush_driver_gets_durable_writes),
 		cmocka_unit_test(test_write_zeroes_durable_without_wce),
 		cmocka_unit_test(test_flush_error_sticks_when_buffered),

@@ -58,8 +58,8 @@ static inline uint64_t offered_features(struct fx *f)
 	return lo | ((uint64_t)mmio_r32(f, VIRTIO_MMIO_DEVICE_FEATURES) << 32);
 }
 
-/* Play the Linux driver's probe: negotiate (offered & mask), set up queue 0, DRIVER_OK. */
-static inline void fx_bringup(struct fx *f, uint64_t mask)
+/* The first half of the Linux driver's probe: reset, then negotiate (offered & mask) up to FEATURES_OK. */
+static inline void fx_negotiate(struct fx *f, uint64_t mask)
 {
 	uint64_t feats = offered_features(f) & mask;
 
@@ -72,6 +72,12 @@ static inline void fx_bringup(struct fx *f, uint64_t mask)
 	mmio_w32(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(feats >> 32));
 	mmio_w32(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
 	assert_true(mmio_r32(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+}
+
+/* Play the Linux driver's probe: negotiate (offered & mask), set up queue 0, DRIVER_OK. */
+static inline void fx_bringup(struct fx *f, uint64_t mask)
+{
+	fx_negotiate(f, mask);
 	mmio_w32(f, VIRTIO_MMIO_QUEUE_SEL, 0);
 	mmio_w32(f, VIRTIO_MMIO_QUEUE_NUM, f->g.qsize);
 	mmio_w32(f, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)f->g.desc_gpa);
