@@ -81,6 +81,28 @@ static void err_line(const char *fmt, ...)
 	free(msg);
 }
 
+/*
+ * vmm's own report of several lines (an exit reason, then the vCPU's
+ * registers): "vmm: HEAD: " and the first line of detail, then the rest as
+ * real lines, indented. Nothing in it comes from the user; a control
+ * character other than a line break is still escaped.
+ */
+static void err_report(const char *head, const char *detail)
+{
+	char esc[5];
+
+	fprintf(stderr, "vmm: %s: ", head);
+	for (const char *c = detail; *c; c++) {
+		if (*c == '\n') {
+			if (c[1])
+				fputs("\n  ", stderr);
+			continue;
+		}
+		fwrite(esc, 1, vm_config_msg_char((unsigned char)*c, esc), stderr);
+	}
+	fputc('\n', stderr);
+}
+
 static void log_debug(void *ctx, const char *fmt, va_list ap)
 {
 	(void)ctx;
@@ -546,7 +568,7 @@ static int exit_status(const struct vm_config *cfg, const struct vm_exit *ex)
 	case VM_EXIT_RESET:
 		return EXIT_GUEST_RESET;
 	case VM_EXIT_TRIPLE_FAULT:
-		err_line("the guest triple-faulted and was reset: %s", ex->detail);
+		err_report("the guest triple-faulted and was reset", ex->detail);
 		return EXIT_GUEST_RESET;
 	case VM_EXIT_TIMEOUT:
 		err_line("guest still running after --timeout %u s: stopped", cfg->timeout);
@@ -554,7 +576,7 @@ static int exit_status(const struct vm_config *cfg, const struct vm_exit *ex)
 	case VM_EXIT_SIGNAL:
 		return EXIT_SIGNAL_BASE + ex->status;
 	case VM_EXIT_INTERNAL:
-		err_line("%s: %s", ex->what ? ex->what : "KVM error", ex->detail);
+		err_report(ex->what ? ex->what : "KVM error", ex->detail);
 		return EXIT_KVM_INTERNAL;
 	case VM_EXIT_ERROR:
 		err_line("%s: %s", ex->what ? ex->what : "error", strerror(-ex->err));
