@@ -251,16 +251,46 @@ struct input_file {
 };
 
 /* "--kernel k" on the command line, "kernel (vm.ini:2)" from an INI file. */
+static void input_name(char *buf, size_t n, const struct vm_config_origin *o, const char *key,
+		       const char *prefix, const char *path)
+{
+	if (o && o->file)
+		snprintf(buf, n, "%s (%s:%d)", key, o->file, o->line);
+	else
+		snprintf(buf, n, "--%s %s%s", key, prefix, path);
+}
+
 static void input_add(struct input_file *in, unsigned int *n, const struct vm_config_origin *o,
 		      const char *key, const char *prefix, const char *path)
 {
 	if (!path || stat(path, &in[*n].st) < 0)
 		return;   /* a missing input is reported on its own */
-	if (o && o->file)
-		snprintf(in[*n].name, sizeof(in[*n].name), "%s (%s:%d)", key, o->file, o->line);
-	else
-		snprintf(in[*n].name, sizeof(in[*n].name), "--%s %s%s", key, prefix, path);
+	input_name(in[*n].name, sizeof(in[*n].name), o, key, prefix, path);
 	(*n)++;
+}
+
+/*
+ * Whether two paths, neither of which exists yet, name the same file to be:
+ * the same directory (by device and inode, so "x" and "./x" match) and the
+ * same last component. check_output has made sure each directory exists.
+ */
+static bool same_new_file(const char *a, const char *b)
+{
+	char da[PATH_MAX], db[PATH_MAX], ba[PATH_MAX], bb[PATH_MAX];
+	struct stat sa, sb;
+
+	if (stat(a, &sa) == 0 || errno != ENOENT || stat(b, &sb) == 0 || errno != ENOENT)
+		return false;
+	if (snprintf(da, sizeof(da), "%s", a) >= (int)sizeof(da) ||
+	    snprintf(db, sizeof(db), "%s", b) >= (int)sizeof(db))
+		return false;
+	memcpy(ba, da, sizeof(ba));
+	memcpy(bb, db, sizeof(bb));
+	if (strcmp(basename(ba), basename(bb)) != 0)
+		return false;
+	if (stat(dirname(da), &sa) < 0 || stat(dirname(db), &sb) < 0)
+		return false;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /*
@@ -298,6 +328,16 @@ static int check_outputs_distinct(const struct vm_config *cfg)
 	/* --serial is checked against --stats too: the stats rename would replace the console log. */
 	input_add(in, &n, outs[0].o, "serial", "file:", outs[0].path);
 
+	/* Neither output exists yet: the stats rename would replace the console log all the same. */
+	if (outs[0].path && outs[1].path && same_new_file(outs[0].path, outs[1].path)) {
+		char name[PATH_MAX + 64], other[PATH_MAX + 64];
+
+		setting(name, sizeof(name), outs[1].o, outs[1].key, outs[1].prefix, outs[1].path);
+		input_name(other, sizeof(other), outs[0].o, outs[0].key, outs[0].prefix, outs[0].path);
+		err_line("%s: is the same file as %s, which it would overwrite (choose another path for %s)",
+			 name, other, outs[1].o->file ? outs[1].key : "--stats");
+		return -1;
+	}
 	for (unsigned int k = 0; k < 2; k++) {
 		char name[PATH_MAX + 64];
 		struct stat st;

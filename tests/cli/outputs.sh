@@ -33,6 +33,22 @@ usage stats-is-hard-link 'is the same file as --drive file=disk\.img' -v --kerne
 CLI_CHECKS=$((CLI_CHECKS + 1))
 [ "$(sums)" = "$before" ] || cli_fail "an input or the console log was changed"
 
+# Neither output exists yet: the same directory and name is still the same file, however it is spelt.
+usage stats-is-new-serial '^vmm: --stats new\.log: is the same file as --serial file:new\.log, which it would overwrite \(choose another path for --stats\)$' \
+	-v --kernel k.elf --serial file:new.log --stats new.log
+absent stats-is-new-serial new.log
+usage stats-is-new-serial-dot '^vmm: --stats new\.log: is the same file as --serial file:\./new\.log' \
+	-v --kernel k.elf --serial file:./new.log --stats new.log
+absent stats-is-new-serial-dot new.log
+usage stats-is-new-serial-abs "^vmm: --stats $PWD/dir/\.\./new\.log: is the same file as --serial file:new\.log" \
+	-v --kernel k.elf --serial file:new.log --stats "$PWD/dir/../new.log"
+absent stats-is-new-serial-abs new.log
+# Different new files pass this check (the kernel, refused later, keeps the guest from running).
+printf 'not a kernel\n' >notk
+usage new-outputs-differ '^vmm: --kernel notk: not a Linux bzImage' --kernel notk --serial file:dir/new.log --stats new.log
+absent new-outputs-differ new.log
+absent new-outputs-differ dir/new.log
+
 usage stats-dir '^vmm: --stats dir: is a directory \(give a file name, e.g\. dir/stats\.json\)$' -v --kernel k.elf --stats dir
 usage stats-slash '^vmm: --stats new/: is a directory' -v --kernel k.elf --stats new/
 absent stats-slash new
@@ -49,6 +65,10 @@ printf '[boot]\nkernel = k.elf\n[output]\nserial = file:nodir/x\n' >out.ini
 usage ini-serial-no-dir '^vmm: out\.ini:4: serial: file:/.*/nodir/x: directory' -v --config out.ini
 printf '[boot]\nkernel = k.elf\n[output]\nstats = dir\n' >out.ini
 usage ini-stats-dir '^vmm: out\.ini:4: stats: /.*/dir: is a directory' -v --config out.ini
+printf '[boot]\nkernel = k.elf\n[output]\nserial = file:new.log\nstats = ./new.log\n' >out.ini
+usage ini-stats-is-new-serial '^vmm: out\.ini:5: stats: /.*/\./new\.log: is the same file as serial \(out\.ini:4\), which it would overwrite \(choose another path for stats\)$' \
+	-v --config out.ini
+absent ini-stats-is-new-serial new.log
 printf '[boot]\nkernel = k.elf\n[output]\nstats = out.ini\n' >out.ini
 usage ini-stats-is-config '^vmm: out\.ini:4: stats: /.*/out\.ini: is the same file as --config out\.ini' -v --config out.ini
 CLI_CHECKS=$((CLI_CHECKS + 1))
