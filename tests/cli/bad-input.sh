@@ -123,6 +123,16 @@ usage ini-cmdline-too-long '^vmm: vm\.ini:3: cmdline: too long' -v --config vm.i
 ini '[boot]' 'kernel = notkernel'
 usage ini-kernel-not-kernel '^vmm: vm\.ini:2: kernel: /.*/notkernel: not a Linux bzImage' -v --config vm.ini
 # Files that are not INI text: a NUL byte, more than 1 MiB (a disk image or /dev/zero given by mistake).
+# A UTF-8 byte order mark before the first header: still read, and a bad header still refused as without it.
+printf '\357\273\277[boot]\nkernel = %s\n' "$elf" >bom.ini
+run ini-bom-good --config bom.ini --print-config
+CLI_CHECKS=$((CLI_CHECKS + 1))
+[ "$st" = 0 ] && grep -q "^kernel = $elf\$" out || cli_fail "ini-bom-good: status $st, or no kernel in --print-config"
+printf '\357\273\277[machin]\n[boot]\nkernel = %s\n' "$elf" >bom.ini
+usage ini-bom-unknown-section '^vmm: bom\.ini:1: unknown section \[machin\] \(expected \[machine\]' -v --config bom.ini
+printf '\357\273\277[boot] junk\nkernel = %s\n' "$elf" >bom.ini
+usage ini-bom-text-after-header '^vmm: bom\.ini:1: text after the section header \[boot\]; put it on a line of its own' \
+	-v --config bom.ini
 printf '[boot]\nkernel = %s\0\n' "$elf" >nul.ini
 usage ini-nul-byte '^vmm: --config nul\.ini: it contains a NUL byte; is it a text file\?$' -v --config nul.ini
 head -c 1048577 /dev/zero | tr '\0' '\n' >big.ini

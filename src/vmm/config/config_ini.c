@@ -152,7 +152,7 @@ static char *ini_ctx_read_line(char *str, int num, void *stream)
 {
 	struct ini_ctx *c = stream;
 	const char *start = c->text + c->pos;
-	const char *nl;
+	const char *nl, *p;
 	size_t len;
 
 	if (c->err_line)
@@ -173,7 +173,11 @@ static char *ini_ctx_read_line(char *str, int num, void *stream)
 	memcpy(str, start, len);
 	str[len] = '\0';
 	c->pos += len;
-	for (const char *p = start; p < start + len && *p != '\n'; p++) {
+	p = start;
+	/* inih skips a UTF-8 byte order mark on the first line: so must the header checks. */
+	if (c->lineno == 1 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	for (; p < start + len && *p != '\n'; p++) {
 		if (isspace((unsigned char)*p))
 			continue;
 		if (*p == '[') {

@@ -436,6 +436,40 @@ static void test_err_empty_duplicate_section(void **state)
 		     "/etc/vmm/vm.ini:4: duplicate section [machine] (first at line 1); merge them into one");
 }
 
+/*
+ * A UTF-8 byte order mark on the first line is skipped (inih drops it), and
+ * the header checks still see the header after it: the same messages as
+ * without the mark.
+ */
+static void test_bom(void **state)
+{
+	static const char bom[] = "\xef\xbb\xbf";
+	static const char *const bad[][2] = {
+		{ "[machin]\n[boot]\nkernel = /k\n",
+		  "/etc/vmm/vm.ini:1: unknown section [machin] (expected [machine], [boot], [drive \"ID\"] or [output])" },
+		{ "[boot] junk\nkernel = /k\n",
+		  "/etc/vmm/vm.ini:1: text after the section header [boot]; put it on a line of its own, "
+		  "or after ';' as a comment" },
+		{ "  []\n", "/etc/vmm/vm.ini:1: empty section name []: write [machine], [boot], [drive \"ID\"] or [output]" },
+		{ "[drive \"d\"]\n[boot]\nkernel = /k\n", "/etc/vmm/vm.ini:1: [drive \"d\"] has no file; add \"file = PATH\"" },
+	};
+	struct vm_config cfg;
+	struct vm_config_error err;
+	char text[256];
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s[machine]\ncpus = 3\n[boot]\nkernel = /k\n", bom);
+	assert_int_equal(load(&cfg, text, &err), 0);
+	assert_int_equal(cfg.cpus, 3);
+	assert_string_equal(cfg.kernel, "/k");
+	vm_config_free(&cfg);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		expect_error(bad[i][0], bad[i][1]);
+		snprintf(text, sizeof(text), "%s%s", bom, bad[i][0]);
+		expect_error(text, bad[i][1]);
+	}
+}
+
 /* Empty known sections are harmless and stay accepted. */
 static void test_empty_known_sections(void **state)
 {
@@ -576,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_err_empty_value),
 		cmocka_unit_test(test_err_drive_without_file),
 		cmocka_unit_test(test_err_empty_unknown_section),
+		cmocka_unit_test(test_bom),
 		cmocka_unit_test(test_err_empty_drive_section),
 		cmocka_unit_test(test_err_empty_duplicate_section),
 		cmocka_unit_test(test_empty_known_sections),
