@@ -1189,16 +1189,40 @@ int vm_stats_write(struct vm *vm, const struct vm_exit *ex, const char *path)
 {
 	uint64_t marker = atomic_load(&vm->t_boot_marker_ns);
 	uint64_t first = atomic_load(&vm->t_first_run_ns);
-	char tmp[4096];
+	char dir[4096], tmp[64];
+	const char *base;
 	FILE *f;
-	int r = 0;
+	int dfd, fd = -1, r = 0;
 
-	/* Write to a temporary name and rename, so a reader never sees half a file. */
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+	/*
+	 * Write to a temporary name and rename, so a reader never sees half a
+	 * file. The temporary name is short and in the target's directory
+	 * (opened once, so neither name is joined to the directory path): any
+	 * name the target may have, up to NAME_MAX, works.
+	 */
+	base = strrchr(path, '/');
+	if (snprintf(dir, sizeof(dir), "%.*s", base ? (int)(base - path) + 1 : 1, base ? path : ".") >=
+	    (int)sizeof(dir))
 		return -ENAMETOOLONG;
-	f = fopen(tmp, "w");
-	if (!f)
+	base = base ? base + 1 : path;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
 		return -errno;
+	for (unsigned int i = 0; fd < 0 && i < 100; i++) {
+		snprintf(tmp, sizeof(tmp), ".vmm-stats.%d.%u", (int)getpid(), i);
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		r = -errno;
+		if (fd >= 0) {
+			close(fd);
+			unlinkat(dfd, tmp, 0);
+		}
+		close(dfd);
+		return r;
+	}
 	fprintf(f, "{\n  \"exit\": ");
 	json_write_string(f, vm_exit_name(ex->kind));
 	fprintf(f, ",\n");
@@ -1244,10 +1268,11 @@ int vm_stats_write(struct vm *vm, const struct vm_exit *ex, const char *path)
 		r = -EIO;
 	if (fclose(f) != 0 && !r)
 		r = -errno;
-	if (!r && rename(tmp, path) < 0)
+	if (!r && renameat(dfd, tmp, dfd, base) < 0)
 		r = -errno;
 	if (r)
-		unlink(tmp);
+		unlinkat(dfd, tmp, 0);
+	close(dfd);
 	return r;
 }
 
