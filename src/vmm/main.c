@@ -319,7 +319,7 @@ static int check_outputs_distinct(const struct vm_config *cfg)
 
 		snprintf(key, sizeof(key), o.file ? "drive \"%s\"" : "drive", d->id ? d->id : "");
 		if (o.file)
-			input_add(in, &n, &o, key, "", d->file);
+			input_add(in, &n, &d->file_origin, key, "", d->file);
 		else
 			input_add(in, &n, NULL, "drive", "file=", d->file);
 	}
@@ -358,11 +358,20 @@ static int check_outputs_distinct(const struct vm_config *cfg)
 	return 0;
 }
 
-/* How a drive was given, to start its messages: "--drive file=a.img" or "vm.ini:5: drive \"a\"". */
-static const char *drive_origin(char *buf, size_t n, const struct vm_drive_config *d)
+/*
+ * How a drive was given, to start its messages: "--drive file=a.img", or
+ * "vm.ini:6: drive \"a\"" with the line of the key at fault (at: the drive's
+ * file_origin or cache_origin; its "file =" line if that key was not set).
+ */
+static const char *drive_origin(char *buf, size_t n, const struct vm_drive_config *d,
+				 const struct vm_config_origin *at)
 {
-	if (d->origin.file)
-		snprintf(buf, n, "%s:%d: drive \"%s\"", d->origin.file, d->origin.line, d->id ? d->id : "");
+	if (!at->file)
+		at = &d->file_origin;
+	if (!at->file)
+		at = &d->origin;
+	if (at->file)
+		snprintf(buf, n, "%s:%d: drive \"%s\"", at->file, at->line, d->id ? d->id : "");
 	else
 		snprintf(buf, n, "--drive file=%s", d->file);
 	return buf;
@@ -381,11 +390,16 @@ static void drive_error(const struct vm_drive_config *d, int r)
 	char loc[PATH_MAX + 32], ro[32];
 	struct stat st;
 
-	drive_origin(loc, sizeof(loc), d);
+	drive_origin(loc, sizeof(loc), d, &d->file_origin);
 	drive_setting(ro, sizeof(ro), d, "readonly", "on");
 	switch (r) {
 	case -ENOENT:
-		err_line("%s: %s does not exist (create the image first, e.g. truncate -s 1G %s)", loc, d->file, d->file);
+		if (*quote_hint(&d->file_origin, d->file))
+			err_line("%s: %s does not exist (check the path%s)", loc, d->file,
+				 quote_hint(&d->file_origin, d->file));
+		else
+			err_line("%s: %s does not exist (create the image first, e.g. truncate -s 1G %s)", loc,
+				 d->file, d->file);
 		break;
 	case -EISDIR:
 		err_line("%s: %s is a directory (give a disk image file)", loc, d->file);
@@ -410,6 +424,7 @@ static void drive_error(const struct vm_drive_config *d, int r)
 				 "its own image, or make every user of it %s)", loc, d->file, ro);
 		break;
 	case -ENOTSUP:
+		drive_origin(loc, sizeof(loc), d, &d->cache_origin);
 		err_line("%s: %s: the filesystem does not support O_DIRECT, which cache=%s needs (use cache=writeback or writethrough, or move the image)",
 			 loc, d->file, blk_cache_mode_name(d->cache));
 		break;
@@ -463,15 +478,15 @@ static int drive_format_check(const struct vm_drive_config *d, const struct blk_
 	int r = blk_image_probe(img, &format);
 
 	if (r < 0) {
-		err_line("%s: cannot read the start of %s to check its format: %s", drive_origin(loc, sizeof(loc), d),
-			 d->file, strerror(-r));
+		err_line("%s: cannot read the start of %s to check its format: %s",
+			 drive_origin(loc, sizeof(loc), d, &d->file_origin), d->file, strerror(-r));
 		return r;
 	}
 	if (!format)
 		return 0;
 	err_line("%s: %s is a %s image, and vmm takes raw disk images only (convert it: qemu-img convert "
 		 "-O raw %s DISK.img; if it is a raw disk that only starts like one, add %s)",
-		 drive_origin(loc, sizeof(loc), d), d->file, format, d->file,
+		 drive_origin(loc, sizeof(loc), d, &d->file_origin), d->file, format, d->file,
 		 drive_setting(raw, sizeof(raw), d, "format", "raw"));
 	return -EMEDIUMTYPE;
 }

@@ -21,8 +21,9 @@ usage two-writers '^vmm: --drive file=a\.img: a\.img is in use by another drive 
 	-v --kernel "$elf" --drive file=a.img --drive file=a.img
 usage writer-and-reader 'a\.img is in use by another drive or process' \
 	-v --kernel "$elf" --drive file=a.img,readonly=on --drive file=a.img
-printf '[boot]\nkernel = %s\n[drive "a"]\nfile = a.img\n[drive "b"]\nfile = a.img\n' "$elf" >vm.ini
-usage ini-two-writers '^vmm: vm\.ini:5: drive "b": /.*/a\.img is in use by another drive or process \(.*"readonly = on"\)$' \
+# From an INI file, the line of the drive's "file =" key, not its [drive] header.
+printf '[boot]\nkernel = %s\n[drive "a"]\nfile = a.img\n[drive "b"]\ncache = unsafe\nfile = a.img\n' "$elf" >vm.ini
+usage ini-two-writers '^vmm: vm\.ini:7: drive "b": /.*/a\.img is in use by another drive or process \(.*"readonly = on"\)$' \
 	-v --config vm.ini
 # Another holder of the image: this shell, through flock(1) on its fd 9 (the kind of lock vmm takes).
 if command -v flock >/dev/null; then
@@ -32,6 +33,14 @@ if command -v flock >/dev/null; then
 	flock -u 9
 	exec 9<&-
 fi
+printf '[boot]\nkernel = %s\n[drive "m"]\nreadonly = on\nfile = nope.img\n' "$elf" >vm.ini
+usage ini-missing '^vmm: vm\.ini:5: drive "m": /.*/nope\.img does not exist \(create the image first, e\.g\. truncate -s 1G /.*/nope\.img\)$' \
+	-v --config vm.ini
+absent ini-missing nope.img
+# A quoted value names a file with quotes in its name: the same hint as for kernel.
+printf '[boot]\nkernel = %s\n[drive "a"]\nreadonly = on\nfile = "a.img"\n' "$elf" >vm.ini
+usage ini-quoted '^vmm: vm\.ini:5: drive "a": /.*/"a\.img" does not exist \(check the path; remove the quotes, INI values are used as written\)$' \
+	-v --config vm.ini
 unchanged drives a.img "$sum"
 
 # A qcow2 header (magic "QFI\xfb", version 3) at the start of a 1 MiB file: not a raw disk.
@@ -47,8 +56,8 @@ if dd if=q.img of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null; then
 else
 	echo "note: no O_DIRECT in $PWD, qcow2-direct not run"
 fi
-printf '[boot]\nkernel = %s\n[drive "q"]\nfile = q.img\n' "$elf" >q.ini
-usage ini-qcow2 '^vmm: q\.ini:3: drive "q": /.*/q\.img is a qcow2 image, .* add "format = raw"\)$' -v --config q.ini
+printf '[boot]\nkernel = %s\n[drive "q"]\n; a comment\nfile = q.img\n' "$elf" >q.ini
+usage ini-qcow2 '^vmm: q\.ini:5: drive "q": /.*/q\.img is a qcow2 image, .* add "format = raw"\)$' -v --config q.ini
 # format=raw takes it as a raw disk: the run gets past it, to the next drive's error.
 usage qcow2-format-raw '^vmm: --drive file=/dev/null: /dev/null is not a regular file' \
 	-v --kernel "$elf" --drive file=q.img,format=raw --drive file=/dev/null

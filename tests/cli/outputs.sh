@@ -58,8 +58,8 @@ usage serial-dir '^vmm: --serial file:dir: is a directory' -v --kernel k.elf --s
 usage serial-no-dir '^vmm: --serial file:nodir/x: directory nodir' -v --kernel k.elf --serial file:nodir/x
 
 # From an INI file: file:line and key.
-printf '[boot]\nkernel = k.elf\n[drive "d"]\nfile = disk.img\n[output]\nserial = file:disk.img\n' >out.ini
-usage ini-serial-is-drive '^vmm: out\.ini:6: serial: file:/.*/disk\.img: is the same file as drive "d" \(out\.ini:3\).*for serial\)$' \
+printf '[boot]\nkernel = k.elf\n[drive "d"]\ncache = unsafe\nfile = disk.img\n[output]\nserial = file:disk.img\n' >out.ini
+usage ini-serial-is-drive '^vmm: out\.ini:7: serial: file:/.*/disk\.img: is the same file as drive "d" \(out\.ini:5\).*for serial\)$' \
 	-v --config out.ini
 printf '[boot]\nkernel = k.elf\n[output]\nserial = file:nodir/x\n' >out.ini
 usage ini-serial-no-dir '^vmm: out\.ini:4: serial: file:/.*/nodir/x: directory' -v --config out.ini

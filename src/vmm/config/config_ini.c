@@ -477,10 +477,12 @@ static int ini_drive_key(struct ini_ctx *c, const char *key, const char *value, 
 
 	if (strcmp(key, "file") == 0) {
 		ret = ini_path_set(c, &d->file, value);
+		d->file_origin = (struct vm_config_origin){ c->name, line };
 		c->cur->has_file = true;
 	} else if (strcmp(key, "cache") == 0) {
 		if (config_cache_parse(value, &d->cache, why, sizeof(why)) < 0)
 			goto bad;
+		d->cache_origin = (struct vm_config_origin){ c->name, line };
 	} else if (strcmp(key, "readonly") == 0) {
 		if (config_bool_parse(value, &d->readonly, why, sizeof(why)) < 0)
 			goto bad;

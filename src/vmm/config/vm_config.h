@@ -46,6 +46,8 @@ struct vm_drive_config {
 	unsigned int poll_us;   /* busy-poll cap, us; 0: off (VM_DRIVE_POLL_US_DEFAULT unless set) */
 	bool format_raw;        /* format=raw: take the image as raw without checking for another format's header */
 	struct vm_config_origin origin;  /* INI: the [drive] header line; CLI: file NULL */
+	struct vm_config_origin file_origin;   /* INI: the "file =" line; CLI: file NULL */
+	struct vm_config_origin cache_origin;  /* INI: the "cache =" line; file NULL if not set there */
 };
 
 enum vm_serial_mode {

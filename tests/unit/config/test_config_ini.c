@@ -81,6 +81,13 @@ static void test_full_file(void **state)
 	assert_true(cfg.drives[0].format_raw);
 	assert_string_equal(cfg.drives[0].origin.file, "/etc/vmm/vm.ini");
 	assert_int_equal(cfg.drives[0].origin.line, 12);
+	/* Messages about the image or its cache mode cite the line of that key. */
+	assert_string_equal(cfg.drives[0].file_origin.file, "/etc/vmm/vm.ini");
+	assert_int_equal(cfg.drives[0].file_origin.line, 13);
+	assert_string_equal(cfg.drives[0].cache_origin.file, "/etc/vmm/vm.ini");
+	assert_int_equal(cfg.drives[0].cache_origin.line, 14);
+	assert_int_equal(cfg.drives[1].file_origin.line, 20);
+	assert_null(cfg.drives[1].cache_origin.file);
 	assert_string_equal(cfg.drives[1].id, "scratch");
 	assert_string_equal(cfg.drives[1].file, "/etc/vmm/../scratch.img");
 	assert_int_equal(cfg.drives[1].cache, BLK_CACHE_WRITEBACK);
