@@ -46,8 +46,8 @@ enum blk_op {
 	 * FLUSH), so no drain/ordering of the ring is needed.
 	 */
 	BLK_OP_FLUSH,
-	BLK_OP_DISCARD,       /* punch a hole */
-	BLK_OP_WRITE_ZEROES,  /* zero a range */
+	BLK_OP_DISCARD,       /* punch a hole; a host that cannot (EOPNOTSUPP) leaves the data, and it is still OK */
+	BLK_OP_WRITE_ZEROES,  /* zero a range: fallocate, else write zeros (blk_internal.h) */
 };
 
 /*
@@ -74,6 +74,8 @@ struct blk_backend_counters {
 	uint64_t durable_writes;  /* WRITEs issued with RWF_DSYNC, WRITE_ZEROES followed by an fdatasync (req->durable) */
 	uint64_t bounced;         /* READ/WRITEs copied through an aligned buffer for O_DIRECT */
 	uint64_t inline_writes;   /* buffered WRITEs done with pwritev2 in kick(), not through the ring */
+	uint64_t zeroes_written;  /* WRITE_ZEROES the host could not fallocate, done by writing zeros */
+	uint64_t discards_ignored; /* DISCARDs completed OK without effect: the host cannot punch holes */
 };
 
 /* res: bytes transferred (READ/WRITE), 0 (others), or -errno. */

@@ -62,41 +62,70 @@ void blk_bounce_copy_out(const struct blk_bounce *b, const struct blk_req *req);
 void blk_bounce_release(struct blk_bounce *b);
 
 /*
- * WRITE_ZEROES is a chain of up to three host operations, the same in every
- * backend. First FALLOC_FL_ZERO_RANGE, which keeps the blocks allocated.
- * Where the filesystem has none (tmpfs, for one), FALLOC_FL_PUNCH_HOLE; and
- * unless the guest set the unmap flag, which lets the range be deallocated,
- * then a plain fallocate that allocates the range again, so a preallocated
- * image does not turn sparse under a guest that asked it not to (a filesystem
- * that cannot preallocate leaves the hole, which still reads as zeros).
- * Last, for a durable request, an fdatasync: fallocate changes metadata only,
- * and without a write cache the guest expects the zeros stable at completion.
+ * WRITE_ZEROES is a chain of host operations, the same in every backend.
+ * First FALLOC_FL_ZERO_RANGE, which keeps the blocks allocated. Where the
+ * filesystem has none (tmpfs, for one), FALLOC_FL_PUNCH_HOLE; and unless the
+ * guest set the unmap flag, which lets the range be deallocated, then a plain
+ * fallocate that allocates the range again, so a preallocated image does not
+ * turn sparse under a guest that asked it not to (a filesystem that cannot
+ * preallocate leaves the hole, which still reads as zeros). Where the host
+ * cannot punch holes either (ramfs, vfat, some NFS and FUSE filesystems), the
+ * range is written with zeros from a shared, never-written buffer, one chunk
+ * of at most BLK_ZERO_CHUNK bytes at a time. Last, for a durable request, an
+ * fdatasync: fallocate changes metadata only, and a buffered write is only in
+ * the page cache; without a write cache the guest expects the zeros stable at
+ * completion.
  */
 enum blk_zero_step {
 	BLK_ZERO_RANGE,   /* fallocate ZERO_RANGE */
 	BLK_ZERO_PUNCH,   /* fallocate PUNCH_HOLE */
 	BLK_ZERO_ALLOC,   /* fallocate 0: allocate the punched range again */
+	BLK_ZERO_WRITE,   /* write zeros over [offset + done, offset + len), a chunk per step */
 	BLK_ZERO_SYNC,    /* fdatasync */
 	BLK_ZERO_DONE,
+};
+
+/*
+ * The largest write of the WRITE step and the alignment of its buffer. Under
+ * O_DIRECT the step is taken only when the image's alignment divides both
+ * (and the request's offset and length), so every chunk is an aligned write.
+ */
+#define BLK_ZERO_CHUNK (1u << 20)
+#define BLK_ZERO_ALIGN 4096u
+
+/* What a backend has learned of its host's fallocate, for its later WRITE_ZEROES (zero-initialised). */
+struct blk_zero_host {
+	bool no_zero_range;   /* FALLOC_FL_ZERO_RANGE said EOPNOTSUPP */
+	bool no_punch;        /* FALLOC_FL_PUNCH_HOLE said EOPNOTSUPP too */
 };
 
 /* The fallocate mode of a RANGE, PUNCH or ALLOC step; the caller adds FALLOC_FL_KEEP_SIZE. */
 int blk_zero_step_mode(enum blk_zero_step step);
 
 /*
- * A backend's first step for a WRITE_ZEROES: PUNCH once its filesystem has
- * said it has no ZERO_RANGE (*no_zero_range, kept by the backend), else RANGE.
+ * A backend's first step for req (a WRITE_ZEROES) on its image g: what the
+ * host has not refused yet. WRITE once the host can neither zero nor punch
+ * and req may be written (not when O_DIRECT alignment forbids it: then PUNCH,
+ * which fails again), PUNCH once it has no ZERO_RANGE, else RANGE.
  */
-enum blk_zero_step blk_zero_step_first(bool no_zero_range);
+enum blk_zero_step blk_zero_step_first(const struct blk_zero_host *h, const struct blk_geom *g,
+				       const struct blk_req *req);
 
 /*
- * The step of req (a WRITE_ZEROES) after one that gave *res. BLK_ZERO_DONE
- * ends the request with *res as its result: an error ends it, except RANGE's
- * -EOPNOTSUPP (on to PUNCH, and *no_zero_range is set so the backend's later
- * requests start there) and ALLOC's (the hole reads as zeros: *res becomes 0).
+ * The step of req (a WRITE_ZEROES) after one that gave *res (bytes written,
+ * for a WRITE step). *done is the bytes of the range written so far (the
+ * caller zeroes it at submit). BLK_ZERO_DONE ends the request with *res as its
+ * result: an error ends it, except RANGE's -EOPNOTSUPP (on to PUNCH), PUNCH's
+ * (on to WRITE, unless O_DIRECT alignment forbids writing req: then the
+ * request fails with it), and ALLOC's (the hole reads as zeros: *res becomes
+ * 0). A WRITE that moved no bytes is -EIO; one that leaves bytes to write is
+ * followed by another WRITE. What the host refused is noted in *h.
  */
-enum blk_zero_step blk_zero_step_next(enum blk_zero_step step, int *res, const struct blk_req *req,
-				      bool *no_zero_range);
+enum blk_zero_step blk_zero_step_next(enum blk_zero_step step, int *res, uint64_t *done, const struct blk_req *req,
+				      const struct blk_geom *g, struct blk_zero_host *h);
+
+/* The next write of a WRITE step, done bytes into req's range: its length, and *buf (zeros, BLK_ZERO_ALIGN-aligned). */
+size_t blk_zero_chunk(const struct blk_req *req, uint64_t done, const void **buf);
 
 /* req is one the backend makes durable before completing it: what counters.durable_writes counts. */
 static inline bool blk_req_durable(const struct blk_req *req)

@@ -21,7 +21,7 @@ struct blk_sync {
 	struct blk_backend be;  /* first: the ops receive &be */
 	struct blk_geom geom;
 	int efd;
-	bool no_zero_range;
+	struct blk_zero_host zero_host;
 	unsigned int depth;
 	/* A ring of requests in submit order: the first ndone are finished, the rest wait for kick. */
 	struct sync_entry *ents;
@@ -126,9 +126,42 @@ static int sync_fallocate(struct blk_sync *s, int mode, uint64_t off, uint64_t l
 	return ret < 0 ? -errno : 0;
 }
 
+/* One WRITE step of a WRITE_ZEROES: bytes written, or -errno. */
+static int sync_zero_write(struct blk_sync *s, const struct blk_req *req, uint64_t done)
+{
+	const void *buf;
+	size_t n = blk_zero_chunk(req, done, &buf);
+	ssize_t w;
+
+	do {
+		w = pwrite(s->geom.fd, buf, n, (off_t)(req->offset + done));
+	} while (w < 0 && errno == EINTR);
+	return w < 0 ? -errno : (int)w;
+}
+
+static int sync_write_zeroes(struct blk_sync *s, struct blk_req *req)
+{
+	enum blk_zero_step step = blk_zero_step_first(&s->zero_host, &s->geom, req);
+	uint64_t done = 0;
+	int ret;
+
+	do {
+		if (step == BLK_ZERO_SYNC) {
+			ret = fdatasync(s->geom.fd) < 0 ? -errno : 0;
+		} else if (step == BLK_ZERO_WRITE) {
+			if (!done)
+				s->be.counters.zeroes_written++;
+			ret = sync_zero_write(s, req, done);
+		} else {
+			ret = sync_fallocate(s, blk_zero_step_mode(step), req->offset, req->len);
+		}
+		step = blk_zero_step_next(step, &ret, &done, req, &s->geom, &s->zero_host);
+	} while (step != BLK_ZERO_DONE);
+	return ret;
+}
+
 static int sync_do(struct blk_sync *s, struct blk_req *req)
 {
-	enum blk_zero_step step;
 	int ret;
 
 	switch (req->op) {
@@ -139,17 +172,15 @@ static int sync_do(struct blk_sync *s, struct blk_req *req)
 		s->be.counters.host_flushes++;
 		return fdatasync(s->geom.fd) < 0 ? -errno : 0;
 	case BLK_OP_DISCARD:
-		return sync_fallocate(s, FALLOC_FL_PUNCH_HOLE, req->offset, req->len);
-	case BLK_OP_WRITE_ZEROES:
-		step = blk_zero_step_first(s->no_zero_range);
-		do {
-			if (step == BLK_ZERO_SYNC)
-				ret = fdatasync(s->geom.fd) < 0 ? -errno : 0;
-			else
-				ret = sync_fallocate(s, blk_zero_step_mode(step), req->offset, req->len);
-			step = blk_zero_step_next(step, &ret, req, &s->no_zero_range);
-		} while (step != BLK_ZERO_DONE);
+		ret = sync_fallocate(s, FALLOC_FL_PUNCH_HOLE, req->offset, req->len);
+		/* A hint the device may ignore (virtio-blk): a host without holes keeps the data. */
+		if (ret == -EOPNOTSUPP) {
+			s->be.counters.discards_ignored++;
+			ret = 0;
+		}
 		return ret;
+	case BLK_OP_WRITE_ZEROES:
+		return sync_write_zeroes(s, req);
 	}
 	return -EINVAL;
 }

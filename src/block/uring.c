@@ -28,7 +28,7 @@
 struct uring_slot {
 	struct blk_req *req;
 	uint64_t total;         /* READ/WRITE: the request's byte count */
-	uint64_t done;          /* bytes transferred so far (short reads/writes are resubmitted) */
+	uint64_t done;          /* bytes transferred so far (short reads/writes are resubmitted; WRITE_ZEROES' WRITE step too) */
 	uint64_t need;          /* bytes that must be transferred before it is complete */
 	struct blk_bounce bounce;
 	struct iovec bounce_iov;
@@ -52,7 +52,7 @@ struct blk_uring {
 	struct blk_geom geom;
 	int efd;
 	bool need_enable;       /* created IORING_SETUP_R_DISABLED: enable on the first kick */
-	bool no_zero_range;     /* the filesystem said EOPNOTSUPP to FALLOC_FL_ZERO_RANGE once */
+	struct blk_zero_host zero_host;  /* what the filesystem's fallocate has refused */
 	bool rmw_barrier;       /* an unaligned O_DIRECT write is in flight: admit nothing else */
 	bool taskrun_flag;      /* created TASKRUN_FLAG: the kernel says in the SQ flags when task work waits */
 	unsigned int depth;
@@ -134,8 +134,10 @@ static int uring_slot_prep(struct blk_uring *u, struct uring_slot *s)
 	struct blk_req *req = s->req;
 	struct io_uring_sqe *sqe;
 	const struct iovec *iov = NULL;
+	const void *zeros;
 	unsigned int cnt = 0;
 	uint64_t off;
+	size_t n;
 	int mode;
 
 	if (req->op == BLK_OP_READ || req->op == BLK_OP_WRITE) {
@@ -165,6 +167,13 @@ static int uring_slot_prep(struct blk_uring *u, struct uring_slot *s)
 					(off_t)req->offset, (off_t)req->len);
 		break;
 	case BLK_OP_WRITE_ZEROES:
+		if (s->zero_step == BLK_ZERO_WRITE) {
+			n = blk_zero_chunk(req, s->done, &zeros);
+			io_uring_prep_write(sqe, URING_FILE_INDEX, zeros, (unsigned int)n, req->offset + s->done);
+			if (!s->done)
+				u->be.counters.zeroes_written++;
+			break;
+		}
 		/* KEEP_SIZE: block devices insist on it, and a file must never grow. */
 		mode = blk_zero_step_mode(s->zero_step);
 		io_uring_prep_fallocate(sqe, URING_FILE_INDEX, mode | FALLOC_FL_KEEP_SIZE,
@@ -275,7 +284,7 @@ static int uring_submit(struct blk_backend *be, struct blk_req *req)
 	s->total = total;
 	s->done = 0;
 	s->need = total;
-	s->zero_step = blk_zero_step_first(u->no_zero_range);
+	s->zero_step = req->op == BLK_OP_WRITE_ZEROES ? blk_zero_step_first(&u->zero_host, &u->geom, req) : BLK_ZERO_DONE;
 	s->bounced = false;
 	s->rmw = false;
 	if (bounce) {
@@ -374,7 +383,7 @@ static bool uring_slot_finish(struct blk_uring *u, struct uring_slot *s, int *re
 		u->be.counters.host_flushes++;
 		return true;
 	case BLK_OP_WRITE_ZEROES:
-		s->zero_step = blk_zero_step_next(s->zero_step, res, req, &u->no_zero_range);
+		s->zero_step = blk_zero_step_next(s->zero_step, res, &s->done, req, &u->geom, &u->zero_host);
 		if (s->zero_step == BLK_ZERO_DONE)
 			return true;
 		ret = uring_slot_prep(u, s);
@@ -383,6 +392,11 @@ static bool uring_slot_finish(struct blk_uring *u, struct uring_slot *s, int *re
 		*res = ret;
 		return true;
 	case BLK_OP_DISCARD:
+		/* A hint the device may ignore (virtio-blk): a host without holes keeps the data. */
+		if (*res == -EOPNOTSUPP) {
+			u->be.counters.discards_ignored++;
+			*res = 0;
+		}
 		return true;
 	}
 	return true;

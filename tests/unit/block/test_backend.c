@@ -947,31 +947,104 @@ static void test_zero_steps(void **state)
 		{ BLK_ZERO_PUNCH, 0, true, false, BLK_ZERO_ALLOC, 0 },
 		{ BLK_ZERO_PUNCH, 0, false, true, BLK_ZERO_DONE, 0 },
 		{ BLK_ZERO_PUNCH, 0, true, true, BLK_ZERO_SYNC, 0 },
-		{ BLK_ZERO_PUNCH, -EOPNOTSUPP, true, false, BLK_ZERO_DONE, -EOPNOTSUPP },
+		/* No holes either: the zeros are written, with or without the unmap flag. */
+		{ BLK_ZERO_PUNCH, -EOPNOTSUPP, true, false, BLK_ZERO_WRITE, 0 },
+		{ BLK_ZERO_PUNCH, -EOPNOTSUPP, false, true, BLK_ZERO_WRITE, 0 },
+		{ BLK_ZERO_PUNCH, -EINVAL, true, false, BLK_ZERO_DONE, -EINVAL },
 		{ BLK_ZERO_ALLOC, 0, false, false, BLK_ZERO_DONE, 0 },
 		{ BLK_ZERO_ALLOC, 0, true, false, BLK_ZERO_SYNC, 0 },
 		/* A filesystem that cannot preallocate: the hole reads as zeros, which is what was asked. */
 		{ BLK_ZERO_ALLOC, -EOPNOTSUPP, true, false, BLK_ZERO_SYNC, 0 },
 		{ BLK_ZERO_ALLOC, -ENOSPC, true, false, BLK_ZERO_DONE, -ENOSPC },
+		/* The range is 8192 bytes: a write of all of it ends the writing, durable or not. */
+		{ BLK_ZERO_WRITE, 8192, false, false, BLK_ZERO_DONE, 0 },
+		{ BLK_ZERO_WRITE, 8192, true, false, BLK_ZERO_SYNC, 0 },
+		{ BLK_ZERO_WRITE, 4096, true, false, BLK_ZERO_WRITE, 0 },
+		{ BLK_ZERO_WRITE, 0, true, false, BLK_ZERO_DONE, -EIO },
+		{ BLK_ZERO_WRITE, -ENOSPC, true, false, BLK_ZERO_DONE, -ENOSPC },
 		{ BLK_ZERO_SYNC, 0, true, false, BLK_ZERO_DONE, 0 },
 		{ BLK_ZERO_SYNC, -EIO, true, true, BLK_ZERO_DONE, -EIO },
 	};
+	const struct blk_geom buffered = { .fd = -1, .size = 1 << 20, .direct = false, .mem_align = 1, .off_align = 1 };
+	const struct blk_zero_host fresh = { false, false }, no_range = { true, false }, no_holes = { true, true };
+	struct blk_req req = { .op = BLK_OP_WRITE_ZEROES, .offset = 4096, .len = 8192 };
 
 	(void)state;
 	assert_int_equal(blk_zero_step_mode(BLK_ZERO_RANGE), FALLOC_FL_ZERO_RANGE);
 	assert_int_equal(blk_zero_step_mode(BLK_ZERO_PUNCH), FALLOC_FL_PUNCH_HOLE);
 	assert_int_equal(blk_zero_step_mode(BLK_ZERO_ALLOC), 0);
-	assert_int_equal(blk_zero_step_first(false), BLK_ZERO_RANGE);
-	assert_int_equal(blk_zero_step_first(true), BLK_ZERO_PUNCH);
+	assert_int_equal(blk_zero_step_first(&fresh, &buffered, &req), BLK_ZERO_RANGE);
+	assert_int_equal(blk_zero_step_first(&no_range, &buffered, &req), BLK_ZERO_PUNCH);
+	assert_int_equal(blk_zero_step_first(&no_holes, &buffered, &req), BLK_ZERO_WRITE);
 	for (unsigned int i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		struct blk_req req = { .op = BLK_OP_WRITE_ZEROES, .durable = t[i].durable, .unmap = t[i].unmap };
+		struct blk_zero_host h = fresh;
+		uint64_t done = t[i].step == BLK_ZERO_WRITE ? 0 : 12345;
 		int res = t[i].res;
-		bool no_zero_range = false;
 
-		assert_int_equal(blk_zero_step_next(t[i].step, &res, &req, &no_zero_range), t[i].next);
+		req.durable = t[i].durable;
+		req.unmap = t[i].unmap;
+		assert_int_equal(blk_zero_step_next(t[i].step, &res, &done, &req, &buffered, &h), t[i].next);
 		assert_int_equal(res, t[i].res_after);
-		/* Only a missing ZERO_RANGE is remembered, for the backend's later requests. */
-		assert_int_equal(no_zero_range, t[i].step == BLK_ZERO_RANGE && t[i].res == -EOPNOTSUPP);
+		/* What the host refused is remembered, for the backend's later requests. */
+		assert_int_equal(h.no_zero_range, t[i].step == BLK_ZERO_RANGE && t[i].res == -EOPNOTSUPP);
+		assert_int_equal(h.no_punch, t[i].step == BLK_ZERO_PUNCH && t[i].res == -EOPNOTSUPP);
+		/* Entering WRITE starts at the range's first byte; a WRITE counts what it moved. */
+		if (t[i].next == BLK_ZERO_WRITE)
+			assert_int_equal(done, t[i].step == BLK_ZERO_WRITE ? (uint64_t)t[i].res : 0);
+	}
+}
+
+/*
+ * Under O_DIRECT the zeros are written only in chunks the image takes as
+ * they are: aligned buffer, offset and length. A range the alignment does
+ * not allow keeps the host's error rather than a misaligned write.
+ */
+static void test_zero_write_direct(void **state)
+{
+	const struct blk_geom direct = { .fd = -1, .size = 64 << 20, .direct = true, .mem_align = 512, .off_align = 4096 };
+	const struct blk_geom huge = { .fd = -1, .size = 64 << 20, .direct = true, .mem_align = 8192, .off_align = 8192 };
+	const struct blk_zero_host no_holes = { true, true };
+	struct blk_req req = { .op = BLK_OP_WRITE_ZEROES, .offset = 4096, .len = 3 * BLK_ZERO_CHUNK + 8192 };
+	struct blk_zero_host h = { true, false };
+	uint64_t done = 0, chunks = 0;
+	int res;
+
+	(void)state;
+	/* Aligned: written chunk by chunk, each aligned, until the range is done. */
+	res = -EOPNOTSUPP;
+	assert_int_equal(blk_zero_step_next(BLK_ZERO_PUNCH, &res, &done, &req, &direct, &h), BLK_ZERO_WRITE);
+	assert_int_equal(blk_zero_step_first(&h, &direct, &req), BLK_ZERO_WRITE);
+	for (enum blk_zero_step step = BLK_ZERO_WRITE; step == BLK_ZERO_WRITE; chunks++) {
+		const void *buf;
+		size_t n = blk_zero_chunk(&req, done, &buf);
+
+		assert_true(n > 0 && n <= BLK_ZERO_CHUNK);
+		assert_int_equal((uintptr_t)buf % BLK_ZERO_ALIGN, 0);
+		assert_int_equal((req.offset + done) % direct.off_align, 0);
+		assert_int_equal(n % direct.off_align, 0);
+		for (size_t i = 0; i < n; i += 4093)
+			assert_int_equal(((const uint8_t *)buf)[i], 0);
+		res = (int)n;
+		step = blk_zero_step_next(step, &res, &done, &req, &direct, &h);
+		assert_int_equal(res, 0);
+	}
+	assert_int_equal(done, req.len);
+	assert_int_equal(chunks, 4);
+	/* Unaligned offset or length, or an alignment the buffer cannot meet: no write, the error stays. */
+	for (int i = 0; i < 3; i++) {
+		struct blk_req bad = req;
+		const struct blk_geom *g = i == 2 ? &huge : &direct;
+
+		if (i == 0)
+			bad.offset = 512;
+		else if (i == 1)
+			bad.len = 4096 + 512;
+		h = (struct blk_zero_host){ true, false };
+		res = -EOPNOTSUPP;
+		assert_int_equal(blk_zero_step_next(BLK_ZERO_PUNCH, &res, &done, &bad, g, &h), BLK_ZERO_DONE);
+		assert_int_equal(res, -EOPNOTSUPP);
+		assert_true(h.no_punch);
+		assert_int_equal(blk_zero_step_first(&no_holes, g, &bad), BLK_ZERO_PUNCH);
 	}
 }
 
@@ -1050,6 +1123,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_discard, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_write_zeroes, bt_setup, bt_teardown),
 		cmocka_unit_test(test_zero_steps),
+		cmocka_unit_test(test_zero_write_direct),
 		cmocka_unit_test(test_iov_rest),
 		cmocka_unit_test_setup_teardown(test_eagain_at_depth, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_many_in_flight, bt_setup, bt_teardown),
