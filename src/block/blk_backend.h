@@ -150,7 +150,8 @@ struct blk_image {
 	uint32_t dio_offset_align; /* O_DIRECT offset/length alignment (1 when not direct) */
 	uint32_t logical_block;    /* what the device advertises as BLK_SIZE (>= 512) */
 	bool block_device;         /* path is a block device (size from BLKGETSIZE64) */
-	bool locked;               /* lock_fd holds the image's flock (image.c); not lock_fd >= 0, as images built
+	bool locked;               /* lock_fd holds the image's flock and, for a writable block device, its
+	                            * O_EXCL claim (image.c); not lock_fd >= 0, as images built
 	                            * field by field (tests) leave lock_fd 0, which is not theirs to close */
 	int lock_fd;
 };
@@ -165,6 +166,9 @@ struct blk_image {
  *   filesystem, -EBUSY locked by another open (below) or, for a writable
  *   block device, mounted or held by another exclusive opener (O_EXCL),
  *   other -errno from open/fstat.
+ * A writable block device is claimed (O_EXCL) on the lock's own fd, not on
+ *   img->fd, so closing the image releases it at once even while an io_uring
+ *   ring's deferred teardown still holds img->fd.
  * The image is locked until blk_image_close: shared when readonly, else
  *   exclusive (flock, non-blocking), so a writer excludes every other opener
  *   of the file, in this process or another, and readers exclude writers.

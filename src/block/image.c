@@ -56,25 +56,40 @@ static void image_dio_align(int fd, bool block_device, uint32_t *mem, uint32_t *
  * new description comes from /proc/self/fd, so it is fd's file even if the
  * path was replaced meanwhile. A filesystem without flock (ENOLCK,
  * EOPNOTSUPP), or no way to open the file again, leaves the image unlocked
- * rather than refused. 0 and *lock_fd (-1: unlocked), or -EBUSY.
+ * rather than refused.
+ *
+ * claim (a block device the guest may write): the lock's description is
+ * also opened O_EXCL, which fails with EBUSY if the device is mounted or
+ * claimed by another exclusive opener (md, device-mapper, another vmm); a
+ * flock would not see a mount. For the same reason as the flock, the claim
+ * is not on fd: a claim on the ring's fd outlived vmm too. A claim is never
+ * skipped: failing to open the device again refuses the image.
+ * 0 and *lock_fd (-1: unlocked), -EBUSY, or (claim) -errno from open.
  */
-static int image_lock(int fd, const char *path, bool readonly, int *lock_fd)
+static int image_lock(int fd, const char *path, bool readonly, bool claim, int *lock_fd)
 {
+	int flags = O_RDONLY | O_CLOEXEC | (claim ? O_EXCL : 0);
 	char proc[32];
-	int lfd;
+	int lfd, err;
 
 	*lock_fd = -1;
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	lfd = open(proc, O_RDONLY | O_CLOEXEC);
+	lfd = open(proc, flags);
+	if (lfd < 0 && errno != EBUSY)
+		lfd = open(path, flags);
 	if (lfd < 0)
-		lfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (lfd < 0)
-		return 0;
+		return claim ? -errno : 0;
 	if (flock(lfd, (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
-		int err = errno;
-
-		close(lfd);
-		return err == EWOULDBLOCK ? -EBUSY : 0;
+		err = errno;
+		if (err == EWOULDBLOCK) {
+			close(lfd);
+			return -EBUSY;
+		}
+		/* No flock here: the claim still holds the device; a file is left unlocked. */
+		if (!claim) {
+			close(lfd);
+			return 0;
+		}
 	}
 	*lock_fd = lfd;
 	return 0;
@@ -104,14 +119,7 @@ int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, s
 	flags = (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 	if (props.direct)
 		flags |= O_DIRECT;
-	/*
-	 * A block device the guest may write must not be in use on the host:
-	 * with O_EXCL the open fails with EBUSY if it is mounted or claimed by
-	 * another exclusive opener (md, device-mapper, another vmm). A flock
-	 * (below) would not see a mount.
-	 */
-	if (!readonly && S_ISBLK(st.st_mode))
-		flags |= O_EXCL;
+	/* Not O_EXCL for a block device: image_lock claims it on a description of its own. */
 	fd = open(path, flags);
 	if (fd < 0) {
 		ret = -errno;
@@ -141,7 +149,8 @@ int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, s
 		ret = -EINVAL;
 		goto close_fd;
 	}
-	ret = image_lock(fd, path, readonly, &img->lock_fd);
+	/* A block device the guest may write must not be in use on the host. */
+	ret = image_lock(fd, path, readonly, !readonly && S_ISBLK(st.st_mode), &img->lock_fd);
 	if (ret < 0)
 		goto close_fd;
 	img->locked = img->lock_fd >= 0;

@@ -227,12 +227,44 @@ static void test_block_device_without_discard(void **state)
 	assert_int_equal(c.discards_ignored, 1);
 }
 
+/*
+ * Two vmm runs in a row on one block device: after the backend is destroyed
+ * and the image closed, opening it again must succeed at once. The io_uring
+ * engine's ring lets go of the registered fd a moment after it is closed, so
+ * that fd must not be what claims the device. Several rounds, as the window
+ * is short.
+ */
+static void test_block_device_reopen_at_once(void **state)
+{
+	struct ht *t = *state;
+	static uint8_t buf[4096] __attribute__((aligned(4096)));
+
+	ht_backing(t, false);
+	ht_loop(t, 4096);
+	for (int round = 0; round < 8; round++) {
+		struct iovec iov = { buf, 4096 };
+		struct blk_req w = { .op = BLK_OP_WRITE, .offset = 4096u * (unsigned int)round, .iov = &iov, .iovcnt = 1 };
+		int ret;
+
+		blk_test_fill(buf, w.offset, 4096, 9);
+		ret = blk_image_open(t->loop.path, round % 2 ? BLK_CACHE_NONE : BLK_CACHE_WRITEBACK, false, &t->img);
+		if (ret)
+			fail_msg("round %d: open right after the last close gave %d", round, ret);
+		assert_int_equal(backend_create(&t->img, 8, ht_complete, t, &t->be), 0);
+		assert_int_equal(ht_run(t, &w), 4096);
+		/* Still claimed while open: another exclusive opener is refused. */
+		assert_true(open(t->loop.path, O_RDONLY | O_EXCL | O_CLOEXEC) < 0 && errno == EBUSY);
+		ht_close(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_zeroes_without_fallocate, ht_setup, ht_teardown),
 		cmocka_unit_test_setup_teardown(test_discard_without_fallocate, ht_setup, ht_teardown),
 		cmocka_unit_test_setup_teardown(test_block_device_without_discard, ht_setup, ht_teardown),
+		cmocka_unit_test_setup_teardown(test_block_device_reopen_at_once, ht_setup, ht_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
