@@ -148,7 +148,8 @@ struct blk_image {
 	enum blk_cache_mode cache;
 	uint32_t dio_mem_align;    /* O_DIRECT buffer alignment (1 when not direct) */
 	uint32_t dio_offset_align; /* O_DIRECT offset/length alignment (1 when not direct) */
-	uint32_t logical_block;    /* what the device advertises as BLK_SIZE (>= 512) */
+	uint32_t logical_block;    /* what the device advertises as BLK_SIZE (>= 512): the O_DIRECT offset
+	                            * alignment, and a block device's logical block size in every mode */
 	bool block_device;         /* path is a block device (size from BLKGETSIZE64) */
 	bool locked;               /* lock_fd holds the image's flock and, for a writable block device, its
 	                            * O_EXCL claim (image.c); not lock_fd >= 0, as images built

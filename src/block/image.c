@@ -24,11 +24,21 @@ static bool image_is_pow2(uint32_t v)
 	return v && !(v & (v - 1));
 }
 
+/* A block device's logical block size (BLKSSZGET), or 0 if it does not say. */
+static uint32_t image_bdev_block(int fd)
+{
+	int ssz;
+
+	if (ioctl(fd, BLKSSZGET, &ssz) < 0 || ssz <= 0 || !image_is_pow2((uint32_t)ssz))
+		return 0;
+	return (uint32_t)ssz;
+}
+
 /* Learn O_DIRECT alignment: statx DIOALIGN (6.1+), else the device's logical block size, else a page. */
 static void image_dio_align(int fd, bool block_device, uint32_t *mem, uint32_t *off)
 {
 	struct statx stx;
-	int ssz;
+	uint32_t ssz;
 
 	memset(&stx, 0, sizeof(stx));
 	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 && (stx.stx_mask & STATX_DIOALIGN) &&
@@ -37,9 +47,9 @@ static void image_dio_align(int fd, bool block_device, uint32_t *mem, uint32_t *
 		*off = stx.stx_dio_offset_align;
 		return;
 	}
-	if (block_device && ioctl(fd, BLKSSZGET, &ssz) == 0 && ssz > 0 && image_is_pow2((uint32_t)ssz)) {
-		*mem = (uint32_t)ssz;
-		*off = (uint32_t)ssz;
+	if (block_device && (ssz = image_bdev_block(fd)) != 0) {
+		*mem = ssz;
+		*off = ssz;
 		return;
 	}
 	*mem = IMAGE_DIO_FALLBACK;
@@ -160,13 +170,25 @@ int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, s
 	img->readonly = readonly;
 	img->cache = cache;
 	img->block_device = S_ISBLK(st.st_mode);
+	img->logical_block = 512;
 	if (props.direct) {
 		image_dio_align(fd, img->block_device, &img->dio_mem_align, &img->dio_offset_align);
-		img->logical_block = img->dio_offset_align > 512 ? img->dio_offset_align : 512;
+		if (img->dio_offset_align > img->logical_block)
+			img->logical_block = img->dio_offset_align;
 	} else {
 		img->dio_mem_align = 1;
 		img->dio_offset_align = 1;
-		img->logical_block = 512;
+	}
+	/*
+	 * A block device's own logical block, in every mode: its fallocate
+	 * (DISCARD, WRITE_ZEROES) refuses ranges not aligned to it even when
+	 * buffered, and the guest aligns its requests to what it is shown.
+	 */
+	if (img->block_device) {
+		uint32_t lbs = image_bdev_block(fd);
+
+		if (lbs > img->logical_block)
+			img->logical_block = lbs;
 	}
 	return 0;
 

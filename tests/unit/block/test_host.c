@@ -228,6 +228,42 @@ static void test_block_device_without_discard(void **state)
 }
 
 /*
+ * A block device with 4096-byte logical blocks, in every cache mode: the image
+ * advertises 4096 (so the guest sends whole blocks, which the kernel's
+ * fallocate on the device insists on), and such a DISCARD and WRITE_ZEROES
+ * succeed. Buffered modes once advertised 512 and a 512-byte request failed.
+ */
+static void test_block_device_4k_every_mode(void **state)
+{
+	struct ht *t = *state;
+
+	ht_backing(t, false);
+	ht_loop(t, 4096);
+	for (int m = BLK_CACHE_WRITEBACK; m <= BLK_CACHE_UNSAFE; m++) {
+		enum blk_cache_mode mode = (enum blk_cache_mode)m;
+
+		ht_open(t, t->loop.path, mode);
+		print_message("cache=%s: logical_block %u\n", blk_cache_mode_name(mode), t->img.logical_block);
+		assert_true(t->img.block_device);
+		assert_int_equal(t->img.logical_block, 4096);
+		assert_int_equal(ht_range(t, BLK_OP_WRITE_ZEROES, 8192, 4096, false, false), 0);
+		assert_int_equal(ht_range(t, BLK_OP_DISCARD, 65536, 4096, false, false), 0);
+		ht_close(t);
+	}
+}
+
+/* A file's image stays at 512 when buffered: only block devices have a logical block size to learn. */
+static void test_file_block_size_buffered(void **state)
+{
+	struct ht *t = *state;
+
+	ht_backing(t, false);
+	ht_open(t, t->backing, BLK_CACHE_WRITEBACK);
+	assert_false(t->img.block_device);
+	assert_int_equal(t->img.logical_block, 512);
+}
+
+/*
  * Two vmm runs in a row on one block device: after the backend is destroyed
  * and the image closed, opening it again must succeed at once. The io_uring
  * engine's ring lets go of the registered fd a moment after it is closed, so
@@ -265,6 +301,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_discard_without_fallocate, ht_setup, ht_teardown),
 		cmocka_unit_test_setup_teardown(test_block_device_without_discard, ht_setup, ht_teardown),
 		cmocka_unit_test_setup_teardown(test_block_device_reopen_at_once, ht_setup, ht_teardown),
+		cmocka_unit_test_setup_teardown(test_block_device_4k_every_mode, ht_setup, ht_teardown),
+		cmocka_unit_test_setup_teardown(test_file_block_size_buffered, ht_setup, ht_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
