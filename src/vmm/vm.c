@@ -1251,16 +1251,17 @@ int vm_stats_write(struct vm *vm, const struct vm_exit *ex, const char *path)
 		fprintf(f, ", \"readonly\": %s,\n     ", d->readonly ? "true" : "false");
 		fprintf(f, "\"requests\": %llu, \"reads\": %llu, \"writes\": %llu, \"durable_writes\": %llu, "
 			"\"read_bytes\": %llu, \"write_bytes\": %llu,\n     "
-			"\"flushes\": %llu, \"host_flushes\": %llu, \"flushes_skipped\": %llu, \"exit_flushes\": %llu, "
-			"\"discards\": %llu, \"write_zeroes\": %llu, \"errors\": %llu,\n     "
-			"\"kicks\": %llu, \"interrupts\": %llu}",
+			"\"flushes\": %llu, \"host_flushes\": %llu, \"flushes_skipped\": %llu, \"exit_flushes\": %llu,\n     "
+			"\"discards\": %llu, \"write_zeroes\": %llu, \"discards_ignored\": %llu, \"zeroes_written\": %llu,\n     "
+			"\"errors\": %llu, \"kicks\": %llu, \"interrupts\": %llu}",
 			(unsigned long long)s.requests, (unsigned long long)s.reads,
 			(unsigned long long)s.writes, (unsigned long long)s.durable_writes,
 			(unsigned long long)s.read_bytes,
 			(unsigned long long)s.write_bytes, (unsigned long long)s.flushes,
 			(unsigned long long)s.host_flushes, (unsigned long long)s.flushes_skipped,
 			(unsigned long long)s.exit_flushes, (unsigned long long)s.discards,
-			(unsigned long long)s.write_zeroes, (unsigned long long)s.errors, (unsigned long long)s.kicks,
+			(unsigned long long)s.write_zeroes, (unsigned long long)s.discards_ignored,
+			(unsigned long long)s.zeroes_written, (unsigned long long)s.errors, (unsigned long long)s.kicks,
 			(unsigned long long)s.interrupts);
 	}
 	fprintf(f, "%s]\n}\n", vm->ndrives ? "\n  " : "");

@@ -538,6 +538,20 @@ static void req_advance(struct vblk_req *req, uint64_t n)
 	b->iov = &req->iov[req->iov_first];
 }
 
+/*
+ * What the backend did instead of punching holes, copied into the device's
+ * counters. On the I/O thread, the backend's own, so its counters are read
+ * where they are written; stored whole for vblk_get_stats on other threads.
+ */
+static void stat_mirror_zeroing(struct vblk_dev *dev)
+{
+	struct blk_backend_counters c;
+
+	blk_backend_counters_get(dev->be, &c);
+	__atomic_store_n(&dev->stats.discards_ignored, c.discards_ignored, __ATOMIC_RELAXED);
+	__atomic_store_n(&dev->stats.zeroes_written, c.zeroes_written, __ATOMIC_RELAXED);
+}
+
 void vblk_backend_complete(void *ctx, struct blk_req *breq, int res)
 {
 	struct vblk_dev *dev = ctx;
@@ -599,10 +613,12 @@ void vblk_backend_complete(void *ctx, struct blk_req *breq, int res)
 	case BLK_OP_DISCARD:
 		if (status == VIRTIO_BLK_S_OK)
 			stat_add(dev, &dev->stats.discards, 1);
+		stat_mirror_zeroing(dev);
 		break;
 	case BLK_OP_WRITE_ZEROES:
 		if (status == VIRTIO_BLK_S_OK)
 			stat_add(dev, &dev->stats.write_zeroes, 1);
+		stat_mirror_zeroing(dev);
 		break;
 	}
 	req_finish(dev, req, status, used);

@@ -44,6 +44,8 @@ struct vblk_stats {
 	uint64_t exit_flushes;      /* fdatasyncs vblk_stop made (one per stop, none under cache=unsafe) */
 	uint64_t discards;
 	uint64_t write_zeroes;
+	uint64_t discards_ignored;  /* of the discards, those the host could not punch: completed OK, data kept */
+	uint64_t zeroes_written;    /* of the write_zeroes, those done by writing zeros (no fallocate on the host) */
 	uint64_t errors;            /* requests completed with IOERR or UNSUPP */
 	uint64_t kicks;             /* queue notifications the I/O thread read (the guest's, plus one at DRIVER_OK) */
 	uint64_t interrupts;        /* interrupts sent to the guest (used buffers, config, needs-reset) */

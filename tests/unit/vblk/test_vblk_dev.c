@@ -284,6 +284,8 @@ static void test_discard_write_zeroes(void **state)
 
 	assert_int_equal(s.discards, 1);
 	assert_int_equal(s.write_zeroes, 1);
+	assert_int_equal(s.discards_ignored, 0);
+	assert_int_equal(s.zeroes_written, 0);
 
 	/* Bad segments never reach the backend. */
 	struct treq b1 = fx_submit_dwz(f, VIRTIO_BLK_T_DISCARD, 16, 8, VIRTIO_BLK_DWZ_F_UNMAP);
@@ -299,6 +301,21 @@ static void test_discard_write_zeroes(void **state)
 	fx_expect_used(f, &b3, 1, VIRTIO_BLK_S_IOERR);
 	fx_expect_used(f, &b4, 1, VIRTIO_BLK_S_UNSUPP);
 	fx_expect_used(f, &b5, 1, VIRTIO_BLK_S_IOERR);
+
+	/* A host without holes: the backend's own counts reach --stats as they complete. */
+	d = fx_submit_dwz(f, VIRTIO_BLK_T_DISCARD, 16, 8, 0);
+	z = fx_submit_dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, 32, 4, 0);
+	assert_int_equal(vblk_process_queue(f->dev), 2);
+	f->fb->be.counters.discards_ignored = 1;
+	f->fb->be.counters.zeroes_written = 1;
+	fx_complete_all(f);
+	fx_expect_used(f, &d, 1, VIRTIO_BLK_S_OK);
+	fx_expect_used(f, &z, 1, VIRTIO_BLK_S_OK);
+	s = fx_stats(f);
+	assert_int_equal(s.discards, 2);
+	assert_int_equal(s.discards_ignored, 1);
+	assert_int_equal(s.write_zeroes, 2);
+	assert_int_equal(s.zeroes_written, 1);
 }
 
 static void test_discard_not_negotiated(void **state)
