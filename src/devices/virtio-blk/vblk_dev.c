@@ -238,6 +238,20 @@ static void maybe_interrupt(struct vblk_dev *dev)
 		signal_irq(dev, VIRTIO_MMIO_INT_VRING);
 }
 
+/*
+ * Hand the backend's queued requests to the host. A kick that fails (an
+ * io_uring_submit that the kernel, short of memory, answers with -EAGAIN)
+ * leaves them queued, and no guest kick need ever come for them: the I/O
+ * thread tries again within VBLK_KICK_RETRY_NS (io_wait) until one goes.
+ */
+static int be_kick_locked(struct vblk_dev *dev)
+{
+	int r = blk_backend_kick(dev->be);
+
+	dev->kick_owed = r < 0;
+	return r;
+}
+
 static struct vblk_limits dev_limits(const struct vblk_dev *dev)
 {
 	return (struct vblk_limits){
@@ -491,7 +505,7 @@ static int process_queue_round_locked(struct vblk_dev *dev)
 
 	if (submitted || dev->blocked) {
 		/* One kick for the whole batch (and a full backend needs its queue handed over to drain). */
-		int r = blk_backend_kick(dev->be);
+		int r = be_kick_locked(dev);
 
 		if (r < 0)
 			ret = r;
@@ -655,7 +669,7 @@ static int process_completions_locked(struct vblk_dev *dev)
 	int n = blk_backend_poll(dev->be);
 
 	if (retry_resubmit(dev)) {
-		int r = blk_backend_kick(dev->be);
+		int r = be_kick_locked(dev);
 
 		if (r < 0 && n >= 0)
 			n = r;
@@ -841,12 +855,21 @@ enum { EV_NOTIFY = 1, EV_BACKEND, EV_STOP };
 /* Sleep until an event, or until parked kicks are due to be looked after. epoll_wait's result. */
 static int io_wait(struct vblk_dev *dev, struct epoll_event *evs, int max)
 {
-	uint64_t until = vblk_parked_until(dev);
+	uint64_t until = vblk_parked_until(dev), now;
 
+	pthread_mutex_lock(&dev->lock);
+	bool retry = dev->kick_owed;
+
+	pthread_mutex_unlock(&dev->lock);
+	if (retry) {
+		now = clock_ns();
+		if (!until || now + VBLK_KICK_RETRY_NS < until)
+			until = now + VBLK_KICK_RETRY_NS;
+	}
 	if (!until)
 		return epoll_wait(dev->epoll_fd, evs, max, -1);
 
-	uint64_t now = clock_ns();
+	now = clock_ns();
 	uint64_t left = until > now ? until - now : 0;
 	struct timespec ts = { .tv_sec = (time_t)(left / 1000000000u), .tv_nsec = (long)(left % 1000000000u) };
 	int n = epoll_pwait2(dev->epoll_fd, evs, max, &ts, NULL);
@@ -914,6 +937,8 @@ static void *io_thread(void *arg)
 			}
 		}
 		pthread_mutex_lock(&dev->lock);
+		if (dev->kick_owed)
+			be_kick_locked(dev);
 		if (comp)
 			reaped = process_completions_locked(dev);
 		if (notify) {

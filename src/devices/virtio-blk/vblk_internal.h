@@ -53,6 +53,7 @@
 #define VBLK_MAX_DWZ_SECTORS (1u << 22)   /* 2 GiB per discard / write-zeroes */
 #define VBLK_MAX_DWZ_SEG 1                /* one range per request keeps one backend op per request */
 #define VBLK_DEFAULT_QUEUE_SIZE 256
+#define VBLK_KICK_RETRY_NS (1000 * 1000ull)  /* a failed backend kick is tried again after 1 ms */
 
 /* struct virtio_blk_config offsets (little-endian fields). */
 #define VBLK_CFG_CAPACITY 0
@@ -176,6 +177,7 @@ struct vblk_dev {
 	bool polling;               /* the I/O thread is busy-polling: leave guest kicks off when the ring runs dry */
 	bool kicks_off;             /* guest kicks left off (a poll found work, or kicks are parked): vblk_kicks_rearm before sleeping */
 	uint64_t parked_until_ns;   /* kicks parked while the backend is busy, until then at most; 0: not parked */
+	bool kick_owed;             /* the last backend kick failed: the I/O thread retries it (be_kick_locked) */
 	bool streaming;             /* the guest adds requests to a busy backend: park kicks (park_kicks) */
 	uint64_t lat_ns;            /* moving average of the backend's latency, ns */
 	uint64_t now_ns;            /* the clock, read once per processing round; 0: not read in this round */

@@ -52,7 +52,14 @@ static int fake_submit(struct blk_backend *be, struct blk_req *req)
 
 static int fake_kick(struct blk_backend *be)
 {
-	fb_of(be)->kicks++;
+	struct fake_backend *fb = fb_of(be);
+
+	fb->kicks++;
+	if (fb->fail_kicks) {
+		fb->fail_kicks--;
+		return -EAGAIN;
+	}
+	fb->kicked = fb->ncalls;
 	return 0;
 }
 

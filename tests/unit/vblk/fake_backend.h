@@ -28,7 +28,9 @@ struct fake_backend {
 	struct fake_call calls[FAKE_MAX_CALLS];   /* accepted submits, in order */
 	unsigned int ncalls;
 	unsigned int submit_attempts;
-	unsigned int kicks;
+	unsigned int kicks;           /* kick calls, failed ones included */
+	unsigned int fail_kicks;      /* the next this many kicks return -EAGAIN (as io_uring_submit can) */
+	unsigned int kicked;          /* of the calls, how many a successful kick handed over */
 	unsigned int capacity;        /* submit returns -EAGAIN at this many pending; 0: unlimited */
 	int fail_next_submit;         /* nonzero: the next submit returns this */
 	struct blk_req *pending[FAKE_MAX_PENDING];   /* submitted, not yet finished */

@@ -1177,6 +1177,39 @@ static void test_thread_with_fake(void **state)
 	assert_memory_equal(gp(f, r.data), f->fb->disk, 512);
 }
 
+/*
+ * A kick the backend refuses (-EAGAIN) leaves the request queued in it; the
+ * guest has kicked once and will not again. The I/O thread must try again by
+ * itself, and the request then completes.
+ */
+static void test_failed_kick_retried(void **state)
+{
+	struct fx *f = *state;
+	unsigned int kicked = 0;
+
+	fill_disk(f);
+	f->fb->fail_kicks = 2;
+	assert_int_equal(vblk_start(f->dev), 0);
+	struct treq r = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
+
+	mmio_w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	for (int i = 0; i < 2000 && !kicked; i++) {
+		usleep(1000);
+		pthread_mutex_lock(&f->dev->lock);
+		kicked = f->fb->kicked;
+		pthread_mutex_unlock(&f->dev->lock);
+	}
+	/* Finished either way, so that stop (which waits for it) returns and the check below speaks. */
+	pthread_mutex_lock(&f->dev->lock);
+	assert_int_equal(f->fb->npending, 1);
+	fake_backend_finish(f->fb, 0, 512);
+	pthread_mutex_unlock(&f->dev->lock);
+	assert_int_equal(vblk_stop(f->dev), 0);
+	assert_int_equal(kicked, 1);   /* handed over by a later kick of the thread's own */
+	assert_true(f->fb->kicks >= 3);
+	fx_expect_used(f, &r, 513, VIRTIO_BLK_S_OK);
+}
+
 static void *reset_thread(void *arg)
 {
 	struct fx *f = arg;
@@ -1607,6 +1640,7 @@ int main(void)
 		cmocka_unit_test(test_round_capped),
 		cmocka_unit_test_setup_teardown(test_stop_without_thread, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_thread_with_fake, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_kick_retried, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_with_thread_waits_for_inflight, setup_rw, teardown),
 		cmocka_unit_test(test_poll_window_arithmetic),
 		cmocka_unit_test_setup_teardown(test_poll_only_when_busy, setup_rw, teardown),
