@@ -7,12 +7,8 @@ set -u
 vmm=$1 elf=$2 want=$3 out_pat=${4:-} err_pat=${5:-}
 shift 3; [ $# -gt 0 ] && shift; [ $# -gt 0 ] && shift
 
-if [ ! -e /dev/kvm ]; then
-	echo "SKIP: /dev/kvm does not exist on this machine"
-	exit 77
-fi
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 "$vmm" --kernel "$elf" --serial stdio --stats "$tmp/stats.json" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
 got=$?

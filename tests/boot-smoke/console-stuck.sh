@@ -9,8 +9,8 @@
 # usage: console-stuck.sh VMM FLOOD_ELF HELLO_ELF LATE_WRITE_SO
 set -u
 vmm=$1 flood=$2 hello=$3 late_write=$4
-[ -e /dev/kvm ] || { echo "SKIP: /dev/kvm does not exist on this machine"; exit 77; }
-tmp=$(mktemp -d) || exit 1
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
 trap 'exec 3<&- 4<&-; rm -rf "$tmp"' EXIT
 fail=0
 mkfifo "$tmp/out" "$tmp/in" || exit 1

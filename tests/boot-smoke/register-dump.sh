@@ -6,12 +6,8 @@
 # usage: register-dump.sh VMM TRIPLEFAULT_ELF
 set -u
 vmm=$1 elf=$2
-if [ ! -e /dev/kvm ]; then
-	echo "SKIP: /dev/kvm does not exist on this machine"
-	exit 77
-fi
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 "$vmm" --kernel "$elf" --serial none >"$tmp/out" 2>"$tmp/err" </dev/null
 got=$?

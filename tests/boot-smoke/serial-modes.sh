@@ -4,9 +4,8 @@
 # usage: serial-modes.sh VMM HELLO_ELF
 set -u
 vmm=$1 elf=$2
-[ -e /dev/kvm ] || { echo "SKIP: /dev/kvm does not exist on this machine"; exit 77; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
 fail=0
 
 "$vmm" --kernel "$elf" --serial "file:$tmp/console.log" >"$tmp/out" 2>"$tmp/err" </dev/null

@@ -6,12 +6,8 @@
 # usage: stats-long-name.sh VMM EXIT42_ELF
 set -u
 vmm=$1 elf=$2
-if [ ! -e /dev/kvm ]; then
-	echo "SKIP: /dev/kvm does not exist on this machine"
-	exit 77
-fi
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
 fail=0
 for len in 250 255; do
 	dir=$tmp/$len

@@ -5,12 +5,8 @@
 # usage: verbose-cap.sh VMM PROBE_ELF
 set -u
 vmm=$1 elf=$2
-if [ ! -e /dev/kvm ]; then
-	echo "SKIP: /dev/kvm does not exist on this machine"
-	exit 77
-fi
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 "$vmm" -v --kernel "$elf" --serial none --timeout 1 --stats "$tmp/stats.json" >"$tmp/out" 2>"$tmp/err" </dev/null
 got=$?
