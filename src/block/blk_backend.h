@@ -102,7 +102,13 @@ struct blk_backend_ops {
 	int (*submit)(struct blk_backend *be, struct blk_req *req);
 	/* Hand queued requests to the kernel. 0 or -errno. */
 	int (*kick)(struct blk_backend *be);
-	/* Reap finished requests, calling complete() once for each. Count reaped, or -errno. Never blocks. */
+	/*
+	 * Reap finished requests, calling complete() once for each. Count
+	 * reaped, or -errno. Never blocks. A request with a next step (the rest
+	 * of a short transfer, WRITE_ZEROES' next host operation) is queued and
+	 * kicked here; -errno can mean that kick failed, and the step then stays
+	 * queued until the caller kicks again.
+	 */
 	int (*poll)(struct blk_backend *be);
 	/* An fd that becomes readable when poll() has work; the caller reads (drains) it before poll(). */
 	int (*event_fd)(struct blk_backend *be);

@@ -668,6 +668,9 @@ static int process_completions_locked(struct vblk_dev *dev)
 
 	int n = blk_backend_poll(dev->be);
 
+	/* poll queues a request's next step (a short transfer's rest, a WRITE_ZEROES step) and kicks it itself. */
+	if (n < 0)
+		dev->kick_owed = true;
 	if (retry_resubmit(dev)) {
 		int r = be_kick_locked(dev);
 

@@ -77,6 +77,12 @@ static int fake_poll(struct blk_backend *be)
 	fb->ndone = 0;
 	for (unsigned int i = 0; i < n; i++)
 		be->complete(be->complete_ctx, done[i], res[i]);
+	if (fb->poll_fails) {
+		int r = fb->poll_fails;
+
+		fb->poll_fails = 0;
+		return r;
+	}
 	return (int)n;
 }
 

@@ -31,6 +31,8 @@ struct fake_backend {
 	unsigned int kicks;           /* kick calls, failed ones included */
 	unsigned int fail_kicks;      /* the next this many kicks return -EAGAIN (as io_uring_submit can) */
 	unsigned int kicked;          /* of the calls, how many a successful kick handed over */
+	int poll_fails;               /* nonzero: the next poll completes what is done, then returns this (as
+	                               * io_uring's does when its kick of a request's next step fails) */
 	unsigned int capacity;        /* submit returns -EAGAIN at this many pending; 0: unlimited */
 	int fail_next_submit;         /* nonzero: the next submit returns this */
 	struct blk_req *pending[FAKE_MAX_PENDING];   /* submitted, not yet finished */

@@ -1233,6 +1233,33 @@ static bool wait_pending(struct fx *f, unsigned int n)
 	return false;
 }
 
+/* The same when the kick that fails is the backend's own, inside poll (a request's next step). */
+static void test_failed_poll_kick_retried(void **state)
+{
+	struct fx *f = *state;
+	unsigned int before, after = 0;
+
+	assert_int_equal(vblk_start(f->dev), 0);
+	struct treq r = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
+
+	mmio_w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_true(wait_pending(f, 1));
+	pthread_mutex_lock(&f->dev->lock);
+	before = f->fb->kicks;
+	f->fb->poll_fails = -EAGAIN;
+	fake_backend_finish(f->fb, 0, 512);
+	pthread_mutex_unlock(&f->dev->lock);
+	for (int i = 0; i < 2000 && after <= before; i++) {
+		usleep(1000);
+		pthread_mutex_lock(&f->dev->lock);
+		after = f->fb->kicks;
+		pthread_mutex_unlock(&f->dev->lock);
+	}
+	assert_int_equal(vblk_stop(f->dev), 0);
+	assert_true(after > before);   /* the thread kicked again by itself */
+	fx_expect_used(f, &r, 513, VIRTIO_BLK_S_OK);
+}
+
 static void test_reset_with_thread_waits_for_inflight(void **state)
 {
 	struct fx *f = *state;
@@ -1641,6 +1668,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_without_thread, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_thread_with_fake, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_kick_retried, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_poll_kick_retried, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_with_thread_waits_for_inflight, setup_rw, teardown),
 		cmocka_unit_test(test_poll_window_arithmetic),
 		cmocka_unit_test_setup_teardown(test_poll_only_when_busy, setup_rw, teardown),
