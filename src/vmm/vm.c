@@ -420,16 +420,16 @@ static void *vm_vcpu_thread(void *arg)
 /* How often vm_vcpus_stop kicks a vCPU thread that has not ended yet. */
 #define VM_REKICK_NS (20 * 1000 * 1000L)
 
-/* pthread_join that gives up after ns: 0, ETIMEDOUT or another error number. */
+/* pthread_join that gives up after ns (on the monotonic clock, which no clock step moves): 0, ETIMEDOUT or another error number. */
 static int vm_join_within(pthread_t thread, long ns)
 {
 	struct timespec until;
 
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_nsec += ns;
 	until.tv_sec += until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
-	return pthread_timedjoin_np(thread, NULL, &until);
+	return pthread_clockjoin_np(thread, NULL, CLOCK_MONOTONIC, &until);
 }
 
 static void vm_vcpus_stop(struct vm *vm)
