@@ -270,7 +270,34 @@ static void input_add(struct input_file *in, unsigned int *n, const struct vm_co
 }
 
 /*
- * Whether two paths, neither of which exists yet, name the same file to be:
+ * In out: path, or, when path is a symlink to something that does not exist
+ * yet, the path its chain of links (up to 8) ends at. NULL if that does not
+ * fit in n bytes.
+ */
+static const char *new_file_target(const char *path, char *out, size_t n)
+{
+	char link[PATH_MAX], dir[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(out, n, "%s", path) >= (int)n)
+		return NULL;
+	for (int hops = 0; hops < 8 && lstat(out, &st) == 0 && S_ISLNK(st.st_mode); hops++) {
+		ssize_t len = readlink(out, link, sizeof(link) - 1);
+
+		if (len < 0)
+			break;
+		link[len] = '\0';
+		snprintf(dir, sizeof(dir), "%s", out);
+		if ((link[0] == '/' ? snprintf(out, n, "%s", link) : snprintf(out, n, "%s/%s", dirname(dir), link)) >=
+		    (int)n)
+			return NULL;
+	}
+	return out;
+}
+
+/*
+ * Whether two paths, neither of which exists yet, name the same file to be
+ * (for a dangling symlink, the file it points to, see new_file_target):
  * the same directory (by device and inode, so "x" and "./x" match) and the
  * same last component. check_output has made sure each directory exists.
  */
@@ -281,8 +308,8 @@ static bool same_new_file(const char *a, const char *b)
 
 	if (stat(a, &sa) == 0 || errno != ENOENT || stat(b, &sb) == 0 || errno != ENOENT)
 		return false;
-	if (snprintf(da, sizeof(da), "%s", a) >= (int)sizeof(da) ||
-	    snprintf(db, sizeof(db), "%s", b) >= (int)sizeof(db))
+	/* A dangling symlink is where open(O_CREAT) makes the file its chain of links ends at. */
+	if (!new_file_target(a, da, sizeof(da)) || !new_file_target(b, db, sizeof(db)))
 		return false;
 	memcpy(ba, da, sizeof(ba));
 	memcpy(bb, db, sizeof(bb));

@@ -43,6 +43,12 @@ absent stats-is-new-serial-dot new.log
 usage stats-is-new-serial-abs "^vmm: --stats $PWD/dir/\.\./new\.log: is the same file as --serial file:new\.log" \
 	-v --kernel k.elf --serial file:new.log --stats "$PWD/dir/../new.log"
 absent stats-is-new-serial-abs new.log
+# A dangling symlink names the file it would create: dir/link.log -> ../new.log is new.log.
+ln -s ../new.log dir/link.log
+usage stats-is-new-serial-link '^vmm: --stats new\.log: is the same file as --serial file:dir/link\.log' \
+	-v --kernel k.elf --serial file:dir/link.log --stats new.log
+absent stats-is-new-serial-link new.log
+rm dir/link.log
 # Different new files pass this check (the kernel, refused later, keeps the guest from running).
 printf 'not a kernel\n' >notk
 usage new-outputs-differ '^vmm: --kernel notk: not a Linux bzImage' --kernel notk --serial file:dir/new.log --stats new.log
