@@ -48,6 +48,7 @@ struct vm_vcpu {
 	struct kvm_vcpu kvm;
 	pthread_t thread;
 	bool started;
+	bool ended;   /* the thread is past its run loop (vm->vcpu_lock) */
 };
 
 /*
@@ -84,6 +85,9 @@ struct vm {
 	bool exit_set;
 	struct vm_exit exit;
 	int exit_fd;
+	/* A vCPU thread that ends says so here, for vm_vcpus_stop (cond on CLOCK_MONOTONIC). */
+	pthread_mutex_t vcpu_lock;
+	pthread_cond_t vcpu_ended;
 
 	uint64_t t_start_ns;
 	_Atomic uint64_t t_first_run_ns;
@@ -414,22 +418,32 @@ static void *vm_vcpu_thread(void *arg)
 			break;
 		}
 	}
+	pthread_mutex_lock(&vm->vcpu_lock);
+	v->ended = true;
+	pthread_cond_broadcast(&vm->vcpu_ended);
+	pthread_mutex_unlock(&vm->vcpu_lock);
 	return NULL;
 }
 
 /* How often vm_vcpus_stop kicks a vCPU thread that has not ended yet. */
 #define VM_REKICK_NS (20 * 1000 * 1000L)
 
-/* pthread_join that gives up after ns (on the monotonic clock, which no clock step moves): 0, ETIMEDOUT or another error number. */
-static int vm_join_within(pthread_t thread, long ns)
+/* Wait until v's thread has left its run loop, kicking it again every VM_REKICK_NS meanwhile. */
+static void vm_vcpu_wait_ended(struct vm *vm, struct vm_vcpu *v)
 {
-	struct timespec until;
+	pthread_mutex_lock(&vm->vcpu_lock);
+	while (!v->ended) {
+		struct timespec until;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_nsec += ns;
-	until.tv_sec += until.tv_nsec / 1000000000L;
-	until.tv_nsec %= 1000000000L;
-	return pthread_clockjoin_np(thread, NULL, CLOCK_MONOTONIC, &until);
+		/* The monotonic clock, which no clock step moves (vcpu_ended was made with it). */
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += VM_REKICK_NS;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		if (pthread_cond_timedwait(&vm->vcpu_ended, &vm->vcpu_lock, &until) == ETIMEDOUT && !v->ended)
+			pthread_kill(v->thread, VM_SIG_KICK);
+	}
+	pthread_mutex_unlock(&vm->vcpu_lock);
 }
 
 static void vm_vcpus_stop(struct vm *vm)
@@ -457,8 +471,8 @@ static void vm_vcpus_stop(struct vm *vm)
 		 * reader that stopped reading would then hold it for ever. Kick
 		 * again until it is gone: the next kick interrupts the write.
 		 */
-		while (vm_join_within(v->thread, VM_REKICK_NS) == ETIMEDOUT)
-			pthread_kill(v->thread, VM_SIG_KICK);
+		vm_vcpu_wait_ended(vm, v);
+		pthread_join(v->thread, NULL);
 		v->started = false;
 	}
 }
@@ -946,6 +960,15 @@ int vm_create(const struct vm_config *cfg, const struct vm_kernel_image *kernel,
 	vm->t_start_ns = t_start_ns;
 	vm->serial_out = -1;
 	pthread_mutex_init(&vm->exit_lock, NULL);
+	pthread_mutex_init(&vm->vcpu_lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&vm->vcpu_ended, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	vm->exit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->exit_fd < 0) {
 		r = vm_fail(err, VM_STAGE_KVM, -errno, NULL);
@@ -1302,5 +1325,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->exit_fd >= 0)
 		close(vm->exit_fd);
 	pthread_mutex_destroy(&vm->exit_lock);
+	pthread_cond_destroy(&vm->vcpu_ended);
+	pthread_mutex_destroy(&vm->vcpu_lock);
 	free(vm);
 }
