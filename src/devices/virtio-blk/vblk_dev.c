@@ -242,7 +242,7 @@ static void maybe_interrupt(struct vblk_dev *dev)
  * Hand the backend's queued requests to the host. A kick that fails (an
  * io_uring_submit that the kernel, short of memory, answers with -EAGAIN)
  * leaves them queued, and no guest kick need ever come for them: the I/O
- * thread tries again within VBLK_KICK_RETRY_NS (io_wait) until one goes.
+ * thread tries again within VBLK_KICK_RETRY_NS (vblk_wake_by) until one goes.
  */
 static int be_kick_locked(struct vblk_dev *dev)
 {
@@ -390,7 +390,7 @@ uint64_t vblk_park_window(uint64_t lat_ns)
  * what limits the guest's I/O rate. A request made available meanwhile waits
  * for the next completion, and for no longer than the park window, 1/8 of
  * the backend's average latency within [VBLK_PARK_MIN_NS, VBLK_PARK_MAX_NS]:
- * then the I/O thread wakes by itself and looks (vblk_parked_until). That
+ * then the I/O thread wakes by itself and looks (vblk_wake_by). That
  * bound matters when the requests in flight are slow ones, a long FLUSH or
  * DISCARD. Every look that finds the ring dry while the backend is still
  * busy parks again; once the backend is empty kicks go back on.
@@ -833,11 +833,17 @@ int vblk_park_expired_locked(struct vblk_dev *dev)
 	return process_queue_locked(dev);
 }
 
-uint64_t vblk_parked_until(struct vblk_dev *dev)
+uint64_t vblk_wake_by(struct vblk_dev *dev)
 {
 	pthread_mutex_lock(&dev->lock);
 	uint64_t t = dev->parked_until_ns;
 
+	if (dev->kick_owed) {
+		uint64_t retry = clock_ns() + VBLK_KICK_RETRY_NS;
+
+		if (!t || retry < t)
+			t = retry;
+	}
 	pthread_mutex_unlock(&dev->lock);
 	return t;
 }
@@ -855,24 +861,15 @@ bool vblk_kicks_rearm(struct vblk_dev *dev)
 
 enum { EV_NOTIFY = 1, EV_BACKEND, EV_STOP };
 
-/* Sleep until an event, or until parked kicks are due to be looked after. epoll_wait's result. */
+/* Sleep until an event, or until parked kicks or a failed kick are due (vblk_wake_by). epoll_wait's result. */
 static int io_wait(struct vblk_dev *dev, struct epoll_event *evs, int max)
 {
-	uint64_t until = vblk_parked_until(dev), now;
+	uint64_t until = vblk_wake_by(dev);
 
-	pthread_mutex_lock(&dev->lock);
-	bool retry = dev->kick_owed;
-
-	pthread_mutex_unlock(&dev->lock);
-	if (retry) {
-		now = clock_ns();
-		if (!until || now + VBLK_KICK_RETRY_NS < until)
-			until = now + VBLK_KICK_RETRY_NS;
-	}
 	if (!until)
 		return epoll_wait(dev->epoll_fd, evs, max, -1);
 
-	now = clock_ns();
+	uint64_t now = clock_ns();
 	uint64_t left = until > now ? until - now : 0;
 	struct timespec ts = { .tv_sec = (time_t)(left / 1000000000u), .tv_nsec = (long)(left % 1000000000u) };
 	int n = epoll_pwait2(dev->epoll_fd, evs, max, &ts, NULL);

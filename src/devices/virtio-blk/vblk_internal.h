@@ -285,7 +285,7 @@ bool vblk_poll(struct vblk_dev *dev, uint64_t window_ns);
  * back on and look at the ring once more, processing what a suppressed kick
  * would have announced. True when that found work. Parked kicks stay off
  * while requests are in the backend: their completions wake the thread, and
- * so does the end of the park window (vblk_parked_until); it looks at the
+ * so does the end of the park window (vblk_wake_by); it looks at the
  * ring then.
  */
 bool vblk_kicks_rearm(struct vblk_dev *dev);
@@ -297,7 +297,11 @@ bool vblk_kicks_rearm(struct vblk_dev *dev);
  */
 int vblk_park_expired_locked(struct vblk_dev *dev);
 
-/* When the I/O thread must look at the ring for parked kicks (CLOCK_MONOTONIC ns), or 0 (takes dev->lock). */
-uint64_t vblk_parked_until(struct vblk_dev *dev);
+/*
+ * When the I/O thread must wake even if no event comes (CLOCK_MONOTONIC ns):
+ * the end of the park window, to look at the ring for parked kicks, or the
+ * retry of a failed backend kick, whichever is first; 0: never (takes dev->lock).
+ */
+uint64_t vblk_wake_by(struct vblk_dev *dev);
 
 #endif

@@ -1497,7 +1497,7 @@ static void test_lockstep_batch_keeps_kicks_on(void **state)
 	assert_int_equal(vblk_process_queue(f->dev), 4);
 	assert_int_equal(vtest_avail_event_get(&f->g), 4);
 	assert_false(f->dev->kicks_off);
-	assert_int_equal(vblk_parked_until(f->dev), 0);
+	assert_int_equal(vblk_wake_by(f->dev), 0);
 	fx_complete_all(f);
 }
 
