@@ -1178,6 +1178,30 @@ static void test_thread_with_fake(void **state)
 }
 
 /*
+ * Wait (bounded, 2 s) until a counter of the fake reaches n; reads it under
+ * the device lock the I/O thread holds while it drives the fake.
+ */
+static bool wait_fake(struct fx *f, const unsigned int *counter, unsigned int n)
+{
+	for (int i = 0; i < 2000; i++) {
+		pthread_mutex_lock(&f->dev->lock);
+		unsigned int v = *counter;
+
+		pthread_mutex_unlock(&f->dev->lock);
+		if (v >= n)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/* Wait (bounded) until the fake has n pending requests. */
+static bool wait_pending(struct fx *f, unsigned int n)
+{
+	return wait_fake(f, &f->fb->npending, n);
+}
+
+/*
  * A kick the backend refuses (-EAGAIN) leaves the request queued in it; the
  * guest has kicked once and will not again. The I/O thread must try again by
  * itself, and the request then completes.
@@ -1185,7 +1209,6 @@ static void test_thread_with_fake(void **state)
 static void test_failed_kick_retried(void **state)
 {
 	struct fx *f = *state;
-	unsigned int kicked = 0;
 
 	fill_disk(f);
 	f->fb->fail_kicks = 2;
@@ -1193,19 +1216,14 @@ static void test_failed_kick_retried(void **state)
 	struct treq r = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
 
 	mmio_w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	for (int i = 0; i < 2000 && !kicked; i++) {
-		usleep(1000);
-		pthread_mutex_lock(&f->dev->lock);
-		kicked = f->fb->kicked;
-		pthread_mutex_unlock(&f->dev->lock);
-	}
+	wait_fake(f, &f->fb->kicked, 1);
 	/* Finished either way, so that stop (which waits for it) returns and the check below speaks. */
 	pthread_mutex_lock(&f->dev->lock);
 	assert_int_equal(f->fb->npending, 1);
 	fake_backend_finish(f->fb, 0, 512);
 	pthread_mutex_unlock(&f->dev->lock);
 	assert_int_equal(vblk_stop(f->dev), 0);
-	assert_int_equal(kicked, 1);   /* handed over by a later kick of the thread's own */
+	assert_int_equal(f->fb->kicked, 1);   /* handed over by a later kick of the thread's own */
 	assert_true(f->fb->kicks >= 3);
 	fx_expect_used(f, &r, 513, VIRTIO_BLK_S_OK);
 }
@@ -1218,26 +1236,11 @@ static void *reset_thread(void *arg)
 	return NULL;
 }
 
-/* Wait (bounded) until the fake has n pending requests; reads the fake under the device lock the I/O thread holds. */
-static bool wait_pending(struct fx *f, unsigned int n)
-{
-	for (int i = 0; i < 2000; i++) {
-		pthread_mutex_lock(&f->dev->lock);
-		unsigned int p = f->fb->npending;
-
-		pthread_mutex_unlock(&f->dev->lock);
-		if (p >= n)
-			return true;
-		usleep(1000);
-	}
-	return false;
-}
-
 /* The same when the kick that fails is the backend's own, inside poll (a request's next step). */
 static void test_failed_poll_kick_retried(void **state)
 {
 	struct fx *f = *state;
-	unsigned int before, after = 0;
+	unsigned int before;
 
 	assert_int_equal(vblk_start(f->dev), 0);
 	struct treq r = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
@@ -1249,14 +1252,10 @@ static void test_failed_poll_kick_retried(void **state)
 	f->fb->poll_fails = -EAGAIN;
 	fake_backend_finish(f->fb, 0, 512);
 	pthread_mutex_unlock(&f->dev->lock);
-	for (int i = 0; i < 2000 && after <= before; i++) {
-		usleep(1000);
-		pthread_mutex_lock(&f->dev->lock);
-		after = f->fb->kicks;
-		pthread_mutex_unlock(&f->dev->lock);
-	}
+	bool kicked_again = wait_fake(f, &f->fb->kicks, before + 1);
+
 	assert_int_equal(vblk_stop(f->dev), 0);
-	assert_true(after > before);   /* the thread kicked again by itself */
+	assert_true(kicked_again);   /* the thread kicked again by itself */
 	fx_expect_used(f, &r, 513, VIRTIO_BLK_S_OK);
 }
 
