@@ -426,20 +426,17 @@ static void *vm_vcpu_thread(void *arg)
 }
 
 /* How often vm_vcpus_stop kicks a vCPU thread that has not ended yet. */
-#define VM_REKICK_NS (20 * 1000 * 1000L)
+#define VM_REKICK_NS (20 * 1000 * 1000ull)
 
 /* Wait until v's thread has left its run loop, kicking it again every VM_REKICK_NS meanwhile. */
 static void vm_vcpu_wait_ended(struct vm *vm, struct vm_vcpu *v)
 {
 	pthread_mutex_lock(&vm->vcpu_lock);
 	while (!v->ended) {
-		struct timespec until;
-
 		/* The monotonic clock, which no clock step moves (vcpu_ended was made with it). */
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += VM_REKICK_NS;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
+		uint64_t t = vm_now_ns() + VM_REKICK_NS;
+		struct timespec until = { .tv_sec = (time_t)(t / 1000000000u), .tv_nsec = (long)(t % 1000000000u) };
+
 		if (pthread_cond_timedwait(&vm->vcpu_ended, &vm->vcpu_lock, &until) == ETIMEDOUT && !v->ended)
 			pthread_kill(v->thread, VM_SIG_KICK);
 	}
