@@ -320,6 +320,23 @@ static bool same_new_file(const char *a, const char *b)
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* An output file (--serial file:, --stats), as check_outputs_distinct names it. */
+struct output_file {
+	const char *path, *key, *prefix, *flag;
+	const struct vm_config_origin *o;
+};
+
+/* The line for an output that is the same file as other, which it would overwrite. -1. */
+static int output_clash(const struct output_file *out, const char *other)
+{
+	char name[PATH_MAX + 64];
+
+	setting(name, sizeof(name), out->o, out->key, out->prefix, out->path);
+	err_line("%s: is the same file as %s, which it would overwrite (choose another path for %s)", name, other,
+		 out->o->file ? out->key : out->flag);
+	return -1;
+}
+
 /*
  * --stats and --serial file: must not name an input: both truncate or replace
  * their file, which would destroy a drive image, the kernel or a config file.
@@ -329,12 +346,10 @@ static int check_outputs_distinct(const struct vm_config *cfg)
 {
 	struct input_file in[4 + VM_MAX_DRIVES + 16];
 	unsigned int n = 0;
-	const struct {
-		const char *path, *key, *prefix;
-		const struct vm_config_origin *o;
-	} outs[2] = {
-		{ cfg->serial == VM_SERIAL_FILE ? cfg->serial_path : NULL, "serial", "file:", &cfg->where.serial },
-		{ cfg->stats_path, "stats", "", &cfg->where.stats },
+	const struct output_file outs[2] = {
+		{ cfg->serial == VM_SERIAL_FILE ? cfg->serial_path : NULL, "serial", "file:", "--serial",
+		  &cfg->where.serial },
+		{ cfg->stats_path, "stats", "", "--stats", &cfg->where.stats },
 	};
 
 	input_add(in, &n, &cfg->where.kernel, "kernel", "", cfg->kernel);
@@ -357,16 +372,12 @@ static int check_outputs_distinct(const struct vm_config *cfg)
 
 	/* Neither output exists yet: the stats rename would replace the console log all the same. */
 	if (outs[0].path && outs[1].path && same_new_file(outs[0].path, outs[1].path)) {
-		char name[PATH_MAX + 64], other[PATH_MAX + 64];
+		char other[PATH_MAX + 64];
 
-		setting(name, sizeof(name), outs[1].o, outs[1].key, outs[1].prefix, outs[1].path);
 		input_name(other, sizeof(other), outs[0].o, outs[0].key, outs[0].prefix, outs[0].path);
-		err_line("%s: is the same file as %s, which it would overwrite (choose another path for %s)",
-			 name, other, outs[1].o->file ? outs[1].key : "--stats");
-		return -1;
+		return output_clash(&outs[1], other);
 	}
 	for (unsigned int k = 0; k < 2; k++) {
-		char name[PATH_MAX + 64];
 		struct stat st;
 
 		if (!outs[k].path || stat(outs[k].path, &st) < 0)
@@ -376,10 +387,7 @@ static int check_outputs_distinct(const struct vm_config *cfg)
 				continue;
 			if (k == 0 && i == n - 1 && outs[0].path)
 				break;   /* the console file itself */
-			setting(name, sizeof(name), outs[k].o, outs[k].key, outs[k].prefix, outs[k].path);
-			err_line("%s: is the same file as %s, which it would overwrite (choose another path for %s)",
-				 name, in[i].name, outs[k].o->file ? outs[k].key : (k ? "--stats" : "--serial"));
-			return -1;
+			return output_clash(&outs[k], in[i].name);
 		}
 	}
 	return 0;
@@ -414,6 +422,7 @@ static const char *drive_setting(char *buf, size_t n, const struct vm_drive_conf
 
 static void drive_error(const struct vm_drive_config *d, int r)
 {
+	const char *quotes = quote_hint(&d->file_origin, d->file);
 	char loc[PATH_MAX + 32], ro[32];
 	struct stat st;
 
@@ -421,9 +430,8 @@ static void drive_error(const struct vm_drive_config *d, int r)
 	drive_setting(ro, sizeof(ro), d, "readonly", "on");
 	switch (r) {
 	case -ENOENT:
-		if (*quote_hint(&d->file_origin, d->file))
-			err_line("%s: %s does not exist (check the path%s)", loc, d->file,
-				 quote_hint(&d->file_origin, d->file));
+		if (*quotes)
+			err_line("%s: %s does not exist (check the path%s)", loc, d->file, quotes);
 		else
 			err_line("%s: %s does not exist (create the image first, e.g. truncate -s 1G %s)", loc,
 				 d->file, d->file);
