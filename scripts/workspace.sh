@@ -88,7 +88,7 @@ pack() {
 	tmp=$img.tmp.$$
 	trap 'rm -f "$tmp"' EXIT
 	trap 'exit 1' INT TERM HUP
-	truncate -s "${kib}K" "$tmp" 2>/dev/null || bad "pack: cannot make $tmp (check the disk and its permissions)"
+	truncate -s $((kib * 1024)) "$tmp" 2>/dev/null || bad "pack: cannot make $tmp (check the disk and its permissions)"
 	# -m 0: no blocks kept for root, the job is root anyway. -i 8192: an
 	# inode per 8 KiB, twice ext4's default, for builds of many small files.
 	# The file is new and sparse, so its inode tables and journal read as

@@ -5,24 +5,25 @@
 # usage: tests/host/build.sh OUTDIR
 #            builds OUTDIR/vmlinuz, OUTDIR/vmlinux (ELF, for a PVH boot) and OUTDIR/initrd.img (cached by stamp)
 #        tests/host/build.sh OUTDIR --disk FILE --vmm PATH --guest DIR --job DIR
-#                            [--with-qemu] [--size SIZE]
+#                            [--with-qemu] [--size SIZE] [--rootfs DIR]
 #            also writes FILE, a sparse ext4 image (default 3G) laid out as
 #              /root/...      shared libraries of vmm (and qemu) at their host paths
 #              /vmm/vmm       the vmm binary
 #              /guest/        vmlinuz, vmlinux, initrd*.img of the guest
 #              /job/          list, env, lib.sh, scenarios/ (from --job DIR)
 #              /scratch/      empty: per-scenario drive images go here
+#              /rootfs/       with --rootfs: rootfs.img, vmlinuz, initrd.img from scripts/make-rootfs.sh
 #            The test host's /init mounts it on /t and runs /t/job/list.
 set -eu
 LOG_TAG=host-build
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../guest/debian.sh"
 
-usage() { echo "usage: $0 OUTDIR [--disk FILE --vmm PATH --guest DIR --job DIR [--with-qemu] [--size SIZE]]" >&2; exit 2; }
+usage() { echo "usage: $0 OUTDIR [--disk FILE --vmm PATH --guest DIR --job DIR [--with-qemu] [--size SIZE] [--rootfs DIR]]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 OUT=$1
 shift
-DISK= VMM= GUEST= JOB= WITH_QEMU=0 SIZE=3G
+DISK= VMM= GUEST= JOB= WITH_QEMU=0 SIZE=3G ROOTFS=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--disk) DISK=$2; shift ;;
@@ -30,6 +31,7 @@ while [ $# -gt 0 ]; do
 	--guest) GUEST=$2; shift ;;
 	--job) JOB=$2; shift ;;
 	--size) SIZE=$2; shift ;;
+	--rootfs) ROOTFS=$2; shift ;;
 	--with-qemu) WITH_QEMU=1 ;;
 	*) usage ;;
 	esac
@@ -125,6 +127,18 @@ build_disk() {
 		copy_with_libs "$STAGE/root" "/usr/sbin/$t"
 		cp "/usr/sbin/$t" "$STAGE/root/usr/sbin/$t"
 	done
+	# GNU cp (busybox's writes a sparse file's holes out as zeros, and has no
+	# --reflink), for the scenarios that copy the rootfs as docs/ci-runner.md does.
+	mkdir -p "$STAGE/root/usr/bin"
+	copy_with_libs "$STAGE/root" /usr/bin/cp
+	cp /usr/bin/cp "$STAGE/root/usr/bin/cp"
+	if [ -n "$ROOTFS" ]; then
+		mkdir -p "$STAGE/rootfs"
+		for f in rootfs.img vmlinuz initrd.img kernel-version; do
+			[ -f "$ROOTFS/$f" ] || die "rootfs file $ROOTFS/$f missing (scripts/make-rootfs.sh)"
+			ln "$ROOTFS/$f" "$STAGE/rootfs/$f" 2>/dev/null || cp --sparse=always "$ROOTFS/$f" "$STAGE/rootfs/$f"
+		done
+	fi
 	if [ "$WITH_QEMU" = 1 ]; then
 		# The outer QEMU is also the one put inside: qemu-system-x86 is needed
 		# on this machine anyway. microvm boots from qboot/SeaBIOS's

@@ -31,6 +31,13 @@ TESTS = os.path.dirname(HERE)
 SCENARIOS = os.path.join(HERE, "scenarios")
 GUEST_BUILD = os.path.join(TESTS, "guest", "build.sh")
 HOST_BUILD = os.path.join(TESTS, "host", "build.sh")
+REPO = os.path.dirname(TESTS)
+MAKE_ROOTFS = os.path.join(REPO, "scripts", "make-rootfs.sh")
+# The Debian rootfs the "# needs: rootfs" scenarios boot: the same command
+# docs/ci-runner.md gives, so both share one cached build (BUILD/rootfs).
+ROOTFS_INCLUDE = "gcc,make,libc6-dev"
+# Files those scenarios use besides lib.sh, copied into the test host's job/.
+CI_FILES = [os.path.join(REPO, "scripts", "workspace.sh"), os.path.join(REPO, "docs", "ci-runner.md")]
 
 DEFAULT_SCENARIO_TIMEOUT = 120
 # How long past a scenario's own limit (enforced inside the test host) the
@@ -58,6 +65,12 @@ def log(msg):
 
 def scenario_names():
     return sorted(f[:-3] for f in os.listdir(SCENARIOS) if f.endswith(".sh"))
+
+
+def scenario_needs_rootfs(path):
+    """A scenario that boots the Debian rootfs says so with '# needs: rootfs'."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return any(re.match(r"#\s*needs:.*\brootfs\b", line) for _, line in zip(range(20), f))
 
 
 def scenario_timeout(path):
@@ -95,6 +108,8 @@ class Paths:
         self.work = os.path.join(self.build, "tests", "integration", "itest")
         # build/guest: where docs and config/*.ini expect the test guest image.
         self.guest = os.path.join(self.build, "guest")
+        # build/rootfs: scripts/make-rootfs.sh's output, as docs/ci-runner.md builds it.
+        self.rootfs = os.path.join(self.build, "rootfs")
         self.host = os.path.join(self.work, "host")
         self.batch = os.path.join(self.work, "batch")
         self.run = os.path.join(self.work, "run")
@@ -111,13 +126,18 @@ def sh_need_pkg(pkg):
                    check=True, stdout=sys.stderr)
 
 
-def build_images(p, with_fio):
+def build_images(p, with_fio, rootfs=False):
     t0 = time.time()
     env = dict(os.environ, ITEST_DEB_CACHE=os.path.join(p.work, "debs"),
                ITEST_APT_CACHE=os.path.join(p.work, "apt-answers"))
     cmd = ["sh", GUEST_BUILD, p.guest] + (["--with-fio"] if with_fio else [])
     subprocess.run(cmd, check=True, stdout=sys.stderr, env=env)
     subprocess.run(["sh", HOST_BUILD, p.host], check=True, stdout=sys.stderr, env=env)
+    if rootfs:
+        if not shutil.which("mmdebstrap"):
+            sh_need_pkg("mmdebstrap")
+        subprocess.run(["sh", MAKE_ROOTFS, "--include", ROOTFS_INCLUDE, p.rootfs], check=True,
+                       stdout=sys.stderr)
     log(f"images ready in {time.time() - t0:.1f}s")
 
 
@@ -135,6 +155,9 @@ def base_env(p, mode):
         "ITEST_MODE": mode,
         "QEMU": shutil.which("qemu-system-x86_64") or "",
         "HOST_BLOCK_STAT": "",
+        "ROOTFS_DIR": p.rootfs if os.path.exists(os.path.join(p.rootfs, "stamp")) else "",
+        "WORKSPACE_SH": CI_FILES[0],
+        "CI_RUNNER_DOC": CI_FILES[1],
     })
     return env
 
@@ -289,6 +312,8 @@ def run_testhost_once(p, items, extra_env, stream, with_qemu, keep=False):
             shutil.copy(path, os.path.join(job, "scenarios", name + ".sh"))
             f.write(f"{name} {tmo}\n")
     shutil.copy(os.path.join(HERE, "lib.sh"), os.path.join(job, "lib.sh"))
+    for f in CI_FILES:
+        shutil.copy(f, os.path.join(job, os.path.basename(f)))
     # The shipped example INI files, for the scenarios that boot them as they are.
     shutil.copytree(os.path.join(os.path.dirname(TESTS), "config"), os.path.join(job, "config"))
     with open(os.path.join(job, "env"), "w") as f:
@@ -299,6 +324,10 @@ def run_testhost_once(p, items, extra_env, stream, with_qemu, keep=False):
     env = dict(os.environ, ITEST_APT_CACHE=os.path.join(p.work, "apt-answers"))
     cmd = ["sh", HOST_BUILD, p.host, "--disk", os.path.join(run_dir, "disk.img"), "--vmm", p.vmm,
            "--guest", p.guest, "--job", job] + (["--with-qemu"] if with_qemu else [])
+    if any(scenario_needs_rootfs(path) for _, path, _ in items):
+        # The rootfs (about 0.9 GB of its 4 GB are used) and the scenarios'
+        # sparse copies of it need room on the test host's sparse disk.
+        cmd += ["--rootfs", p.rootfs, "--size", "8G"]
     subprocess.run(cmd, check=True, stdout=sys.stderr, env=env)
     log(f"test-host disk ready in {time.time() - t0:.1f}s")
 
@@ -490,6 +519,9 @@ def inputs_digest(p, with_qemu):
         add_file(os.path.join(TESTS, "host", f))
     for f in ("build.sh", "init", "debian.sh"):
         add_file(os.path.join(TESTS, "guest", f))
+    for f in CI_FILES:
+        add_file(f)
+    add_file(os.path.join(p.rootfs, "stamp"))
     add_file(os.path.join(p.guest, "stamp"))
     add_file(os.path.join(p.guest, "fio-stamp"))
     add_file(os.path.join(p.host, "stamp"))
@@ -504,7 +536,7 @@ def meson_scenario(p, name, mode, with_qemu):
         return 1
     if mode == "direct":
         # Real KVM: no batch to share; run just this scenario.
-        build_images(p, False)
+        build_images(p, False, scenario_needs_rootfs(path))
         r = run_direct(p, [(name, path, scenario_timeout(path))], {}, stream=True)[name]
         return verdict(name, r, printed=True)
 
@@ -530,7 +562,8 @@ def meson_scenario(p, name, mode, with_qemu):
             os.unlink(key_file)
         except OSError:
             pass
-        build_images(p, False)
+        build_images(p, False, any(scenario_needs_rootfs(os.path.join(SCENARIOS, n + ".sh"))
+                                   for n in scenario_names()))
         # Rebuilt images change the digest: take it again after building.
         key = session_id() + "\n" + inputs_digest(p, with_qemu)
         items = [(n, os.path.join(SCENARIOS, n + ".sh"), scenario_timeout(os.path.join(SCENARIOS, n + ".sh")))
@@ -612,7 +645,7 @@ def main():
         path = os.path.abspath(a.script)
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", os.path.basename(path))
         name = name[:-3] if name.endswith(".sh") else name
-        build_images(p, a.with_fio)
+        build_images(p, a.with_fio, scenario_needs_rootfs(path))
         log(f"mode {mode}")
         tmo = a.timeout or scenario_timeout(path)
         r = run_items(p, mode, [(name, path, tmo)], extra_env, True, with_qemu, a.keep)[name]
@@ -630,7 +663,7 @@ def main():
             print(f"itest: no scenario {n}", file=sys.stderr)
             return 2
         items.append((n, path, scenario_timeout(path)))
-    build_images(p, a.with_fio)
+    build_images(p, a.with_fio, any(scenario_needs_rootfs(path) for _, path, _ in items))
     log(f"mode {mode}")
     results = run_items(p, mode, items, extra_env, True, with_qemu, a.keep)
     for n in names:

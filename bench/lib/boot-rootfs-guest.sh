@@ -1,0 +1,94 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Inner part of bench/boot-rootfs.sh: in the test host, boots the project's Debian rootfs under vmm and QEMU microvm in turn.
+#
+# Run through tests/integration/run.py --script (bench/boot-rootfs.sh does
+# that); self-contained because only this file reaches the test host.
+# Env: VMM, QEMU, ROOTFS_DIR, SCRATCH (runner); ROUNDS (default 3);
+#      ANALYZE=1 boots once under vmm without "quiet" and prints where the
+#      time went (systemd-analyze, the kernel's printk times) instead.
+# Both runners get the same kernel, initrd and image (each its own copy of
+# rootfs.img, made once), cache=unsafe, 512 MiB, 1 vCPU, and the same kernel
+# command line; the guest's vmm-job runs the job "echo bench-job-start" and
+# reports status 0 through port 0x501 (QEMU: isa-debug-exit at 0x501, which
+# exits with (0 << 1) | 1). Per boot it prints
+#   bench-rootfs: runner=R round=N job_s=S exit_s=S status=N ok|bad
+# job_s: exec to the job's console line reaching us; exit_s: exec to the
+# process's exit (the job's end and power-off). Clock: /proc/uptime.
+# needs: rootfs
+# timeout: 1500
+ROUNDS=${ROUNDS:-3}
+BASE="console=ttyS0 root=/dev/vda rw quiet"
+JOB="echo bench-job-start"
+
+[ -n "${ROOTFS_DIR:-}" ] && [ -f "$ROOTFS_DIR/rootfs.img" ] || { echo "bench-rootfs: no rootfs"; exit 1; }
+[ -c /dev/kvm ] || { echo "bench-rootfs: no /dev/kvm"; exit 77; }
+K=$ROOTFS_DIR/vmlinuz
+I=$ROOTFS_DIR/initrd.img
+for r in vmm qemu; do
+	/usr/bin/cp --sparse=always "$ROOTFS_DIR/rootfs.img" "$SCRATCH/root-$r.img" || exit 1
+done
+cat "$VMM" "$K" "$I" >/dev/null
+
+if [ "${ANALYZE:-0}" = 1 ]; then
+	# printk times for the kernel's part; systemd's own account for the rest.
+	"$VMM" --kernel "$K" --initrd "$I" --memory 512M --cpus 1 --timeout 200 \
+		--drive "file=$SCRATCH/root-vmm.img,cache=unsafe" --stats "$SCRATCH/stats.json" \
+		--cmdline "console=ttyS0 root=/dev/vda rw loglevel=7 printk.time=1 -- echo ==analyze==; cat /proc/uptime; systemd-analyze; systemd-analyze blame | head -n 25; systemd-analyze critical-chain vmm-job.service; echo ==dmesg==; dmesg | grep -E 'Run /init|Freeing unused|EXT4-fs|virtio_blk|Switching root|systemd\\[1\\]: systemd 2|Decompressing|Unpacking initramfs|Trying to unpack|rootfs image|clocksource|initramfs|PCI|ACPI: Interpreter|Mounted root' | head -n 60" \
+		2>&1 | tr -d '\r' | sed 's/^/bench-rootfs-analyze: /'
+	cat "$SCRATCH/stats.json"
+	exit 0
+fi
+
+stamp() {
+	awk -v t0="$1" -v out="$SCRATCH/out" '
+		!m && /bench-job-start/ {
+			getline u < "/proc/uptime"; close("/proc/uptime")
+			split(u, a, " "); m = sprintf("%.2f", a[1] - t0)
+		}
+		{ print > out }
+		END { print (m == "" ? "-" : m) }'
+}
+one() { # runner round
+	rm -f "$SCRATCH/st" "$SCRATCH/out"
+	read -r t0 _ </proc/uptime
+	if [ "$1" = vmm ]; then
+		m=$({
+			"$VMM" --kernel "$K" --initrd "$I" --memory 512M --cpus 1 --timeout 200 \
+				--drive "file=$SCRATCH/root-vmm.img,cache=unsafe" \
+				--cmdline "$BASE -- $JOB" 2>"$SCRATCH/err"
+			echo $? >"$SCRATCH/st"
+		} | stamp "$t0")
+		want=0
+	else
+		m=$({
+			"$QEMU" -M microvm,acpi=on -accel kvm -cpu host -m 512M -smp 1 -nodefaults -no-user-config \
+				-display none -serial stdio -no-reboot -device isa-debug-exit,iobase=0x501,iosize=1 \
+				-drive "file=$SCRATCH/root-qemu.img,if=none,id=root,format=raw,cache=unsafe" \
+				-device virtio-blk-device,drive=root \
+				-kernel "$K" -initrd "$I" -append "$BASE reboot=k panic=-1 pci=off -- $JOB" 2>"$SCRATCH/err"
+			echo $? >"$SCRATCH/st"
+		} | stamp "$t0")
+		want=1
+	fi
+	read -r t1 _ </proc/uptime
+	st=$(cat "$SCRATCH/st" 2>/dev/null)
+	v=bad
+	[ "$st" = "$want" ] && [ "$m" != - ] && v=ok
+	echo "bench-rootfs: runner=$1 round=$2 job_s=$m exit_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') status=$st $v"
+	if [ "$v" = bad ]; then
+		tr -d '\r' <"$SCRATCH/out" | tail -n 8 | sed 's/^/| /'
+		tail -n 5 "$SCRATCH/err" | sed 's/^/! /'
+	fi
+}
+[ -n "${QEMU:-}" ] || { echo "bench-rootfs: no QEMU in this test host (run.py --with-qemu)"; exit 77; }
+echo "bench-rootfs: rounds=$ROUNDS cmdline='$BASE -- $JOB'"
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+	order="vmm qemu"
+	[ $((r % 2)) = 0 ] && order="qemu vmm"
+	for runner in $order; do one "$runner" "$r"; done
+	r=$((r + 1))
+done
+rm -f "$SCRATCH"/root-*.img
+exit 0

@@ -1,0 +1,78 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Scenario: the project's Debian rootfs (scripts/make-rootfs.sh) boots with systemd under vmm and runs CI jobs:
+# a gcc build from a workspace drive (vmm exits with the job's status, unpack finds the artifact), `vmm-exit 3`, `poweroff`.
+# needs: rootfs
+# timeout: 480
+. "${ITEST_LIB:-$(dirname "$0")/../lib.sh}"
+
+if [ -z "${ROOTFS_DIR:-}" ] || [ ! -f "$ROOTFS_DIR/rootfs.img" ]; then
+	ITEST_CHECKS=$((ITEST_CHECKS + 1))
+	fail "no rootfs (ROOTFS_DIR=${ROOTFS_DIR:-}): run.py builds it for scenarios with '# needs: rootfs'"
+	finish
+fi
+CP=/usr/bin/cp # GNU cp: keeps the image sparse
+W="sh $WORKSPACE_SH"
+t0=$(now_s)
+$CP --reflink=auto --sparse=always "$ROOTFS_DIR/rootfs.img" "$SCRATCH/root.img" ||
+	{ ITEST_CHECKS=$((ITEST_CHECKS + 1)); fail "cannot copy the rootfs"; finish; }
+echo "+ rootfs copied in $(($(now_s) - t0))s"
+trap 'rm -f "$SCRATCH/root.img"' EXIT
+
+# boot_rootfs [VMM-ARGS...] -- JOB: the rootfs under vmm, root on /dev/vda.
+boot_rootfs() {
+	_a=
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do _a="$_a $(quote "$1")"; shift; done
+	[ "${1:-}" = -- ] && shift
+	_j=${1:+ -- $*}
+	eval "run_vmm --kernel \"\$ROOTFS_DIR/vmlinuz\" --initrd \"\$ROOTFS_DIR/initrd.img\" --memory 512M \
+		--timeout 150 --drive \"file=\$SCRATCH/root.img,cache=unsafe,id=root\" $_a \
+		--cmdline \"console=ttyS0 root=/dev/vda rw quiet\$_j\""
+}
+stat_field() { sed -n "s/^ *\"$1\": \"*\\([^\",]*\\)\"*,*\$/\\1/p" "$SCRATCH/stats.json"; }
+
+# 1. A job from the workspace drive: build with gcc, run the program, write
+#    artifacts, exit with a status of its own.
+mkdir -p "$SCRATCH/ws/job" "$SCRATCH/ws/src"
+cat >"$SCRATCH/ws/src/hello.c" <<'C'
+#include <stdio.h>
+int main(void) { printf("hello from gcc in the guest\n"); return 0; }
+C
+cat >"$SCRATCH/ws/job/run" <<'JOB'
+#!/bin/sh
+set -e
+echo "job: running in $(pwd) on $(uname -r)"
+mkdir -p out
+gcc -O2 -Wall -o out/hello src/hello.c
+./out/hello >out/result.txt
+echo "job: built and ran out/hello"
+exit 7
+JOB
+chmod 755 "$SCRATCH/ws/job/run"
+$W pack "$SCRATCH/ws" "$SCRATCH/ws.img" 256M
+expect_true "workspace.sh pack makes the workspace image" [ -f "$SCRATCH/ws.img" ]
+boot_rootfs --drive "file=$SCRATCH/ws.img,cache=unsafe,id=workspace" --stats "$SCRATCH/stats.json"
+expect_status 7 "the job's own exit status"
+expect_output '^job: running in /workspace '
+expect_output '^job: built and ran out/hello$'
+expect_true "--stats says the status came through the exit port" [ "$(stat_field exit)" = exit-port ]
+expect_true "--stats has a boot_ms: the guest started the job ($(stat_field boot_ms) ms)" \
+	sh -c "[ -n \"$(stat_field boot_ms)\" ] && [ \"$(stat_field boot_ms)\" != null ]"
+expect_true "the workspace is clean after vmm-exit (e2fsck -fn)" /usr/sbin/e2fsck -fn "$SCRATCH/ws.img"
+rm -rf "$SCRATCH/art"
+$W unpack "$SCRATCH/ws.img" out "$SCRATCH/art"
+expect_true "unpack finds the artifact the job wrote" grep -qx 'hello from gcc in the guest' "$SCRATCH/art/out/result.txt"
+expect_true "and the program gcc built (an ELF)" sh -c "head -c 4 '$SCRATCH/art/out/hello' | grep -q ELF"
+
+# 2. A job on the kernel command line that reports its own status.
+rm -f "$SCRATCH/stats.json"
+boot_rootfs --stats "$SCRATCH/stats.json" -- vmm-exit 3
+expect_status 3 "vmm-exit 3"
+expect_true "--stats: exit-port" [ "$(stat_field exit)" = exit-port ]
+
+# 3. A job that powers the VM off.
+rm -f "$SCRATCH/stats.json"
+boot_rootfs --stats "$SCRATCH/stats.json" -- poweroff
+expect_status 0 "poweroff"
+expect_true "--stats: poweroff" [ "$(stat_field exit)" = poweroff ]
+finish
