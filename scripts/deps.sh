@@ -9,6 +9,8 @@ pkgs=(
 	gcc meson ninja-build pkg-config liburing-dev libinih-dev libcmocka-dev
 	# guest image and emulated test host (tests/guest, tests/host)
 	busybox-static cpio kmod xz-utils e2fsprogs qemu-system-x86 python3
+	# the Debian rootfs (scripts/make-rootfs.sh) and the man page test
+	mmdebstrap man-db groff-base
 	# unit tests (iasl decompiles our ACPI tables), cli tests (qemu-img makes images vmm must refuse), benchmarks
 	acpica-tools qemu-utils fio util-linux
 	"$@"
