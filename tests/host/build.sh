@@ -134,7 +134,7 @@ build_disk() {
 	cp /usr/bin/cp "$STAGE/root/usr/bin/cp"
 	if [ -n "$ROOTFS" ]; then
 		mkdir -p "$STAGE/rootfs"
-		for f in rootfs.img vmlinuz initrd.img kernel-version; do
+		for f in rootfs.img vmlinuz vmlinux initrd.img kernel-version; do
 			[ -f "$ROOTFS/$f" ] || die "rootfs file $ROOTFS/$f missing (scripts/make-rootfs.sh)"
 			ln "$ROOTFS/$f" "$STAGE/rootfs/$f" 2>/dev/null || cp --sparse=always "$ROOTFS/$f" "$STAGE/rootfs/$f"
 		done
