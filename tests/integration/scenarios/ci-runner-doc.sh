@@ -44,6 +44,6 @@ expect_output "^the job's status: 0$"
 expect_output '^hello from the VM$'
 expect_true "unpack brought the artifact out" grep -qx 'hello from the VM' "$top/job1-result/out/hello.txt"
 expect_output '^job 1: status 0$'
-expect_true "the parallel job's console log has its output" grep -q '^job 1 on 1 vCPU' "$top/par1.log"
+expect_true "the parallel job's console log has its output" grep -q '^job-1 on 1 vCPU' "$top/par1.log"
 expect_true "the job's root copies were removed" sh -c "! ls '$top'/*-root.img 2>/dev/null | grep -q ."
 finish
