@@ -10,18 +10,11 @@
 # BUILD_EXIT_CODE_FILE), a job that hangs too, and that a VM that never starts
 # the job or a vmm that fails maps to SYSTEM_FAILURE_EXIT_CODE.
 set -u
+. "$(dirname "$0")/lib.sh"
 REPO=$(cd "$1" && pwd)
 EX=$REPO/examples/gitlab-runner
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
-FAILED=0 CHECKS=0
-fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); }
-check() { # DESC CMD...
-	CHECKS=$((CHECKS + 1))
-	_d=$1
-	shift
-	if "$@"; then echo "ok: $_d"; else fail "$_d"; fi
-}
 
 # The executor's installation: the four scripts, its settings and
 # workspace.sh beside them, as config.toml says.
@@ -160,8 +153,4 @@ check "and names the missing image" grep -q 'rootfs.img is missing' "$T/out.prep
 mv "$T/golden.away" "$T/golden"
 cleanup
 
-if [ "$FAILED" != 0 ]; then
-	echo "$FAILED of $CHECKS checks failed"
-	exit 1
-fi
-echo "all $CHECKS checks passed"
+ci_finish

@@ -3,18 +3,11 @@
 # meson install --destdir into a temporary root: each file lands where Debian expects it, and the man page renders cleanly.
 # usage: install.sh BUILD_DIR REPO
 set -u
+. "$(dirname "$0")/lib.sh"
 B=$(cd "$1" && pwd)
 REPO=$(cd "$2" && pwd)
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
-FAILED=0 CHECKS=0
-fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); }
-check() { # DESC CMD...
-	CHECKS=$((CHECKS + 1))
-	_d=$1
-	shift
-	if "$@"; then echo "ok: $_d"; else fail "$_d"; fi
-}
 
 prefix=$(meson introspect "$B" --buildoptions | python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"))')
 echo "+ meson install -C $B --destdir $T (prefix $prefix)"
@@ -71,8 +64,4 @@ check "the installed make-rootfs.sh finds its guest files (--help)" sh -c "'$R/s
 check "nothing is installed outside bin/, share/man/man1/, share/doc/vmm/ and share/vmm/$(sed 's/^/; /' "$T/stray" | tr -d '\n')" [ ! -s "$T/stray" ]
 check "no installed file is writable by others" [ -z "$(find "$T" -perm -o+w ! -type l)" ]
 
-if [ "$FAILED" != 0 ]; then
-	echo "$FAILED of $CHECKS checks failed"
-	exit 1
-fi
-echo "all $CHECKS checks passed"
+ci_finish

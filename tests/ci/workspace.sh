@@ -3,19 +3,12 @@
 # scripts/workspace.sh without a VM: pack and unpack round-trip a tree; bad input is one line, status 2, no file changed.
 # usage: workspace.sh REPO
 set -u
+. "$(dirname "$0")/lib.sh"
 REPO=$(cd "$1" && pwd)
 W=$REPO/scripts/workspace.sh
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
-FAILED=0 CHECKS=0
-fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); }
-check() { # DESC CMD...: CMD succeeds
-	CHECKS=$((CHECKS + 1))
-	_d=$1
-	shift
-	if "$@"; then echo "ok: $_d"; else fail "$_d"; fi
-}
 # bad LABEL PATTERN ARG...: status 2, one stderr line matching PATTERN.
 bad() {
 	_l=$1 _p=$2
@@ -94,8 +87,4 @@ bad unpack-too-few 'unpack takes' unpack ws.img job
 check "no bad input changed the image" [ "$(md5sum <ws.img)" = "$sum" ]
 check "no bad input made or changed a file" [ "$(listing)" = "$before" ]
 
-if [ "$FAILED" != 0 ]; then
-	echo "$FAILED of $CHECKS checks failed"
-	exit 1
-fi
-echo "all $CHECKS checks passed"
+ci_finish
