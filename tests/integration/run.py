@@ -213,7 +213,8 @@ def qemu_command(p, run_dir):
         "qemu-system-x86_64",
         "-machine", "q35", "-accel", "tcg",
         # An AMD CPU with SVM and nested paging: the test host's kvm_amd
-        # then gives vmm hardware-style KVM (see FIELD-NOTES).
+        # then loads with nested virtualization and nested paging enabled,
+        # which gives vmm hardware-style KVM.
         "-cpu", "EPYC,+svm,+npt", "-m", "3072",
         # One CPU: with two, guests with two vCPUs crashed or hung, under
         # QEMU as under vmm, and took the test host down (docs/testing.md).
