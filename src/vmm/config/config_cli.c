@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_ini_internal.h"
 #include "config_internal.h"
+#include "config_value_internal.h"
 #include "vm_config.h"
 
 enum cli_opt {

@@ -3,11 +3,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "config_ini_internal.h"
 #include "config_internal.h"
+#include "config_value_internal.h"
 #include "vm_config.h"
 
 /* Big enough for any sane config; stops a mistaken --config /dev/zero. */

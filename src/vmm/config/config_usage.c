@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* The --help text. */
+#include <stdio.h>
+
+#include "vm_config.h"
+
+void vm_config_usage(FILE *out)
+{
+	fputs(
+"Usage: vmm --kernel PATH [options]\n"
+"       vmm --config FILE [options]\n"
+"Run one throwaway KVM microVM; vmm exits when the guest powers off.\n"
+"\n"
+"Boot:\n"
+"  --kernel PATH        Linux kernel: bzImage or ELF vmlinux (required)\n"
+"  --initrd PATH        initramfs to load\n"
+"  --cmdline STRING     kernel command line (default \"" VM_DEFAULT_CMDLINE "\").\n"
+"                       vmm appends \"reboot=k panic=-1 pci=off\" to the kernel's part\n"
+"                       (before any \" -- \"); words after \" -- \" go to the\n"
+"                       guest's init.\n"
+"Machine:\n"
+"  --memory SIZE        guest RAM, 64M to 1T (default 256M); K, M, G or T\n"
+"                       suffix, a bare number is MiB\n"
+"  --cpus N             vCPUs, 1 to 64 (default 1)\n"
+"  --timeout SECONDS    stop the guest after this long, 0 to 86400 (default 0: none)\n"
+"Drives (virtio-blk, repeatable, at most 8, in order):\n"
+"  --drive file=PATH[,cache=MODE][,readonly=on|off][,id=NAME][,serial=STR][,poll=US]\n"
+"        [,format=raw]\n"
+"                       cache: writeback (default), none, writethrough,\n"
+"                       directsync or unsafe; readonly also takes yes/no,\n"
+"                       true/false (default off); id: letters, digits, _ and -\n"
+"                       (default drive<N>; replaces a --config drive of that id);\n"
+"                       serial: up to 20 bytes, the guest's disk ID; poll: how\n"
+"                       long the drive's I/O thread may busy-poll for work\n"
+"                       before sleeping, 0 to 1000 us (default 64; 0: never);\n"
+"                       images are raw: one that starts with another format's\n"
+"                       header (qcow2, vmdk, vhdx, vhd, vdi, ...) is refused\n"
+"                       unless format=raw says it is a raw disk\n"
+"Configuration:\n"
+"  --config FILE        read settings from an INI file (repeatable, in order);\n"
+"                       the other options override it, see docs/configuration.md\n"
+"  --print-config       print the merged configuration as INI and exit\n"
+"Output:\n"
+"  --serial MODE        guest console: stdio (default), none or file:PATH\n"
+"  --stats FILE         write run statistics (block I/O counters etc.) at exit\n"
+"  -v, --verbose        log set-up steps and the first 256 unhandled\n"
+"                       guest accesses\n"
+"  -h, --help           show this help and exit\n"
+"      --version        show the version and exit\n"
+"\n"
+"Exit status:\n"
+"    0  the guest powered off\n"
+"    N  the byte the guest wrote to I/O port 0x501\n"
+"    1  vmm error\n"
+"    2  usage or configuration error\n"
+"  123  guest reset, reboot, panic or triple fault without reporting a\n"
+"       status (a triple fault is reported on stderr)\n"
+"  124  --timeout expired\n"
+"  125  KVM internal error or failed VM entry (registers printed)\n"
+"  130  stopped by SIGINT, 143 by SIGTERM (drives are flushed per their cache\n"
+"       mode first)\n",
+	      out);
+}
