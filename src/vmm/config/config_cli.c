@@ -191,15 +191,58 @@ static int cli_scan(struct cli_args *a, int argc, char **argv, struct vm_config_
 	return 0;
 }
 
+/* The keys of --drive, in the order of cli_drive_keys. */
+enum cli_drive_key {
+	DRIVE_FILE,
+	DRIVE_CACHE,
+	DRIVE_READONLY,
+	DRIVE_ID,
+	DRIVE_SERIAL,
+	DRIVE_POLL,
+	DRIVE_FORMAT,
+	DRIVE_NKEYS,
+};
+
+static const char *const cli_drive_keys[DRIVE_NKEYS] = {
+	"file", "cache", "readonly", "id", "serial", "poll", "format",
+};
+
+/* Set key k of d to value: 0, -EINVAL with a phrase in why, or -ENOMEM. */
+static int cli_drive_key_set(struct vm_drive_config *d, enum cli_drive_key k, const char *value,
+			     char *why, size_t n)
+{
+	switch (k) {
+	case DRIVE_FILE:
+		return config_str_set(&d->file, value);
+	case DRIVE_CACHE:
+		return config_cache_parse(value, &d->cache, why, n);
+	case DRIVE_READONLY:
+		return config_bool_parse(value, &d->readonly, why, n);
+	case DRIVE_ID:
+		if (config_id_check(value, why, n) < 0)
+			return -EINVAL;
+		return config_str_set(&d->id, value);
+	case DRIVE_SERIAL:
+		if (config_drive_serial_check(value, why, n) < 0)
+			return -EINVAL;
+		return config_str_set(&d->serial, value);
+	case DRIVE_POLL:
+		return config_uint_parse(value, 0, VM_DRIVE_POLL_US_MAX, &d->poll_us, why, n);
+	case DRIVE_FORMAT:
+		return config_format_parse(value, &d->format_raw, why, n);
+	case DRIVE_NKEYS:
+		break;
+	}
+	return 0;
+}
+
 /*
  * Parse one --drive value into d (strings owned by d). 0 or -EINVAL/-ENOMEM
  * with "--drive ARG: ..." in err.
  */
 static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm_config_error *err)
 {
-	static const char *const keys[] = { "file", "cache", "readonly", "id", "serial", "poll", "format" };
-	enum { NKEYS = sizeof(keys) / sizeof(keys[0]) };
-	bool seen[NKEYS] = { false };
+	bool seen[DRIVE_NKEYS] = { false };
 	char why[300];
 	char *copy, *tok, *save = NULL;
 	int ret = 0;
@@ -211,10 +254,10 @@ static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm
 	}
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *value = strchr(tok, '=');
-		size_t k;
+		enum cli_drive_key k;
 
 		if (!value) {
-			if (!seen[0] && tok == copy)
+			if (!seen[DRIVE_FILE] && tok == copy)
 				config_err_set(err, "--drive %s: \"%s\" is not key=value (did you mean "
 					       "file=%s?)", arg, tok, tok);
 			else
@@ -223,9 +266,9 @@ static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm
 			goto invalid;
 		}
 		*value++ = '\0';
-		for (k = 0; k < NKEYS && strcmp(tok, keys[k]) != 0; k++)
+		for (k = 0; k < DRIVE_NKEYS && strcmp(tok, cli_drive_keys[k]) != 0; k++)
 			;
-		if (k == NKEYS) {
+		if (k == DRIVE_NKEYS) {
 			config_err_set(err, "--drive %s: unknown key \"%s\" (expected file, cache, readonly, "
 				       "id, serial, poll or format)", arg, tok);
 			goto invalid;
@@ -236,53 +279,25 @@ static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm
 		}
 		seen[k] = true;
 		if (value[0] == '\0') {
-			if (k == 0)
+			if (k == DRIVE_FILE)
 				config_err_set(err, "--drive %s: file= is empty (give the image, e.g. file=disk.img)", arg);
 			else
 				config_err_set(err, "--drive %s: %s= is empty (give a value or leave %s= out)", arg, tok, tok);
 			goto invalid;
 		}
-		switch (k) {
-		case 0:
-			ret = config_str_set(&d->file, value);
-			break;
-		case 1:
-			if (config_cache_parse(value, &d->cache, why, sizeof(why)) < 0)
-				goto bad_value;
-			break;
-		case 2:
-			if (config_bool_parse(value, &d->readonly, why, sizeof(why)) < 0)
-				goto bad_value;
-			break;
-		case 3:
-			if (config_id_check(value, why, sizeof(why)) < 0)
-				goto bad_value;
-			ret = config_str_set(&d->id, value);
-			break;
-		case 4:
-			if (config_drive_serial_check(value, why, sizeof(why)) < 0)
-				goto bad_value;
-			ret = config_str_set(&d->serial, value);
-			break;
-		case 5:
-			if (config_uint_parse(value, 0, VM_DRIVE_POLL_US_MAX, &d->poll_us, why, sizeof(why)) < 0)
-				goto bad_value;
-			break;
-		case 6:
-			if (config_format_parse(value, &d->format_raw, why, sizeof(why)) < 0)
-				goto bad_value;
-			break;
-		}
+		ret = cli_drive_key_set(d, k, value, why, sizeof(why));
+		if (ret == -EINVAL)
+			goto bad_value;
 		if (ret < 0) {
 			config_err_set(err, "out of memory");
 			goto free_copy;
 		}
 	}
-	if (!seen[0] && arg[0] == '\0') {
+	if (!seen[DRIVE_FILE] && arg[0] == '\0') {
 		config_err_set(err, "--drive: empty value (e.g. --drive file=disk.img)");
 		goto invalid;
 	}
-	if (!seen[0]) {
+	if (!seen[DRIVE_FILE]) {
 		config_err_set(err, "--drive %s: file= is missing (e.g. --drive file=disk.img,%s)",
 			       arg, arg);
 		goto invalid;
