@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the command line: sizes, options, errors, merging over INI files, --print-config and validation. */
+/* Unit tests of the command line: options, errors, merging over INI files, --print-config and --help. */
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -74,40 +74,6 @@ static const char *write_ini(const char *name, const char *text, char *path, siz
 	assert_int_equal(fputs(text, f) >= 0, 1);
 	assert_int_equal(fclose(f), 0);
 	return path;
-}
-
-static void test_size_parse(void **state)
-{
-	static const struct {
-		const char *s;
-		uint64_t bytes;
-	} good[] = {
-		{ "512M", 512ull << 20 }, { "2G", 2ull << 30 }, { "64", 64ull << 20 },
-		{ "1024K", 1ull << 20 }, { "1T", 1ull << 40 }, { "3g", 3ull << 30 },
-		{ "1", 1ull << 20 },
-	};
-	static const struct {
-		const char *s;
-		int ret;
-	} bad[] = {
-		{ "", -EINVAL }, { "12X", -EINVAL }, { "-1", -EINVAL }, { "1.5G", -EINVAL },
-		{ " 1G", -EINVAL }, { "1GB", -EINVAL }, { "G", -EINVAL }, { "0", -ERANGE },
-		{ "0G", -ERANGE }, { "99999999999999999999", -ERANGE }, { "17179869184G", -ERANGE },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		uint64_t v = 0;
-
-		assert_int_equal(vm_config_parse_size(good[i].s, &v), 0);
-		assert_int_equal(v, good[i].bytes);
-	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		uint64_t v = 7;
-
-		assert_int_equal(vm_config_parse_size(bad[i].s, &v), bad[i].ret);
-		assert_int_equal(v, 7);
-	}
 }
 
 static void test_all_options(void **state)
@@ -589,53 +555,6 @@ static void test_print_unrepresentable(void **state)
 	vm_config_free(&cfg);
 }
 
-/* ---- vm_config_validate over hand-filled structs ---- */
-
-static void test_validate(void **state)
-{
-	struct vm_config cfg;
-	struct vm_config_error err;
-
-	(void)state;
-	vm_config_init(&cfg);
-	cfg.kernel = strdup("/k");
-	assert_int_equal(vm_config_validate(&cfg, &err), 0);
-
-	cfg.memory = 16ull << 20;
-	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
-	assert_string_equal(err.msg, "--memory: 16777216 bytes is out of range (expected a whole number of "
-			    "MiB from 64M to 1T)");
-	cfg.memory = VM_DEFAULT_MEMORY;
-
-	cfg.cpus = VM_MAX_CPUS + 1;
-	cfg.where.cpus = (struct vm_config_origin){ "vm.ini", 7 };
-	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
-	assert_string_equal(err.msg, "vm.ini:7: cpus: 65 is out of range (expected 1 to 64)");
-	cfg.cpus = 1;
-
-	cfg.ndrives = 2;
-	cfg.drives[0].id = strdup("a");
-	cfg.drives[0].file = strdup("/a");
-	cfg.drives[0].origin = (struct vm_config_origin){ "vm.ini", 3 };
-	cfg.drives[1].id = strdup("a");
-	cfg.drives[1].file = strdup("/b");
-	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
-	assert_string_equal(err.msg, "--drive id=a: drive id \"a\" is also used by vm.ini:3; give each "
-			    "drive its own id");
-	cfg.drives[1].id[0] = 'b';
-	assert_int_equal(vm_config_validate(&cfg, &err), 0);
-
-	cfg.drives[1].cache = (enum blk_cache_mode)42;
-	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
-	assert_string_equal(err.msg, "--drive id=b: invalid cache mode 42");
-	cfg.drives[1].cache = BLK_CACHE_NONE;
-
-	cfg.serial = VM_SERIAL_FILE;
-	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
-	assert_string_equal(err.msg, "--serial: file: needs a path (e.g. file:console.log)");
-	vm_config_free(&cfg);
-}
-
 static void test_usage(void **state)
 {
 	char *buf = NULL;
@@ -658,7 +577,6 @@ static void test_usage(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_size_parse),
 		cmocka_unit_test(test_all_options),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_help_version_skip_checks),
@@ -676,7 +594,6 @@ int main(void)
 		cmocka_unit_test(test_merge_errors),
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_print_unrepresentable),
-		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_usage),
 	};
 
