@@ -17,7 +17,6 @@
 #include "blk_backend.h"
 #include "vm.h"
 #include "vm_config.h"
-#include "x86_boot.h"
 
 /* Exit statuses; the guest's own status (exit port) can be any byte. */
 enum {
@@ -468,10 +467,6 @@ static void drive_error(const struct vm_drive_config *d, int r)
 	}
 }
 
-/* "2.12" for X86_BZIMAGE_MIN_PROTOCOL. */
-#define PROTO_MAJOR(v) ((unsigned int)(v) >> 8)
-#define PROTO_MINOR(v) ((unsigned int)(v) & 0xffu)
-
 static void initrd_error(const struct vm_config *cfg, const char *name, const struct vm_error *e)
 {
 	unsigned long long mib = (e->size + (1u << 20) - 1) >> 20, lim = e->limit >> 20;
@@ -526,67 +521,13 @@ static int drive_format_check(const struct vm_drive_config *d, const struct blk_
 	return -EMEDIUMTYPE;
 }
 
-/* The line for a kernel file that could not be read, or that the loader refused (e->kernel says why). */
-static void kernel_error(const struct vm_config *cfg, const char *name, const struct vm_error *e)
+/* The line for a kernel file that could not be read, or that the arch's loader refused (e->kernel_why says why). */
+static void kernel_error(const char *name, const struct vm_error *e)
 {
-	static const char give[] = "give the kernel image, e.g. /boot/vmlinuz-*";
-	const struct x86_kernel_fault *f = &e->kernel;
-	unsigned long long val = f->val;
-
-	switch (f->kind) {
-	case X86_KF_NONE:
+	if (e->kernel_why[0])
+		err_line("%s: %s", name, e->kernel_why);
+	else
 		file_error(name, e->err);
-		break;
-	case X86_KF_UNKNOWN:
-		err_line("%s: not a Linux bzImage or ELF vmlinux (%s)", name, give);
-		break;
-	case X86_KF_COMPRESSED:
-		err_line("%s: is %s-compressed, not a kernel image (decompress it, or %s)", name, f->what, give);
-		break;
-	case X86_KF_OTHER_ARCH:
-		if (f->what)
-			err_line("%s: is %s, and vmm boots x86-64 kernels (give an x86-64 bzImage or vmlinux)", name,
-				 f->what);
-		else
-			err_line("%s: is an ELF file for machine %llu, and vmm boots x86-64 kernels (give an x86-64 "
-				 "bzImage or vmlinux)", name, val);
-		break;
-	case X86_KF_ELF_TYPE:
-		err_line("%s: is an ELF %s, not a linked vmlinux (give the vmlinux a kernel build links, or the "
-			 "bzImage)", name, f->what);
-		break;
-	case X86_KF_OLD_PROTOCOL:
-		err_line("%s: uses boot protocol %u.%02u, older than the %u.%02u vmm needs (use a kernel from Linux "
-			 "3.8 or later)", name, PROTO_MAJOR(val), PROTO_MINOR(val),
-			 PROTO_MAJOR(X86_BZIMAGE_MIN_PROTOCOL), PROTO_MINOR(X86_BZIMAGE_MIN_PROTOCOL));
-		break;
-	case X86_KF_NOT_64BIT:
-		err_line("%s: cannot boot in 64-bit mode: %s (use a 64-bit x86 kernel)", name, f->what);
-		break;
-	case X86_KF_TRUNCATED:
-		err_line("%s: is cut short: its headers need at least %llu bytes and the file has %llu (copy the kernel "
-			 "again)", name, val, (unsigned long long)e->kernel_size);
-		break;
-	case X86_KF_MALFORMED:
-		err_line("%s: malformed kernel image: %s (%s)", name, f->what, give);
-		break;
-	case X86_KF_LOW:
-		err_line("%s: loads at 0x%llx, below 1 MiB, where vmm keeps the boot data (give a kernel that loads "
-			 "at 1 MiB or above)", name, val);
-		break;
-	case X86_KF_ABOVE_4G:
-		err_line("%s: reaches 0x%llx, past the 4 GiB that vmm's boot page tables map (give a kernel that "
-			 "loads below 4 GiB)", name, val);
-		break;
-	case X86_KF_IN_HOLE:
-		err_line("%s: reaches 0x%llx, past the 3 GiB where guest RAM below 4 GiB ends (give a kernel that "
-			 "loads lower)", name, val);
-		break;
-	case X86_KF_NO_RAM:
-		err_line("%s: does not fit in %llu MiB of guest memory: it needs RAM up to %llu MiB (raise --memory)",
-			 name, (unsigned long long)(cfg->memory >> 20), (val + (1ULL << 20) - 1) >> 20);
-		break;
-	}
 }
 
 /* Returns the exit status for a failed vm_create or vm_boot_check. */
@@ -614,7 +555,7 @@ static int create_error(const struct vm_config *cfg, const struct vm_error *e)
 		return EXIT_VMM_ERROR;
 	case VM_STAGE_KERNEL:
 		setting(name, sizeof(name), &cfg->where.kernel, "kernel", "", subj);
-		kernel_error(cfg, name, e);
+		kernel_error(name, e);
 		return EXIT_USAGE;
 	case VM_STAGE_INITRD:
 		setting(name, sizeof(name), &cfg->where.initrd, "initrd", "", subj);

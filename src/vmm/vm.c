@@ -484,13 +484,12 @@ static int vm_fail(struct vm_error *err, enum vm_stage stage, int r, const char 
 	return r;
 }
 
-/* The loader refused kernel file f (or could not read it): its reason, and the file size the reason may cite. */
-static int vm_kernel_fail(struct vm_error *err, int r, const char *path, const struct x86_kernel *k,
+/* The loader refused kernel file f (or could not read it): its reason, in words for main.c. */
+static int vm_kernel_fail(struct vm_error *err, int r, const struct vm_config *cfg, const struct x86_kernel *k,
 			  const struct x86_kernel_file *f)
 {
-	vm_fail(err, VM_STAGE_KERNEL, r, path);
-	err->kernel = k->fault;
-	err->kernel_size = f->size;
+	vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
+	x86_kernel_fault_describe(&k->fault, f->size, cfg->memory, err->kernel_why, sizeof(err->kernel_why));
 	return r;
 }
 
@@ -713,7 +712,7 @@ int vm_boot_check(const struct vm_config *cfg, struct vm_kernel_image *kernel, s
 	vm_kernel_file(kernel, &f);
 	r = x86_kernel_check(&layout, &f, &k);
 	if (r < 0) {
-		vm_kernel_fail(err, r, cfg->kernel, &k, &f);
+		vm_kernel_fail(err, r, cfg, &k, &f);
 		goto free_kernel;
 	}
 	if (cfg->initrd) {
@@ -780,7 +779,7 @@ static int vm_boot_setup(struct vm *vm, const struct vm_kernel_image *kernel, st
 	vm_kernel_file(kernel, &f);
 	r = x86_kernel_load(&vm->mem, &f, &k);
 	if (r < 0)
-		return vm_kernel_fail(err, r, cfg->kernel, &k, &f);
+		return vm_kernel_fail(err, r, cfg, &k, &f);
 	if (cfg->initrd) {
 		r = vm_initrd_load(vm, &k, &initrd_gpa, &initrd_size, err);
 		if (r < 0)

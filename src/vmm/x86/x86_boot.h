@@ -56,6 +56,17 @@ struct x86_kernel_fault {
 /* The -errno a refusal of this kind returns (as listed above; 0 for X86_KF_NONE). */
 int x86_kernel_fault_errno(enum x86_kernel_fault_kind kind);
 
+/*
+ * Why the loader refused a kernel file, as the words that follow the file's
+ * name in a message to the user: what is wrong and what to give instead
+ * ("is xz-compressed, not a kernel image (decompress it, or ...)"). file_size
+ * and mem_bytes (guest RAM) are what X86_KF_TRUNCATED and X86_KF_NO_RAM cite.
+ * Into buf (cap bytes, cut short if need be; "" for X86_KF_NONE). Returns the
+ * length snprintf reports, which is at least cap when it was cut.
+ */
+int x86_kernel_fault_describe(const struct x86_kernel_fault *f, uint64_t file_size, uint64_t mem_bytes, char *buf,
+			      size_t cap);
+
 /* A loaded kernel, as the later boot steps need it. */
 struct x86_kernel {
 	uint64_t entry;            /* guest-physical 64-bit entry point */
