@@ -8,10 +8,10 @@
 
 /* Why the VM stopped; main.c turns this into an exit status. */
 enum vm_exit_kind {
-	VM_EXIT_POWEROFF,   /* ACPI S5 from the guest */
-	VM_EXIT_PORT,       /* the guest wrote a status byte to the exit port */
-	VM_EXIT_RESET,      /* reboot: ACPI or i8042 reset */
-	VM_EXIT_TRIPLE_FAULT, /* the guest crashed so hard the CPU shut down; the machine resets */
+	VM_EXIT_POWEROFF,   /* the guest powered off (x86: ACPI S5) */
+	VM_EXIT_PORT,       /* the guest reported a status byte (x86: I/O port 0x501) */
+	VM_EXIT_RESET,      /* reboot (x86: ACPI or i8042 reset) */
+	VM_EXIT_TRIPLE_FAULT, /* the guest crashed so hard the CPU shut down (x86: triple fault); the machine resets */
 	VM_EXIT_TIMEOUT,    /* --timeout expired */
 	VM_EXIT_SIGNAL,     /* SIGINT/SIGTERM */
 	VM_EXIT_INTERNAL,   /* KVM internal error, failed entry, unknown exit */
@@ -33,7 +33,7 @@ enum vm_stage {
 	VM_STAGE_KERNEL,      /* reading or loading the kernel image (user input) */
 	VM_STAGE_INITRD,      /* reading or placing the initrd (user input) */
 	VM_STAGE_CMDLINE,     /* the command line does not fit (user input) */
-	VM_STAGE_BOOT,        /* boot structures, ACPI tables */
+	VM_STAGE_BOOT,        /* boot structures (x86: zero page, ACPI tables, page tables, GDT) */
 	VM_STAGE_VCPU,        /* creating or setting up vCPUs */
 	VM_STAGE_DRIVE,       /* creating a virtio-blk device */
 	VM_STAGE_SERIAL,      /* opening the serial output */
@@ -64,5 +64,14 @@ struct vm_error {
 	 */
 	char kernel_why[256];
 };
+
+/* Fill err's stage, err (-errno r) and subject (a path or name, or NULL); the other fields stay. Returns r. */
+static inline int vm_error_set(struct vm_error *err, enum vm_stage stage, int r, const char *subject)
+{
+	err->stage = stage;
+	err->err = r;
+	err->subject = subject;
+	return r;
+}
 
 #endif
