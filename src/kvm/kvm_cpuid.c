@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kvm.h"
+#include "kvm_x86.h"
 
 /* Leaf 1 */
 #define CPUID_1_EBX_APIC_ID_SHIFT 24

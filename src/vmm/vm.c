@@ -22,7 +22,7 @@
 #include "acpi.h"
 #include "gmem.h"
 #include "json.h"
-#include "kvm.h"
+#include "kvm_x86.h"
 #include "serial.h"
 #include "virtio_blk.h"
 #include "x86_boot.h"

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "kvm.h"
+#include "kvm_x86.h"
 
 /*
  * Guest layout: RAM slot 0 covers [0, 128 KiB); code is loaded at 0x1000
