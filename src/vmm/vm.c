@@ -30,6 +30,8 @@
 
 /* Parameters vmm adds to every kernel command line (docs/guest.md). */
 #define VM_KERNEL_PARAMS "reboot=k panic=-1 pci=off"
+/* The kernel command line when the user gives none. */
+#define VM_CMDLINE_DEFAULT "console=ttyS0"
 #define VM_CMDLINE_MAX 2048
 #define VM_QUEUE_SIZE 256
 /* Signal used only to kick vCPU threads out of KVM_RUN. */
@@ -486,7 +488,7 @@ static int vm_fail(struct vm_error *err, enum vm_stage stage, int r, const char 
 
 /* The loader refused kernel file f (or could not read it): its reason, in words for main.c. */
 static int vm_kernel_fail(struct vm_error *err, int r, const struct vm_config *cfg, const struct x86_kernel *k,
-			  const struct x86_kernel_file *f)
+			  const struct boot_file *f)
 {
 	vm_fail(err, VM_STAGE_KERNEL, r, cfg->kernel);
 	x86_kernel_fault_describe(&k->fault, f->size, cfg->memory, err->kernel_why, sizeof(err->kernel_why));
@@ -563,7 +565,7 @@ static int vm_file_read_at(int fd, void *dst, uint64_t size, uint64_t off)
 	return 0;
 }
 
-static int vm_kernel_read(const struct x86_kernel_file *f, void *dst, uint64_t len, uint64_t off)
+static int vm_kernel_read(const struct boot_file *f, void *dst, uint64_t len, uint64_t off)
 {
 	const struct vm_kernel_image *image = f->ctx;
 
@@ -571,7 +573,7 @@ static int vm_kernel_read(const struct x86_kernel_file *f, void *dst, uint64_t l
 }
 
 /* The loader's view of the file vm_kernel_open opened. */
-static void vm_kernel_file(const struct vm_kernel_image *image, struct x86_kernel_file *f)
+static void vm_kernel_file(const struct vm_kernel_image *image, struct boot_file *f)
 {
 	f->head = image->head;
 	f->head_len = image->head_len;
@@ -601,7 +603,7 @@ static int vm_kernel_open(const char *path, struct vm_kernel_image *image)
 		r = -ENOEXEC;
 		goto close_fd;
 	}
-	len = (uint64_t)st.st_size < X86_KERNEL_HEAD_MAX ? (size_t)st.st_size : X86_KERNEL_HEAD_MAX;
+	len = (uint64_t)st.st_size < BOOT_FILE_HEAD_MAX ? (size_t)st.st_size : BOOT_FILE_HEAD_MAX;
 	head = malloc(len);
 	if (!head) {
 		r = -ENOMEM;
@@ -686,7 +688,7 @@ static int vm_cmdline_make(const struct vm_config *cfg, const struct x86_kernel 
 {
 	/* The kernel's own limit (header cmdline_size) may be below our buffer. */
 	size_t cap = k->cmdline_cap < VM_CMDLINE_MAX ? k->cmdline_cap : VM_CMDLINE_MAX;
-	int r = x86_cmdline_build(out, cap, cfg->cmdline, VM_KERNEL_PARAMS);
+	int r = boot_cmdline_build(out, cap, cfg->cmdline ? cfg->cmdline : VM_CMDLINE_DEFAULT, VM_KERNEL_PARAMS);
 
 	if (r < 0) {
 		vm_fail(err, VM_STAGE_CMDLINE, r, NULL);
@@ -699,7 +701,7 @@ int vm_boot_check(const struct vm_config *cfg, struct vm_kernel_image *kernel, s
 {
 	struct gmem layout = { .nregions = 0 };
 	char cmdline[VM_CMDLINE_MAX];
-	struct x86_kernel_file f;
+	struct boot_file f;
 	struct x86_kernel k;
 	int r;
 
@@ -769,7 +771,7 @@ static int vm_acpi_build(struct vm *vm, uint64_t *rsdp)
 static int vm_boot_setup(struct vm *vm, const struct vm_kernel_image *kernel, struct vm_error *err)
 {
 	const struct vm_config *cfg = vm->cfg;
-	struct x86_kernel_file f;
+	struct boot_file f;
 	struct x86_kernel k;
 	uint64_t initrd_gpa = 0, initrd_size = 0, rsdp = 0;
 	char cmdline[VM_CMDLINE_MAX];

@@ -99,7 +99,7 @@ static int kernel_range_check(const struct gmem *mem, uint64_t addr, uint64_t le
 	return 0;
 }
 
-static int bzimage_check(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out)
+static int bzimage_check(const struct gmem *mem, const struct boot_file *f, struct x86_kernel *out)
 {
 	const uint8_t *img = f->head;
 	uint64_t size = f->size;
@@ -167,7 +167,7 @@ static int bzimage_check(const struct gmem *mem, const struct x86_kernel_file *f
 }
 
 /* Program header i of an ELF whose table elf_check found inside f->head. */
-static void elf_phdr_read(const struct x86_kernel_file *f, const Elf64_Ehdr *eh, unsigned int i, Elf64_Phdr *ph)
+static void elf_phdr_read(const struct boot_file *f, const Elf64_Ehdr *eh, unsigned int i, Elf64_Phdr *ph)
 {
 	/* memcpy: the file offers no alignment guarantee. */
 	memcpy(ph, (const uint8_t *)f->head + eh->e_phoff + (uint64_t)i * eh->e_phentsize, sizeof(*ph));
@@ -189,7 +189,7 @@ static const char *elf_machine_name(unsigned int machine)
 	}
 }
 
-static int elf_check(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out)
+static int elf_check(const struct gmem *mem, const struct boot_file *f, struct x86_kernel *out)
 {
 	const uint8_t *img = f->head;
 	uint64_t size = f->size;
@@ -284,7 +284,7 @@ static int elf_check(const struct gmem *mem, const struct x86_kernel_file *f, st
 }
 
 /* Read a checked ELF's PT_LOAD segments into guest RAM (elf_check has vetted every one). */
-static int elf_copy(const struct gmem *mem, const struct x86_kernel_file *f)
+static int elf_copy(const struct gmem *mem, const struct boot_file *f)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph;
@@ -328,7 +328,7 @@ static const struct {
 	{ 0x30, 8, "RISCV\0\0\0", X86_KF_OTHER_ARCH, "a RISC-V Image" },
 };
 
-int x86_kernel_check(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out)
+int x86_kernel_check(const struct gmem *mem, const struct boot_file *f, struct x86_kernel *out)
 {
 	const uint8_t *img = f->head;
 	size_t len = f->head_len;
@@ -354,7 +354,7 @@ int x86_kernel_check(const struct gmem *mem, const struct x86_kernel_file *f, st
 	return refuse(out, X86_KF_UNKNOWN, NULL, 0);
 }
 
-int x86_kernel_load(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out)
+int x86_kernel_load(const struct gmem *mem, const struct boot_file *f, struct x86_kernel *out)
 {
 	uint64_t pm_size;
 	void *dst;
@@ -372,23 +372,6 @@ int x86_kernel_load(const struct gmem *mem, const struct x86_kernel_file *f, str
 	if (!dst)
 		return -EFAULT;
 	return f->read(f, dst, pm_size, out->file_off);
-}
-
-static int mem_read(const struct x86_kernel_file *f, void *dst, uint64_t len, uint64_t off)
-{
-	if (off > f->size || len > f->size - off)
-		return -ENODATA;
-	memcpy(dst, (const uint8_t *)f->ctx + off, len);
-	return 0;
-}
-
-void x86_kernel_file_mem(struct x86_kernel_file *f, const void *image, size_t size)
-{
-	f->head = image;
-	f->head_len = size < X86_KERNEL_HEAD_MAX ? size : X86_KERNEL_HEAD_MAX;
-	f->size = size;
-	f->read = mem_read;
-	f->ctx = image;
 }
 
 /* End of the RAM region that holds 1 MiB, or 0 if there is none. */

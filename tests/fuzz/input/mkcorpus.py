@@ -93,7 +93,7 @@ def elf(segments, entry, phentsize=56, extra_phdrs=(), ehdr_type=2, machine=0x3E
 
 def elf_phdrs_at(img, phoff):
     """img with its program-header table copied to file offset phoff (zeros between) and e_phoff
-    pointing there. vmm reads headers from the first 64 KiB only (X86_KERNEL_HEAD_MAX)."""
+    pointing there. vmm reads headers from the first 64 KiB only (BOOT_FILE_HEAD_MAX)."""
     phentsize, phnum = struct.unpack_from('<HH', img, 0x36)
     table = img[64:64 + phentsize * phnum]
     out = bytearray(img.ljust(phoff, b'\0')[:phoff] + table)

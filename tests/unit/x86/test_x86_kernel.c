@@ -36,17 +36,17 @@ static int guest_teardown(void **state)
 /* The loader over an image in memory, with the head a file read gives it. */
 static int load(const struct gmem *mem, const void *img, size_t size, struct x86_kernel *k)
 {
-	struct x86_kernel_file f;
+	struct boot_file f;
 
-	x86_kernel_file_mem(&f, img, size);
+	boot_file_mem(&f, img, size);
 	return x86_kernel_load(mem, &f, k);
 }
 
 static int check(const struct gmem *mem, const void *img, size_t size, struct x86_kernel *k)
 {
-	struct x86_kernel_file f;
+	struct boot_file f;
 
-	x86_kernel_file_mem(&f, img, size);
+	boot_file_mem(&f, img, size);
 	return x86_kernel_check(mem, &f, k);
 }
 
@@ -738,14 +738,14 @@ static void test_check_matches_load(void **state)
 
 /* A file read through a log: every range asked for, and an error to return from the Nth read. */
 struct read_log {
-	struct x86_kernel_file mem;   /* the image in memory, whose read does the copy */
+	struct boot_file mem;   /* the image in memory, whose read does the copy */
 	unsigned int nreads;
 	uint64_t off[8], len[8];
 	unsigned int fail_at;         /* 1-based; 0: never */
 	int fail_err;
 };
 
-static int logged_read(const struct x86_kernel_file *f, void *dst, uint64_t len, uint64_t off)
+static int logged_read(const struct boot_file *f, void *dst, uint64_t len, uint64_t off)
 {
 	struct read_log *log = (struct read_log *)f->ctx;
 
@@ -758,10 +758,10 @@ static int logged_read(const struct x86_kernel_file *f, void *dst, uint64_t len,
 	return log->mem.read(&log->mem, dst, len, off);
 }
 
-static void logged_file(struct read_log *log, struct x86_kernel_file *f, const void *img, size_t size)
+static void logged_file(struct read_log *log, struct boot_file *f, const void *img, size_t size)
 {
 	memset(log, 0, sizeof(*log));
-	x86_kernel_file_mem(&log->mem, img, size);
+	boot_file_mem(&log->mem, img, size);
 	*f = log->mem;
 	f->read = logged_read;
 	f->ctx = log;
@@ -771,7 +771,7 @@ static void logged_file(struct read_log *log, struct x86_kernel_file *f, const v
 static void test_reads_head_then_load_ranges(void **state)
 {
 	struct bz_opts o = bz_default();
-	struct x86_kernel_file f;
+	struct boot_file f;
 	struct read_log log;
 	struct x86_kernel k;
 	struct elf_img e;
@@ -779,9 +779,9 @@ static void test_reads_head_then_load_ranges(void **state)
 	uint8_t *img = bz_build(&o, &size);
 
 	(void)state;
-	assert_true(size > X86_KERNEL_HEAD_MAX);   /* the pm part runs past the head */
+	assert_true(size > BOOT_FILE_HEAD_MAX);   /* the pm part runs past the head */
 	logged_file(&log, &f, img, size);
-	assert_int_equal(f.head_len, X86_KERNEL_HEAD_MAX);
+	assert_int_equal(f.head_len, BOOT_FILE_HEAD_MAX);
 	assert_int_equal(x86_kernel_check(&guest, &f, &k), 0);
 	assert_int_equal(log.nreads, 0);
 	assert_int_equal(x86_kernel_load(&guest, &f, &k), 0);
@@ -806,7 +806,7 @@ static void test_reads_head_then_load_ranges(void **state)
 static void test_read_error_is_returned(void **state)
 {
 	struct bz_opts o = bz_default();
-	struct x86_kernel_file f;
+	struct boot_file f;
 	struct read_log log;
 	struct x86_kernel k;
 	struct elf_img e;
@@ -828,11 +828,11 @@ static void test_read_error_is_returned(void **state)
 	assert_int_equal(log.nreads, 2);
 }
 
-/* Every header must lie in the head: ELF program headers past X86_KERNEL_HEAD_MAX are refused. */
+/* Every header must lie in the head: ELF program headers past BOOT_FILE_HEAD_MAX are refused. */
 static void test_elf_phdrs_past_head(void **state)
 {
 	size_t tab = sizeof(Elf64_Phdr) * ELF_NPH;
-	size_t size = X86_KERNEL_HEAD_MAX + 4096;
+	size_t size = BOOT_FILE_HEAD_MAX + 4096;
 	uint8_t *img = calloc(1, size);
 	struct x86_kernel k;
 	struct elf_img e;
@@ -842,12 +842,12 @@ static void test_elf_phdrs_past_head(void **state)
 	elf_default(&e);
 	memcpy(img, &e, sizeof(e));
 	/* The table ends at the head's last byte: accepted. */
-	memcpy(img + X86_KERNEL_HEAD_MAX - tab, e.ph, tab);
-	((Elf64_Ehdr *)img)->e_phoff = X86_KERNEL_HEAD_MAX - tab;
+	memcpy(img + BOOT_FILE_HEAD_MAX - tab, e.ph, tab);
+	((Elf64_Ehdr *)img)->e_phoff = BOOT_FILE_HEAD_MAX - tab;
 	assert_int_equal(load(&guest, img, size, &k), 0);
 	/* One byte further: it would be read from past the head. */
-	memmove(img + X86_KERNEL_HEAD_MAX - tab + 1, img + X86_KERNEL_HEAD_MAX - tab, tab);
-	((Elf64_Ehdr *)img)->e_phoff = X86_KERNEL_HEAD_MAX - tab + 1;
+	memmove(img + BOOT_FILE_HEAD_MAX - tab + 1, img + BOOT_FILE_HEAD_MAX - tab, tab);
+	((Elf64_Ehdr *)img)->e_phoff = BOOT_FILE_HEAD_MAX - tab + 1;
 	assert_refused(load(&guest, img, size, &k), k, -EINVAL, X86_KF_MALFORMED);
 	assert_non_null(strstr(k.fault.what, "64 KiB"));
 	free(img);
