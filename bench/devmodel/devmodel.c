@@ -762,7 +762,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmm-devmodel: mmap guest RAM: %s\n", strerror(errno));
 		return 1;
 	}
-	/* vmm asks for huge pages on guest RAM (src/vmm/vm.c): fewer, larger segments per O_DIRECT request. */
+	/* vmm asks for huge pages on guest RAM (src/mem/gmem.c): fewer, larger segments per O_DIRECT request. */
 	(void)madvise(g.ram, g.ram_size, MADV_HUGEPAGE);
 	g.mem.nregions = 1;
 	g.mem.regions[0] = (struct gmem_region){ .gpa = DM_RAM_GPA, .size = g.ram_size, .host = g.ram };

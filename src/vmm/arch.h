@@ -89,6 +89,8 @@ struct arch_board {
 	unsigned int max_drives;
 	/* The UART's interrupt, which the core raises and lowers as the 16550A model says. */
 	struct arch_irq uart_irq;
+	/* -v's name for the boot step's time (x86: "kernel, initrd, ACPI and boot state"). */
+	const char *boot_step;
 };
 
 extern const struct arch_board arch_board;

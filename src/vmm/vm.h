@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* One microVM: guest RAM, vCPU threads, legacy devices and drives, and the loop that runs them until the guest stops. */
+/* The core as main.c sees it: build one microVM, run it until the guest stops, write its --stats, take it apart. */
 #ifndef VMM_VM_H
 #define VMM_VM_H
 

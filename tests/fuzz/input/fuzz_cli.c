@@ -4,7 +4,7 @@
  * into arguments after argv[0] = "vmm".
  *
  * The parser opens no file but the --config ones, and those only for reading (--stats and
- * --serial file: are stored, opened later by main.c and vm.c). So that it reads nothing else, every
+ * --serial file: are stored, opened later by main.c and the core). So that it reads nothing else, every
  * '/' in the arguments becomes '_' (no /dev/stdin, no FIFO elsewhere), and the target works in a
  * directory of its own, made at start, that holds only a.ini, b.ini and bad.ini for --config to
  * find. Crash inputs are saved there too (its path is printed at start); it is removed at a normal
