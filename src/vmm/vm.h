@@ -10,7 +10,7 @@
 #include "vm_config.h"
 #include "vm_status.h"
 
-/* Debug logging hook, provided by main.c (the only place that prints). */
+/* Debug logging hook, provided by main.c (main and its report room are all that prints). */
 struct vm_log {
 	void (*fn)(void *ctx, const char *fmt, va_list ap);
 	void *ctx;
