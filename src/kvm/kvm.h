@@ -14,8 +14,9 @@
  *
  * The module has one arch half, chosen in meson.build by cpu_family
  * (kvm_x86.c, kvm_x86_vcpu.c, kvm_cpuid.c): the capabilities kvm_sys_open
- * requires beyond the neutral ones, the VM type, the register dump of
- * kvm_vcpu_format_regs, and the arch's own ioctls in kvm_<arch>.h.
+ * requires beyond the neutral ones (kvm_arch_caps), the register part of
+ * kvm_vcpu_format_regs (kvm_arch_format_regs), and the arch's own ioctls in
+ * kvm_<arch>.h.
  */
 #ifndef VMM_KVM_H
 #define VMM_KVM_H

@@ -7,11 +7,13 @@
  * The core (src/vmm: VM lifecycle, vCPU threads, MMIO bus, event loop,
  * console, run statistics) knows no architecture. Everything that does lives
  * in one arch room: src/vmm/x86/ today (with src/vmm/acpi/), src/vmm/arm64/
- * next. src/vmm/meson.build links exactly one, chosen by
- * host_machine.cpu_family(); a new architecture is one more room that
- * implements the arch_* functions below, with no change to the core. (The
- * kvm module has an arch half of its own, src/kvm/kvm_<arch>.c: the
- * capabilities KVM must have, the VM type, the register dump.)
+ * next. The top-level meson.build picks exactly one by
+ * host_machine.cpu_family() (arch_rooms; the room's meson.build defines
+ * vmm_arch_dep), and the vmm executable links it; a new architecture is one
+ * more room that implements the arch_* functions below, with no change to the
+ * core. (The kvm module has an arch half of its own, picked the same way in
+ * src/kvm/meson.build: kvm_arch_caps, the capabilities KVM must have, and
+ * kvm_arch_format_regs, the register dump; see kvm_internal.h.)
  *
  * Arrows: the core calls the arch_* functions; the arch room calls back only
  * the core services declared at the end of this file, and reads guest RAM
