@@ -1,0 +1,195 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Builds the emulated arm64 test host and the arm64 guest from Debian arm64 packages; can boot the test host once.
+#
+# usage: tests/host-arm64/build.sh OUTDIR [--boot-check]
+#   OUTDIR/host/   Image, initrd.img, kernel-version: the test host, for
+#                  qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu max -accel tcg
+#                  (Debian's arm64 kernel has KVM built in; /init loads the virtio-pci disk and ext4)
+#   OUTDIR/guest/  Image, Image.gz, initrd.img, kernel-version: the guest vmm boots inside it
+#                  (virtio_mmio and virtio_blk loaded; /init reports through the exit device)
+#   OUTDIR/debs/   the downloaded :arm64 packages, so a rebuild is offline
+#   --boot-check   then boot the test host once (about 10-20 s of TCG), and succeed only if it comes
+#                  up with /dev/kvm; prints its boot time
+# Everything comes from `apt-get download PKG:arm64` and `dpkg -x`. An arm64 busybox cannot run
+# here, so its applet list comes from the amd64 busybox-static of the same Debian release. A second
+# run with unchanged inputs (these scripts, the resolved package versions) rebuilds nothing.
+set -eu
+LOG_TAG=host-arm64-build
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../guest/debian.sh"
+
+usage() { echo "usage: $0 OUTDIR [--boot-check]" >&2; exit 2; }
+[ $# -ge 1 ] || usage
+OUT=$1
+shift
+BOOT_CHECK=0
+for a in "$@"; do
+	case $a in
+	--boot-check) BOOT_CHECK=1 ;;
+	*) usage ;;
+	esac
+done
+
+# The test host's modules (the virt machine's -drive if=virtio is virtio-blk-pci) and the guest's.
+HOST_MODULES="virtio_pci virtio_blk crc32c_generic ext4"
+GUEST_MODULES="virtio_mmio virtio_blk"
+GUEST_EXTRA_MODULES="ext4 crc32c_generic"
+
+need_cmd apt-get apt
+need_cmd dpkg-deb dpkg
+need_cmd cpio cpio
+need_cmd depmod kmod
+need_cmd gzip gzip
+
+# The arm64 packages are reachable once dpkg knows the architecture.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	[ "$(id -u)" = 0 ] || die "dpkg has no arm64 architecture and we are not root to add it"
+	log "dpkg --add-architecture arm64"
+	dpkg --add-architecture arm64
+	APT_UPDATED=0
+	apt_update_once
+fi
+
+# arm64_kernel_pkg: the kernel package linux-image-arm64 points at today (linux-image-6.1.0-N-arm64).
+arm64_kernel_pkg() {
+	_k=$(apt-cache depends linux-image-arm64:arm64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ :]*-arm64\)\(:arm64\)\{0,1\}$/\1/p' | head -n1)
+	if [ -z "$_k" ]; then
+		apt_update_once
+		_k=$(apt-cache depends linux-image-arm64:arm64 2>/dev/null |
+			sed -n 's/^ *Depends: \(linux-image-[0-9][^ :]*-arm64\)\(:arm64\)\{0,1\}$/\1/p' | head -n1)
+	fi
+	[ -n "$_k" ] || die "cannot resolve linux-image-arm64 to a kernel package"
+	echo "$_k"
+}
+
+# fetch_deb_arm64 PACKAGE DEBDIR: download PACKAGE:arm64's candidate .deb once and print its path.
+fetch_deb_arm64() {
+	_p=$1 _d=$2
+	_v=$(pkg_version "$_p:arm64")
+	_vf=$(echo "$_v" | sed 's/:/%3a/')
+	_f="$_d/${_p}_${_vf}_arm64.deb"
+	if [ ! -f "$_f" ]; then
+		mkdir -p "$_d"
+		log "apt-get download $_p:arm64=$_v"
+		(cd "$_d" && apt-get download -qq "$_p:arm64=$_v" >&2 2>/dev/null) ||
+			{ apt_update_once; (cd "$_d" && apt-get download -qq "$_p:arm64=$_v" >&2); } ||
+			die "apt-get download $_p:arm64 failed"
+	fi
+	[ -f "$_f" ] || die "downloaded $_p:arm64 but cannot find $_f"
+	echo "$_f"
+}
+
+# busybox_root_arm64 ROOT ARM64_BUSYBOX LIST_BUSYBOX INIT: busybox_root for a busybox this
+# machine cannot run: the links come from LIST_BUSYBOX (amd64, same applets).
+busybox_root_arm64() {
+	bb_root=$1
+	mkdir -p "$bb_root/bin" "$bb_root/sbin" "$bb_root/usr/bin" "$bb_root/usr/sbin" "$bb_root/dev"
+	cp "$2" "$bb_root/bin/busybox"
+	"$3" --list-full | while read -r app; do
+		[ -e "$bb_root/$app" ] || ln -s /bin/busybox "$bb_root/$app"
+	done
+	mknod -m 600 "$bb_root/dev/console" c 5 1 || die "mknod /dev/console needs root"
+	mknod -m 666 "$bb_root/dev/null" c 1 3
+	cp "$4" "$bb_root/init"
+	chmod 755 "$bb_root/init"
+}
+
+mkcpio() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 >"$2"; }
+
+# initramfs KERNELDIR KVER ROOTDIR INIT LOADLIST MODULES...: a busybox root with MODULES (and
+# their dependencies) under /lib/modules and LOADLIST's names, in load order, in /etc/modules.load.
+initramfs() {
+	# Names of our own: debian.sh's helpers set _root, _kver and the like as globals.
+	ir_kdir=$1 ir_kver=$2 ir_root=$3 ir_init=$4 ir_load=$5
+	shift 5
+	mkdir -p "$ir_root/etc" "$ir_root/proc" "$ir_root/sys" "$ir_root/tmp" "$ir_root/root" "$ir_root/mnt"
+	busybox_root_arm64 "$ir_root" "$WORK/busybox/bin/busybox" "$WORK/busybox-amd64/bin/busybox" "$ir_init"
+	module_order "$ir_kdir" "$ir_kver" $ir_load >"$ir_root/etc/modules.load"
+	module_order "$ir_kdir" "$ir_kver" "$@" >"$WORK/modules.all"
+	copy_modules "$ir_kdir" "$ir_kver" "$ir_root" "$WORK/modules.all"
+	echo "root:x:0:0:root:/root:/bin/sh" >"$ir_root/etc/passwd"
+	echo "root:x:0:" >"$ir_root/etc/group"
+}
+
+build() {
+	KPKG=$(arm64_kernel_pkg)
+	KPKG_V=$(pkg_version "$KPKG:arm64")
+	BB_V=$(pkg_version busybox-static:arm64)
+	BB64_V=$(pkg_version busybox-static)
+	inputs=$(
+		cat "$HERE/build.sh" "$HERE/init" "$HERE/guest-init" "$HERE/../guest/debian.sh"
+		echo "$KPKG=$KPKG_V busybox-static:arm64=$BB_V busybox-static=$BB64_V"
+		echo "modules: $HOST_MODULES / $GUEST_MODULES / $GUEST_EXTRA_MODULES"
+	)
+	stamp=$(printf '%s' "$inputs" | sha256sum | cut -d' ' -f1)
+	if [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$stamp" ] &&
+		[ -f "$OUT/host/Image" ] && [ -f "$OUT/host/initrd.img" ] &&
+		[ -f "$OUT/guest/Image" ] && [ -f "$OUT/guest/initrd.img" ]; then
+		log "up to date ($OUT)"
+		return 0
+	fi
+	rm -f "$OUT/stamp"
+	DEBS=${ITEST_DEB_CACHE:-$OUT/debs}
+	WORK=$OUT/work
+	rm -rf "$WORK"
+	mkdir -p "$WORK/kernel" "$WORK/busybox" "$WORK/busybox-amd64" "$OUT/host" "$OUT/guest"
+	log "kernel package $KPKG:arm64 $KPKG_V"
+	dpkg -x "$(fetch_deb_arm64 "$KPKG" "$DEBS")" "$WORK/kernel"
+	dpkg -x "$(fetch_deb_arm64 busybox-static "$DEBS")" "$WORK/busybox"
+	dpkg -x "$(fetch_deb busybox-static "$DEBS")" "$WORK/busybox-amd64"
+	KVER=$(ls "$WORK/kernel/lib/modules")
+	[ -n "$KVER" ] && [ -f "$WORK/kernel/boot/vmlinuz-$KVER" ] || die "unexpected layout of $KPKG"
+	# What the test host and the guest rely on; a Debian config change fails here, not in a boot.
+	check_config "$WORK/kernel/boot/config-$KVER" \
+		KVM=y OF=y ARM_GIC_V3=y ARM_PSCI_FW=y SERIAL_8250=y SERIAL_8250_CONSOLE=y SERIAL_OF_PLATFORM=y \
+		SERIAL_AMBA_PL011=y SERIAL_AMBA_PL011_CONSOLE=y DEVMEM=y DEVTMPFS=y BLK_DEV_INITRD=y RD_GZIP=y \
+		BINFMT_SCRIPT=y TMPFS=y IO_URING=y PCI_HOST_GENERIC=y \
+		VIRTIO=y VIRTIO_MMIO=m VIRTIO_PCI=m VIRTIO_BLK=m EXT4_FS=m
+	depmod -b "$WORK/kernel" "$KVER"
+
+	# The Debian arm64 vmlinuz is an uncompressed Image; the guest also gets it gzip'd, the form
+	# other distributions ship, for vmm's Image.gz path.
+	cp "$WORK/kernel/boot/vmlinuz-$KVER" "$OUT/host/Image"
+	cp "$WORK/kernel/boot/vmlinuz-$KVER" "$OUT/guest/Image"
+	gzip -9c "$OUT/guest/Image" >"$OUT/guest/Image.gz"
+	echo "$KVER" >"$OUT/host/kernel-version"
+	echo "$KVER" >"$OUT/guest/kernel-version"
+
+	initramfs "$WORK/kernel" "$KVER" "$WORK/host-root" "$HERE/init" "$HOST_MODULES" $HOST_MODULES
+	mkdir -p "$WORK/host-root/t"
+	mkcpio "$WORK/host-root" "$OUT/host/initrd.img"
+	rm -f "$WORK/modules.all"
+	initramfs "$WORK/kernel" "$KVER" "$WORK/guest-root" "$HERE/guest-init" "$GUEST_MODULES" \
+		$GUEST_MODULES $GUEST_EXTRA_MODULES
+	mkcpio "$WORK/guest-root" "$OUT/guest/initrd.img"
+	rm -rf "$WORK"
+	echo "$stamp" >"$OUT/stamp"
+	log "built: host $(du -h "$OUT/host/initrd.img" | cut -f1) initrd, guest $(du -h "$OUT/guest/initrd.img" | cut -f1) initrd"
+}
+
+# Boot the test host once with nothing to do: its /init reports whether /dev/kvm is there and powers off.
+boot_check() {
+	need_pkg qemu-system-arm
+	log "booting the test host (TCG)"
+	_t0=$(date +%s.%N)
+	timeout 300 qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu max -accel tcg \
+		-m 2048 -smp 1 -nographic -no-reboot -nodefaults -serial stdio \
+		-kernel "$OUT/host/Image" -initrd "$OUT/host/initrd.img" \
+		-append "console=ttyAMA0 panic=-1 quiet" </dev/null >"$OUT/boot-check.log" 2>&1 ||
+		log "qemu exited with status $?"
+	_t1=$(date +%s.%N)
+	_line=$(grep -a '@@vmm-itest host-up' "$OUT/boot-check.log" | tr -d '\r' | head -n1)
+	[ -n "$_line" ] || { tail -n 20 "$OUT/boot-check.log" >&2; die "the test host did not come up (log: $OUT/boot-check.log)"; }
+	log "${_line#@@vmm-itest }; QEMU start to power-off $(awk -v a="$_t0" -v b="$_t1" 'BEGIN { printf "%.1f", b - a }') s"
+	case $_line in
+	*kvm=yes*) ;;
+	*) die "the test host has no /dev/kvm (log: $OUT/boot-check.log)" ;;
+	esac
+}
+
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+build
+[ "$BOOT_CHECK" = 0 ] || boot_check
