@@ -65,6 +65,9 @@ struct kvm_vm {
  * on failure. */
 int kvm_vm_create(struct kvm_sys *sys, struct kvm_vm *vm);
 
+/* KVM_CREATE_VM of machine type type (arm64: the IPA size, KVM_VM_TYPE_ARM_IPA_SIZE); as kvm_vm_create. */
+int kvm_vm_create_type(struct kvm_sys *sys, struct kvm_vm *vm, unsigned long type);
+
 /* Close the VM fd. Safe to call twice. vCPUs should be destroyed first. */
 void kvm_vm_destroy(struct kvm_vm *vm);
 

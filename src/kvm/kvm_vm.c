@@ -7,13 +7,18 @@
 
 #include "kvm.h"
 
-int kvm_vm_create(struct kvm_sys *sys, struct kvm_vm *vm)
+int kvm_vm_create_type(struct kvm_sys *sys, struct kvm_vm *vm, unsigned long type)
 {
 	/* Retry on EINTR: creation can be interrupted while KVM allocates. */
 	do {
-		vm->fd = ioctl(sys->fd, KVM_CREATE_VM, 0);
+		vm->fd = ioctl(sys->fd, KVM_CREATE_VM, type);
 	} while (vm->fd < 0 && errno == EINTR);
 	return vm->fd < 0 ? -errno : 0;
+}
+
+int kvm_vm_create(struct kvm_sys *sys, struct kvm_vm *vm)
+{
+	return kvm_vm_create_type(sys, vm, 0);
 }
 
 void kvm_vm_destroy(struct kvm_vm *vm)

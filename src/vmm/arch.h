@@ -26,7 +26,7 @@
  *     arch_ram_layout -> arch_kernel_check -> arch_initrd_place
  *     -> arch_kernel_cmdline_cap -> arch_kernel_free
  *   vm_create:
- *     kvm_sys_open, kvm_vm_create -> arch_vm_create -> guest RAM per
+ *     kvm_sys_open -> arch_vm_type, kvm_vm_create_type -> arch_vm_create -> guest RAM per
  *     arch_ram_layout -> per vCPU, in index order: kvm_vcpu_create,
  *     arch_vcpu_init -> arch_vcpus_ready -> per drive: arch_drive_window
  *     -> arch_kernel_load -> arch_initrd_place (the core reads the initrd
@@ -150,6 +150,14 @@ size_t arch_kernel_cmdline_cap(const struct arch_kernel *k);
  */
 int arch_initrd_place(const struct arch_kernel *k, const struct gmem *mem, uint64_t mem_bytes, uint64_t size,
 		      uint64_t *gpa, struct vm_error *err);
+
+/*
+ * The KVM_CREATE_VM machine type for guest RAM of mem_bytes, asking sys (open)
+ * what it can do (x86: 0; arm64: the IPA size RAM from 2 GiB needs, 0 up to
+ * KVM's default 40 bits). The type, or -errno (-E2BIG: this KVM cannot
+ * address that much RAM) with err's stage, err and subject filled.
+ */
+int arch_vm_type(struct kvm_sys *sys, uint64_t mem_bytes, struct vm_error *err);
 
 /* What arch_vm_create is given. */
 struct arch_vm_params {

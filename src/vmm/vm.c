@@ -135,7 +135,10 @@ static int vm_kvm_create(struct vm *vm, unsigned int ndrives, struct vm_error *e
 		return r;
 	}
 	vm->kvm_open = true;
-	r = kvm_vm_create(&vm->sys, &vm->kvm);
+	r = arch_vm_type(&vm->sys, vm->cfg->memory, err);
+	if (r < 0)
+		return r;
+	r = kvm_vm_create_type(&vm->sys, &vm->kvm, (unsigned long)r);
 	if (r < 0)
 		return vm_error_set(err, VM_STAGE_KVM, r, "KVM_CREATE_VM");
 	vm->vm_open = true;

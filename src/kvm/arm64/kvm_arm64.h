@@ -3,9 +3,9 @@
 /*
  * Same contract as kvm.h: 0 (or a non-negative value) on success, -errno on
  * failure; nothing here knows a memory map or a boot protocol, so addresses
- * come from the caller. They take file descriptors (the VM's, a vCPU's, the
- * vgic device's) because kvm.h's x86 declarations do not compile for arm64
- * yet; once they live apart, these can take struct kvm_vm / kvm_vcpu.
+ * come from the caller. They take kvm.h's structs, and the vgic device's fd.
+ * They are the kvm module's arm64 half (src/kvm/meson.build builds them into
+ * kvm_lib on arm64 hosts); the system-event decoder builds everywhere.
  *
  * KVM wants this order on arm64:
  *   KVM_CREATE_VM (type kvm_arm64_vm_type) -> memslots ->
@@ -20,6 +20,8 @@
 #include <stdint.h>
 
 #include <linux/kvm.h>
+
+#include "kvm.h"
 
 /* What a KVM_EXIT_SYSTEM_EVENT asks of the VMM. */
 enum kvm_arm64_event {
@@ -54,11 +56,11 @@ const char *kvm_arm64_event_name(enum kvm_arm64_event ev);
 /*
  * The KVM_CREATE_VM type for a guest-physical space of ipa_bits (see
  * arm64_ipa_bits): 0 (KVM's default, 40 bits) when that is enough, else
- * KVM_VM_TYPE_ARM_IPA_SIZE(ipa_bits). sys_fd is /dev/kvm's. Returns the
+ * KVM_VM_TYPE_ARM_IPA_SIZE(ipa_bits). sys is /dev/kvm, open. Returns the
  * type, -E2BIG if this host's KVM cannot address that much (KVM_CAP_ARM_VM_IPA_SIZE),
  * or -errno.
  */
-int kvm_arm64_vm_type(int sys_fd, unsigned int ipa_bits);
+int kvm_arm64_vm_type(struct kvm_sys *sys, unsigned int ipa_bits);
 
 /*
  * KVM_ARM_PREFERRED_TARGET, then KVM_ARM_VCPU_INIT with PSCI 0.2 (KVM then
@@ -66,21 +68,21 @@ int kvm_arm64_vm_type(int sys_fd, unsigned int ipa_bits);
  * powered_off, KVM_ARM_VCPU_POWER_OFF: a secondary waits for the guest's
  * PSCI CPU_ON, which KVM handles in the kernel. Returns 0 or -errno.
  */
-int kvm_arm64_vcpu_init(int vm_fd, int vcpu_fd, bool powered_off);
+int kvm_arm64_vcpu_init(struct kvm_vm *vm, struct kvm_vcpu *vcpu, bool powered_off);
 
 /* KVM_SET_ONE_REG / KVM_GET_ONE_REG of a 64-bit register. Returns 0 or -errno. */
-int kvm_arm64_set_reg(int vcpu_fd, uint64_t id, uint64_t val);
-int kvm_arm64_get_reg(int vcpu_fd, uint64_t id, uint64_t *val);
+int kvm_arm64_set_reg(struct kvm_vcpu *vcpu, uint64_t id, uint64_t val);
+int kvm_arm64_get_reg(struct kvm_vcpu *vcpu, uint64_t id, uint64_t *val);
 
 /*
  * The boot vCPU's entry state (booting.rst): PC = entry, X0 = the device
  * tree's address, X1-X3 = 0. KVM_ARM_VCPU_INIT already left EL1h with
  * DAIF masked and the MMU off. Returns 0 or the first -errno.
  */
-int kvm_arm64_vcpu_boot(int vcpu_fd, uint64_t entry, uint64_t dtb);
+int kvm_arm64_vcpu_boot(struct kvm_vcpu *vcpu, uint64_t entry, uint64_t dtb);
 
 /* The vCPU's MPIDR_EL1 affinity (KVM_ARM64_MPIDR_AFF_MASK bits), for its /cpus node. Returns 0 or -errno. */
-int kvm_arm64_vcpu_mpidr(int vcpu_fd, uint64_t *mpidr);
+int kvm_arm64_vcpu_mpidr(struct kvm_vcpu *vcpu, uint64_t *mpidr);
 
 /*
  * Create the in-kernel GICv3 (KVM_DEV_TYPE_ARM_VGIC_V3) with its
@@ -89,7 +91,7 @@ int kvm_arm64_vcpu_mpidr(int vcpu_fd, uint64_t *mpidr);
  * the 32 private ones and the SPIs). Returns the device fd, or -errno
  * (-ENODEV: no GICv3 on this host; nothing stays open on failure).
  */
-int kvm_arm64_vgic_create(int vm_fd, uint64_t dist, uint64_t redist, uint32_t nr_irqs);
+int kvm_arm64_vgic_create(struct kvm_vm *vm, uint64_t dist, uint64_t redist, uint32_t nr_irqs);
 
 /* KVM_DEV_ARM_VGIC_CTRL_INIT: after every vCPU exists, before the first KVM_RUN. Returns 0 or -errno. */
 int kvm_arm64_vgic_init(int vgic_fd);
@@ -99,6 +101,6 @@ int kvm_arm64_vgic_init(int vgic_fd);
  * level-triggered device such as the UART. Returns 0 or -errno. (An irqfd
  * takes the SPI number itself as its GSI.)
  */
-int kvm_arm64_irq_line(int vm_fd, unsigned int spi, int level);
+int kvm_arm64_irq_line(struct kvm_vm *vm, unsigned int spi, int level);
 
 #endif

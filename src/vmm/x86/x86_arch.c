@@ -34,6 +34,14 @@ void arch_drive_window(unsigned int i, struct arch_mmio_window *w)
 	};
 }
 
+int arch_vm_type(struct kvm_sys *sys, uint64_t mem_bytes, struct vm_error *err)
+{
+	(void)sys;
+	(void)mem_bytes;
+	(void)err;
+	return 0;   /* x86 KVM has one machine type */
+}
+
 int arch_vm_create(const struct arch_vm_params *p, struct arch_vm **out, struct vm_error *err)
 {
 	struct arch_vm *av = calloc(1, sizeof(*av));
