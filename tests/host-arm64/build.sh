@@ -1,20 +1,22 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Builds the emulated arm64 test host and the arm64 guest from Debian arm64 packages; can boot the test host once.
+# Builds the emulated arm64 test host and the arm64 guest from Debian arm64 packages, and the test host's disk.
 #
-# usage: tests/host-arm64/build.sh OUTDIR [--boot-check] [--probe]
+# usage: tests/host-arm64/build.sh OUTDIR [--boot-check]
+#        tests/host-arm64/build.sh OUTDIR --disk FILE --vmm PATH --job DIR [--size SIZE]
 #   OUTDIR/host/   Image, initrd.img, kernel-version: the test host, for
 #                  qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu max -accel tcg
-#                  (Debian's arm64 kernel has KVM built in; /init loads the virtio-pci disk and ext4)
+#                  (Debian's arm64 kernel has KVM built in; /init loads the virtio-pci disk, ext4 and
+#                  virtio_console, whose /dev/hvc0 carries the results)
 #   OUTDIR/guest/  Image, Image.gz, initrd.img, kernel-version: the guest vmm boots inside it
 #                  (virtio_mmio and virtio_blk loaded; /init reports through the exit device)
 #   OUTDIR/debs/   the downloaded :arm64 packages, so a rebuild is offline
 #   --boot-check   then boot the test host once (about 10-20 s of TCG), and succeed only if it comes
 #                  up with /dev/kvm; prints its boot time
-#   --probe        then cross-compile tests/host-arm64/probe.c (a bare KVM loop over the arm64 room,
-#                  standing in for vmm until the core runs arm64) and boot the guest with it inside
-#                  the test host, from a disk made with mkfs.ext4 -d: the guest's console must come
-#                  from stdout-path, and the exit device and PSCI must end it with the right status
+#   --disk FILE    also write FILE, a sparse ext4 image (default 2G) laid out as tests/host/build.sh's:
+#                  /vmm/vmm (the static arm64 vmm, --vmm), /guest/ (OUTDIR/guest), /job/ (list, env,
+#                  lib.sh, scenarios/, from --job DIR; tests/integration/run.py --arch arm64 makes it),
+#                  /scratch/. The test host's /init mounts it on /t and runs /t/job/list.
 # Everything comes from `apt-get download PKG:arm64` and `dpkg -x`. An arm64 busybox cannot run
 # here, so its applet list comes from the amd64 busybox-static of the same Debian release. A second
 # run with unchanged inputs (these scripts, the resolved package versions) rebuilds nothing.
@@ -23,21 +25,25 @@ LOG_TAG=host-arm64-build
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../guest/debian.sh"
 
-usage() { echo "usage: $0 OUTDIR [--boot-check] [--probe]" >&2; exit 2; }
+usage() { echo "usage: $0 OUTDIR [--boot-check] [--disk FILE --vmm PATH --job DIR [--size SIZE]]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 OUT=$1
 shift
-BOOT_CHECK=0 PROBE=0
-for a in "$@"; do
-	case $a in
+BOOT_CHECK=0 DISK= VMM= JOB= SIZE=2G
+while [ $# -gt 0 ]; do
+	case $1 in
 	--boot-check) BOOT_CHECK=1 ;;
-	--probe) PROBE=1 ;;
+	--disk) DISK=$2; shift ;;
+	--vmm) VMM=$2; shift ;;
+	--job) JOB=$2; shift ;;
+	--size) SIZE=$2; shift ;;
 	*) usage ;;
 	esac
+	shift
 done
 
 # The test host's modules (the virt machine's -drive if=virtio is virtio-blk-pci) and the guest's.
-HOST_MODULES="virtio_pci virtio_blk crc32c_generic ext4"
+HOST_MODULES="virtio_pci virtio_blk crc32c_generic ext4 virtio_console"
 GUEST_MODULES="virtio_mmio virtio_blk"
 GUEST_EXTRA_MODULES="ext4 crc32c_generic"
 
@@ -151,7 +157,7 @@ build() {
 		KVM=y OF=y ARM_GIC_V3=y ARM_PSCI_FW=y SERIAL_8250=y SERIAL_8250_CONSOLE=y SERIAL_OF_PLATFORM=y \
 		SERIAL_AMBA_PL011=y SERIAL_AMBA_PL011_CONSOLE=y DEVMEM=y DEVTMPFS=y BLK_DEV_INITRD=y RD_GZIP=y \
 		BINFMT_SCRIPT=y TMPFS=y IO_URING=y PCI_HOST_GENERIC=y \
-		VIRTIO=y VIRTIO_MMIO=m VIRTIO_PCI=m VIRTIO_BLK=m EXT4_FS=m
+		VIRTIO=y VIRTIO_MMIO=m VIRTIO_PCI=m VIRTIO_BLK=m EXT4_FS=m VIRTIO_CONSOLE=m
 	depmod -b "$WORK/kernel" "$KVER"
 
 	# The Debian arm64 vmlinuz is an uncompressed Image; the guest also gets it gzip'd, the form
@@ -208,61 +214,33 @@ boot_check() {
 	log "$(host_up "$OUT/boot-check.log"); QEMU start to power-off $_s s"
 }
 
-# The probe's jobs: "NAME WANT COMMAND": the guest runs COMMAND and the probe must end with WANT.
-PROBE_JOBS='exit-device 7 echo probe-job-ran; exit 7
-poweroff 0 poweroff -f
-reboot 123 reboot -f'
-
-probe() {
+# The test host's disk: vmm, the guest, the job (see the usage above).
+build_disk() {
+	[ -n "$VMM" ] && [ -n "$JOB" ] || usage
+	[ -x "$VMM" ] || die "vmm binary $VMM is missing"
 	need_cmd mkfs.ext4 e2fsprogs
-	need_pkg gcc-aarch64-linux-gnu
-	_src=$HERE/../..
-	_stage=$OUT/probe-stage
-	rm -rf "$_stage"
-	mkdir -p "$_stage/job" "$_stage/guest"
-	# Built from the sources by hand, as meson cannot build the arm64 vmm yet (the core is x86's).
-	aarch64-linux-gnu-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static \
-		-I "$_src/src/vmm/arm64" -I "$_src/src/kvm/arm64" -I "$_src/src/devices/virtio" -I "$_src/src/vmm" \
-		"$HERE/probe.c" "$_src"/src/vmm/arm64/*.c "$_src"/src/kvm/arm64/*.c "$_src/src/vmm/serial.c" \
-		-lfdt -lz -lpthread -o "$_stage/job/probe" || die "cannot cross-compile the probe (scripts/deps.sh --arm64)"
-	cp "$OUT/guest/Image.gz" "$OUT/guest/initrd.img" "$_stage/guest/"
-	{
-		echo '#!/bin/sh'
-		echo 'cd /t'
-		echo "$PROBE_JOBS" | while read -r name want cmd; do
-			printf 'echo "@@probe begin %s"\n' "$name"
-			printf 't0=$(cut -d" " -f1 /proc/uptime)\n'
-			printf 'job/probe guest/Image.gz guest/initrd.img %s\n' "'quiet -- $cmd'"
-			printf 'echo "@@probe end %s status=$? want=%s from=$t0 to=$(cut -d" " -f1 /proc/uptime)"\n' "$name" "$want"
-		done
-	} >"$_stage/job/run"
-	chmod 755 "$_stage/job/run"
-	rm -f "$OUT/probe-disk.img"
-	truncate -s 512M "$OUT/probe-disk.img"
-	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0,root_owner=0:0 -d "$_stage" "$OUT/probe-disk.img" ||
-		die "mkfs.ext4 -d failed"
-	log "booting the test host with the probe's jobs (TCG, nested KVM: about a minute a job)"
-	_s=$(host_boot "$OUT/probe.log" "$OUT/probe-disk.img")
-	log "$(host_up "$OUT/probe.log"); QEMU start to power-off $_s s"
-	rm -rf "$_stage" "$OUT/probe-disk.img"
-	_fail=0
-	echo "$PROBE_JOBS" | while read -r name want cmd; do
-		_end=$(grep -a "^@@probe end $name " "$OUT/probe.log" | tr -d '\r')
-		log "$name: ${_end:-no result}"
-		case $_end in
-		*" status=$want want=$want "*) ;;
-		*) echo fail ;;
-		esac
-	done >"$OUT/probe.fails"
-	grep -aq 'vmm-guest: init ok' "$OUT/probe.log" || { log "no guest console line: stdout-path not honoured?"; echo fail >>"$OUT/probe.fails"; }
-	grep -aq '^probe-job-ran' "$OUT/probe.log" || { log "the job's output is missing"; echo fail >>"$OUT/probe.fails"; }
-	[ ! -s "$OUT/probe.fails" ] || die "the probe failed (log: $OUT/probe.log)"
-	rm -f "$OUT/probe.fails"
-	log "probe: the guest booted with vmm's device tree, and every status came back"
+	STAGE=$OUT/disk-stage
+	rm -rf "$STAGE"
+	mkdir -p "$STAGE/vmm" "$STAGE/guest" "$STAGE/scratch"
+	# Static: the test host has nothing but busybox.
+	cp "$VMM" "$STAGE/vmm/vmm"
+	for f in Image Image.gz initrd.img kernel-version; do
+		ln "$OUT/guest/$f" "$STAGE/guest/$f" 2>/dev/null || cp "$OUT/guest/$f" "$STAGE/guest/$f"
+	done
+	cp -R "$JOB" "$STAGE/job"
+	rm -f "$DISK.tmp"
+	truncate -s "$SIZE" "$DISK.tmp"
+	# Inode tables and journal written now, so no ext4lazyinit thread writes (and flushes) in the
+	# test host while scenarios count flushes.
+	mkfs.ext4 -q -F -L itest -E lazy_itable_init=0,lazy_journal_init=0,root_owner=0:0 \
+		-d "$STAGE" "$DISK.tmp" || die "mkfs.ext4 -d failed"
+	mv "$DISK.tmp" "$DISK"
+	rm -rf "$STAGE"
+	log "disk $DISK: $(du -h "$DISK" | cut -f1) used of $SIZE"
 }
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 build
 [ "$BOOT_CHECK" = 0 ] || boot_check
-[ "$PROBE" = 0 ] || probe
+[ -z "$DISK" ] || build_disk
