@@ -13,6 +13,9 @@
 #   OUTDIR/debs/   the downloaded :arm64 packages, so a rebuild is offline
 #   --boot-check   then boot the test host once (about 10-20 s of TCG), and succeed only if it comes
 #                  up with /dev/kvm; prints its boot time
+#   --with-qemu    also unpack Debian's arm64 QEMU (qemu-system-arm:arm64 and the libraries of its NEEDED
+#                  closure) into OUTDIR/qemu/, and with --disk put it on the disk as /qemu/ (the
+#                  peer bench/boot-arm64.sh measures; the test host's /init sets QEMU to /t/qemu/qemu)
 #   --disk FILE    also write FILE, a sparse ext4 image (default 2G) laid out as tests/host/build.sh's:
 #                  /vmm/vmm (the static arm64 vmm, --vmm), /guest/ (OUTDIR/guest), /job/ (list, env,
 #                  lib.sh, scenarios/, from --job DIR; tests/integration/run.py --arch arm64 makes it),
@@ -25,14 +28,15 @@ LOG_TAG=host-arm64-build
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../guest/debian.sh"
 
-usage() { echo "usage: $0 OUTDIR [--boot-check] [--disk FILE --vmm PATH --job DIR [--size SIZE]]" >&2; exit 2; }
+usage() { echo "usage: $0 OUTDIR [--boot-check] [--with-qemu] [--disk FILE --vmm PATH --job DIR [--size SIZE]]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 OUT=$1
 shift
-BOOT_CHECK=0 DISK= VMM= JOB= SIZE=2G
+BOOT_CHECK=0 WITH_QEMU=0 DISK= VMM= JOB= SIZE=2G
 while [ $# -gt 0 ]; do
 	case $1 in
 	--boot-check) BOOT_CHECK=1 ;;
+	--with-qemu) WITH_QEMU=1 ;;
 	--disk) DISK=$2; shift ;;
 	--vmm) VMM=$2; shift ;;
 	--job) JOB=$2; shift ;;
@@ -214,6 +218,59 @@ boot_check() {
 	log "$(host_up "$OUT/boot-check.log"); QEMU start to power-off $_s s"
 }
 
+# Debian's arm64 QEMU in OUT/qemu: the binary, the dynamic loader and the libraries its NEEDED
+# closure names (about 50), run as `ld-linux-aarch64.so.1 --library-path DIR DIR/qemu-system-aarch64`
+# through the wrapper OUT/qemu/qemu. No firmware: the virt machine boots -kernel without any.
+build_qemu() {
+	need_cmd aarch64-linux-gnu-readelf binutils-aarch64-linux-gnu
+	_v=$(pkg_version qemu-system-arm:arm64)
+	_stamp="qemu-system-arm:arm64=$_v $(sha256sum "$HERE/build.sh" | cut -d' ' -f1)"
+	if [ -f "$OUT/qemu/stamp" ] && [ "$(cat "$OUT/qemu/stamp")" = "$_stamp" ]; then
+		log "qemu up to date ($OUT/qemu)"
+		return 0
+	fi
+	DEBS=${ITEST_DEB_CACHE:-$OUT/debs}
+	_x=$OUT/qemu-work
+	rm -rf "$_x" "$OUT/qemu"
+	mkdir -p "$_x" "$OUT/qemu"
+	# The libraries among its recursive dependencies (the rest, data and tools, it does not need to
+	# boot -kernel); the NEEDED walk below keeps only what the binary loads.
+	apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
+		--no-enhances qemu-system-arm:arm64 2>/dev/null | sed -n 's/^\(lib[^ <]*\|zlib1g\):arm64$/\1/p' |
+		sort -u >"$_x/pkgs"
+	for p in qemu-system-arm $(cat "$_x/pkgs"); do
+		dpkg -x "$(fetch_deb_arm64 "$p" "$DEBS")" "$_x/root"
+	done
+	cp "$_x/root/usr/bin/qemu-system-aarch64" "$OUT/qemu/"
+	cp -L "$_x/root/lib/ld-linux-aarch64.so.1" "$OUT/qemu/" 2>/dev/null ||
+		cp -L "$_x/root/usr/lib/ld-linux-aarch64.so.1" "$OUT/qemu/" || die "no ld-linux-aarch64.so.1 in libc6:arm64"
+	# The NEEDED closure, breadth first.
+	echo qemu-system-aarch64 >"$_x/todo"
+	while [ -s "$_x/todo" ]; do
+		_f=$(head -n1 "$_x/todo")
+		sed -i 1d "$_x/todo"
+		for n in $(aarch64-linux-gnu-readelf -d "$OUT/qemu/$_f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+			[ -e "$OUT/qemu/$n" ] && continue
+			_l=
+			for d in lib/aarch64-linux-gnu usr/lib/aarch64-linux-gnu; do
+				[ -e "$_x/root/$d/$n" ] && _l=$_x/root/$d/$n && break
+			done
+			[ -n "$_l" ] || die "qemu needs $n, which no unpacked package has"
+			cp -L "$_l" "$OUT/qemu/$n"
+			echo "$n" >>"$_x/todo"
+		done
+	done
+	cat >"$OUT/qemu/qemu" <<'SH'
+#!/bin/sh
+d=$(dirname "$0")
+exec "$d/ld-linux-aarch64.so.1" --library-path "$d" "$d/qemu-system-aarch64" "$@"
+SH
+	chmod 755 "$OUT/qemu/qemu"
+	rm -rf "$_x"
+	echo "$_stamp" >"$OUT/qemu/stamp"
+	log "qemu $_v: $(ls "$OUT/qemu" | wc -l) files, $(du -sh "$OUT/qemu" | cut -f1)"
+}
+
 # The test host's disk: vmm, the guest, the job (see the usage above).
 build_disk() {
 	[ -n "$VMM" ] && [ -n "$JOB" ] || usage
@@ -228,6 +285,7 @@ build_disk() {
 		ln "$OUT/guest/$f" "$STAGE/guest/$f" 2>/dev/null || cp "$OUT/guest/$f" "$STAGE/guest/$f"
 	done
 	cp -R "$JOB" "$STAGE/job"
+	[ "$WITH_QEMU" = 0 ] || cp -R "$OUT/qemu" "$STAGE/qemu"
 	rm -f "$DISK.tmp"
 	truncate -s "$SIZE" "$DISK.tmp"
 	# Inode tables and journal written now, so no ext4lazyinit thread writes (and flushes) in the
@@ -242,5 +300,6 @@ build_disk() {
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 build
+[ "$WITH_QEMU" = 0 ] || build_qemu
 [ "$BOOT_CHECK" = 0 ] || boot_check
 [ -z "$DISK" ] || build_disk
