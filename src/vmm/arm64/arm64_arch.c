@@ -76,6 +76,16 @@ static int arm64_devices_add(struct arch_vm *av)
 	return r < 0 ? r : vm_mmio_add(av->vm, &ex);
 }
 
+void arch_vm_destroy(struct arch_vm *av)
+{
+	if (!av)
+		return;
+	if (av->vgic_fd >= 0)
+		close(av->vgic_fd);
+	free(av->mpidr);
+	free(av);
+}
+
 int arch_vm_create(const struct arch_vm_params *p, struct arch_vm **out, struct vm_error *err)
 {
 	struct arch_vm *av = calloc(1, sizeof(*av));
@@ -102,25 +112,14 @@ int arch_vm_create(const struct arch_vm_params *p, struct arch_vm **out, struct 
 	}
 	av->vgic_fd = r;
 	r = arm64_devices_add(av);
-	if (r < 0) {
-		vm_error_set(err, VM_STAGE_KVM, r, "UART and exit device");
-		goto destroy;
+	if (r == 0) {
+		*out = av;
+		return 0;
 	}
-	*out = av;
-	return 0;
+	vm_error_set(err, VM_STAGE_KVM, r, "UART and exit device");
 destroy:
 	arch_vm_destroy(av);
 	return r;
-}
-
-void arch_vm_destroy(struct arch_vm *av)
-{
-	if (!av)
-		return;
-	if (av->vgic_fd >= 0)
-		close(av->vgic_fd);
-	free(av->mpidr);
-	free(av);
 }
 
 int arch_vcpu_init(struct arch_vm *av, struct kvm_vcpu *vcpu, struct vm_error *err)
