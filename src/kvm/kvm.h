@@ -7,13 +7,16 @@
  * no devices, no guest memory layout and no boot protocol. Callers build a
  * VM in this order, because KVM insists on it:
  *
- *   kvm_sys_open -> kvm_vm_create -> the arch's VM-wide set-up (x86:
- *   kvm_vm_setup_x86: TSS, identity map, irqchip, PIT, all before any vCPU
- *   exists) -> kvm_vm_set_memslot -> kvm_vcpu_create -> the arch's vCPU
- *   set-up (x86: set_cpuid / sregs / regs / msrs / lapic) -> kvm_vcpu_run.
+ *   kvm_sys_open -> kvm_vm_create (arm64: kvm_vm_create_type, the IPA
+ *   size) -> the arch's VM-wide set-up (x86: kvm_vm_setup_x86: TSS,
+ *   identity map, irqchip, PIT, all before any vCPU exists; arm64: the
+ *   vgic-v3 device) -> kvm_vm_set_memslot -> kvm_vcpu_create -> the arch's
+ *   vCPU set-up (x86: set_cpuid / sregs / regs / msrs / lapic; arm64:
+ *   KVM_ARM_VCPU_INIT, then the vgic's init once all exist) -> kvm_vcpu_run.
  *
  * The module has one arch half, chosen in meson.build by cpu_family
- * (kvm_x86.c, kvm_x86_vcpu.c, kvm_cpuid.c): the capabilities kvm_sys_open
+ * (x86: kvm_x86.c, kvm_x86_vcpu.c, kvm_cpuid.c; arm64: arm64/kvm_arm64.c,
+ * arm64/kvm_arm64_regs.c): the capabilities kvm_sys_open
  * requires beyond the neutral ones (kvm_arch_caps), the register part of
  * kvm_vcpu_format_regs (kvm_arch_format_regs), and the arch's own ioctls in
  * kvm_<arch>.h.
@@ -125,7 +128,8 @@ const char *kvm_exit_reason_name(uint32_t reason);
 /*
  * Describe the vCPU's last exit (reason; internal-error suberror and data;
  * fail-entry hardware reason) and its registers as the arch half reads them
- * (x86: RIP, RSP, RFLAGS, general registers, CR0/2/3/4, EFER, segments) as
+ * (x86: RIP, RSP, RFLAGS, general registers, CR0/2/3/4, EFER, segments;
+ * arm64: PC, PSTATE, SP_EL0/EL1, ELR_EL1, ESR_EL1, FAR_EL1, X0-X30) as
  * text into buf (always NUL
  * terminated, cut at cap - 1). Nothing is printed. Returns the length
  * written (excluding the NUL), or -EINVAL if buf is NULL or cap is 0.
