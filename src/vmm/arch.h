@@ -6,8 +6,8 @@
 /*
  * The core (src/vmm: VM lifecycle, vCPU threads, MMIO bus, event loop,
  * console, run statistics) knows no architecture. Everything that does lives
- * in one arch room: src/vmm/x86/ today (with src/vmm/acpi/), src/vmm/arm64/
- * next. The top-level meson.build picks exactly one by
+ * in one arch room: src/vmm/x86/ (with src/vmm/acpi/) or src/vmm/arm64/
+ * (with src/kvm/arm64/). The top-level meson.build picks exactly one by
  * host_machine.cpu_family() (arch_rooms; the room's meson.build defines
  * vmm_arch_dep), and the vmm executable links it; a new architecture is one
  * more room that implements the arch_* functions below, with no change to the
@@ -225,7 +225,8 @@ int arch_boot_setup(struct arch_vm *av, const struct gmem *mem, const struct arc
  * An exit of vcpu that the core does not handle itself. The core handles
  * KVM_EXIT_MMIO (its bus), KVM_EXIT_INTR, KVM_EXIT_INTERNAL_ERROR and
  * KVM_EXIT_FAIL_ENTRY; the rest come here (x86: KVM_EXIT_IO, port I/O;
- * KVM_EXIT_SHUTDOWN, a triple fault; KVM_EXIT_HLT; KVM_EXIT_SYSTEM_EVENT).
+ * KVM_EXIT_SHUTDOWN, a triple fault; KVM_EXIT_HLT; KVM_EXIT_SYSTEM_EVENT;
+ * arm64: KVM_EXIT_SYSTEM_EVENT, PSCI's SYSTEM_OFF and SYSTEM_RESET).
  * Runs on the vCPU's own thread, concurrently with the other vCPUs; it acts
  * through the core services below. true if handled, false for an exit the
  * arch does not know (the core then stops the VM as VM_EXIT_INTERNAL,
