@@ -3,6 +3,10 @@
 #ifndef VMM_KVM_INTERNAL_H
 #define VMM_KVM_INTERNAL_H
 
+#ifndef VMM_MODULE_KVM
+#error "kvm_internal.h is private to src/kvm: include kvm.h"
+#endif
+
 #include <stddef.h>
 
 #include "kvm.h"

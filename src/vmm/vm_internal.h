@@ -3,6 +3,10 @@
 #ifndef VMM_VM_INTERNAL_H
 #define VMM_VM_INTERNAL_H
 
+#ifndef VMM_MODULE_CORE
+#error "vm_internal.h is private to the core (src/vmm/*.c but main.c and its report rooms): include vm.h or arch.h"
+#endif
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
