@@ -161,6 +161,7 @@ struct blk_image {
 	                            * O_EXCL claim (image.c); not lock_fd >= 0, as images built
 	                            * field by field (tests) leave lock_fd 0, which is not theirs to close */
 	int lock_fd;
+	struct blk_overlay *overlay;  /* a snapshot drive's private overlay (blk_image_snapshot), else NULL */
 };
 
 /*
@@ -222,5 +223,62 @@ int blk_uring_create(const struct blk_image *img, unsigned int queue_depth,
  */
 int blk_sync_create(const struct blk_image *img, unsigned int queue_depth,
 		    blk_complete_fn complete, void *ctx, struct blk_backend **out);
+
+/*
+ * Snapshot drives (snapshot=on): the image stays as it is, and the guest's
+ * writes go to a private overlay that dies with the VM.
+ *
+ * blk_image_snapshot makes img, opened read-only by blk_image_open (so the
+ * base holds a shared lock and is never written), a writable snapshot drive.
+ * The overlay is a file with no name in dir (NULL: blk_overlay_dir()), made
+ * with O_TMPFILE, or unlinked the instant it is made where the filesystem
+ * has no O_TMPFILE, so nothing is left behind however vmm ends. Nothing is
+ * copied, whatever the base's size:
+ *   - a regular file whose filesystem can clone extents into dir (FICLONE:
+ *     XFS, btrfs; dir on the base's filesystem): the overlay is a reflink
+ *     clone of it, and img->fd becomes the clone, a plain file;
+ *   - otherwise (ext4, tmpfs, another filesystem, a block device): the
+ *     overlay is a sparse file of the base's size, img->fd stays the base,
+ *     and blk_backend_create runs the overlay engine over both.
+ * The overlay is O_DIRECT when the cache mode is and its filesystem allows
+ * it, else buffered. 0, or -EINVAL (img not opened read-only, or already a
+ * snapshot), -errno of the overlay's creation: -ENOENT / -ENOTDIR (dir is
+ * not a directory), -EACCES / -EPERM / -EROFS (dir cannot be written),
+ * -ENOSPC, -EDQUOT, -EFBIG (dir's filesystem cannot hold a file that
+ * large), -ENOMEM. img is unchanged on error.
+ */
+int blk_image_snapshot(struct blk_image *img, const char *dir);
+
+/* Where overlays go when not told: $TMPDIR if set and not empty, else /var/tmp (QEMU's rule). Never NULL. */
+const char *blk_overlay_dir(void);
+
+/* What a snapshot drive's overlay holds, for --stats. */
+struct blk_snapshot_info {
+	bool reflink;              /* a reflink clone of the base, else a sparse overlay */
+	uint64_t overlay_bytes;    /* host bytes the overlay holds of its own: its allocated blocks
+	                            * (sparse), its extents not shared with the base (reflink) */
+	uint32_t cluster;          /* sparse: the map's granularity, bytes */
+	uint64_t copy_ups;         /* sparse: clusters whose unwritten part was copied from the base */
+};
+
+/* 0 and *out, -EINVAL if img is not a snapshot drive, or -errno of fstat / FIEMAP. */
+int blk_image_snapshot_info(const struct blk_image *img, struct blk_snapshot_info *out);
+
+/*
+ * The cache-mode row a device must follow for img: its mode's, except that
+ * a snapshot drive never flushes (flush_noop): its overlay dies with the
+ * VM, so a FLUSH or a durable write would buy nothing (as QEMU's temporary
+ * snapshot overlays, which it opens with cache.no-flush).
+ */
+struct blk_cache_props blk_image_cache_props(const struct blk_image *img);
+
+/*
+ * The backend for img: the overlay engine for a sparse snapshot drive (one at
+ * a time per image: -EBUSY), else io_uring, else (io_uring unavailable or
+ * disabled: -ENOSYS, -EPERM) the synchronous engine. Same contract and
+ * returns as blk_uring_create.
+ */
+int blk_backend_create(const struct blk_image *img, unsigned int queue_depth,
+		       blk_complete_fn complete, void *ctx, struct blk_backend **out);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "blk_backend.h"
+#include "overlay_internal.h"
 
 /* Fallback O_DIRECT alignment when the host does not say: a page is safe on every filesystem. */
 #define IMAGE_DIO_FALLBACK 4096u
@@ -117,6 +118,7 @@ int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, s
 	img->fd = -1;
 	img->locked = false;
 	img->lock_fd = -1;
+	img->overlay = NULL;
 
 	/* Type first: a directory must say EISDIR (open O_RDONLY would succeed), a FIFO must not block us. */
 	if (stat(path, &st) < 0)
@@ -263,6 +265,11 @@ int blk_image_probe(const struct blk_image *img, const char **format)
 	return 0;
 }
 
+void blk_image_dio_align(int fd, bool block_device, uint32_t *mem, uint32_t *off)
+{
+	image_dio_align(fd, block_device, mem, off);
+}
+
 void blk_image_close(struct blk_image *img)
 {
 	if (!img || img->fd < 0)
@@ -272,4 +279,7 @@ void blk_image_close(struct blk_image *img)
 	if (img->locked)
 		close(img->lock_fd);
 	img->locked = false;
+	if (img->overlay)
+		blk_overlay_free(img->overlay);
+	img->overlay = NULL;
 }
