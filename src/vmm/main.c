@@ -102,7 +102,9 @@ static int drives_open(const struct vm_config *cfg, struct blk_image *images, st
 {
 	for (; *nopen < cfg->ndrives; (*nopen)++) {
 		const struct vm_drive_config *d = &cfg->drives[*nopen];
-		int r = blk_image_open(d->file, d->cache, d->readonly, &images[*nopen]);
+		bool snapshot = d->snapshot == VM_SNAPSHOT_ON;
+		/* A snapshot drive's image is only ever read: opened read-only, its lock shared. */
+		int r = blk_image_open(d->file, d->cache, d->readonly || snapshot, &images[*nopen]);
 
 		if (r < 0) {
 			report_drive_open(d, r);
@@ -114,6 +116,13 @@ static int drives_open(const struct vm_config *cfg, struct blk_image *images, st
 				blk_image_close(&images[*nopen]);
 				return r;
 			}
+		}
+		/* The overlay goes in $TMPDIR (or /var/tmp) before the guest exists, so a bad TMPDIR is usage. */
+		r = snapshot ? blk_image_snapshot(&images[*nopen], NULL) : 0;
+		if (r < 0) {
+			report_drive_snapshot(d, r);
+			blk_image_close(&images[*nopen]);
+			return r;
 		}
 		drives[*nopen].cfg = d;
 		drives[*nopen].image = &images[*nopen];

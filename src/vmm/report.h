@@ -82,6 +82,9 @@ int report_inputs_check(const struct vm_config *cfg);
 /* The line for drive d's image that blk_image_open refused with -errno r. */
 void report_drive_open(const struct vm_drive_config *d, int r);
 
+/* The line for snapshot drive d, whose overlay blk_image_snapshot could not make (-errno r): names TMPDIR. */
+void report_drive_snapshot(const struct vm_drive_config *d, int r);
+
 /*
  * A drive image that holds another format's header (qcow2, vmdk, ...) is
  * refused unless format=raw says it is a raw disk: the guest would see the

@@ -4,6 +4,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -128,7 +129,7 @@ int report_inputs_check(const struct vm_config *cfg)
 void report_drive_open(const struct vm_drive_config *d, int r)
 {
 	const char *quotes = report_quote_hint(&d->file_origin, d->file);
-	char loc[PATH_MAX + 32], ro[32];
+	char loc[PATH_MAX + 32], ro[32], snap[32];
 	struct stat st;
 
 	report_drive_origin(loc, sizeof(loc), d, &d->file_origin);
@@ -156,12 +157,16 @@ void report_drive_open(const struct vm_drive_config *d, int r)
 		report_line("%s: %s is not a regular file or block device (give a disk image file)", loc, d->file);
 		break;
 	case -EBUSY:
-		if (!d->readonly && stat(d->file, &st) == 0 && S_ISBLK(st.st_mode))
+		if (d->snapshot == VM_SNAPSHOT_ON)
+			report_line("%s: %s is open for writing by another drive or process, and a snapshot drive's "
+				    "image must not change under it (stop the writer first)", loc, d->file);
+		else if (!d->readonly && stat(d->file, &st) == 0 && S_ISBLK(st.st_mode))
 			report_line("%s: %s is in use on the host: mounted, or held by another drive or program (unmount "
 				 "it or stop its user first; %s only reads it)", loc, d->file, ro);
 		else
 			report_line("%s: %s is in use by another drive or process (stop the other user, give each drive "
-				 "its own image, or make every user of it %s)", loc, d->file, ro);
+				 "its own image, or make every user of it %s or %s)", loc, d->file,
+				 report_drive_setting(snap, sizeof(snap), d, "snapshot", "on"), ro);
 		break;
 	case -ENOTSUP:
 		report_drive_origin(loc, sizeof(loc), d, &d->cache_origin);
@@ -170,6 +175,38 @@ void report_drive_open(const struct vm_drive_config *d, int r)
 		break;
 	default:
 		report_line("%s: cannot open %s: %s", loc, d->file, strerror(-r));
+	}
+}
+
+void report_drive_snapshot(const struct vm_drive_config *d, int r)
+{
+	const char *env = getenv("TMPDIR");
+	char loc[PATH_MAX + 32], dir[PATH_MAX + 32];
+	const char *fix = "set TMPDIR to a writable directory on a filesystem with room";
+
+	report_drive_origin(loc, sizeof(loc), d, &d->file_origin);
+	if (env && env[0])
+		snprintf(dir, sizeof(dir), "TMPDIR=%s", env);
+	else
+		snprintf(dir, sizeof(dir), "%s (TMPDIR is not set)", blk_overlay_dir());
+	switch (r) {
+	case -ENOENT:
+		report_line("%s: snapshot=on: %s does not exist, and the drive's overlay goes there (create it, or %s)",
+			    loc, dir, fix);
+		break;
+	case -ENOTDIR:
+		report_line("%s: snapshot=on: %s is not a directory, and the drive's overlay goes there (%s)", loc,
+			    dir, fix);
+		break;
+	case -EACCES:
+	case -EPERM:
+	case -EROFS:
+		report_line("%s: snapshot=on: %s cannot be written (%s), and the drive's overlay goes there (%s)", loc,
+			    dir, strerror(-r), fix);
+		break;
+	default:
+		report_line("%s: snapshot=on: cannot make the drive's overlay in %s: %s (%s)", loc, dir, strerror(-r),
+			    fix);
 	}
 }
 

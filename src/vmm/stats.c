@@ -23,16 +23,41 @@ static const char *vm_exit_name(enum vm_exit_kind kind)
 	return names[kind];
 }
 
-/* One drive's object in "drives": what it is, then its counters. */
-static void vm_stats_drive(FILE *f, const struct vm_drive_config *d, const struct vblk_stats *s)
+/*
+ * A snapshot drive's overlay at exit: its kind and the bytes it holds of its
+ * own (blk_image_snapshot_info; null when the host would not say).
+ */
+static void vm_stats_snapshot(FILE *f, const struct blk_image *img)
 {
+	struct blk_snapshot_info info;
+
+	fprintf(f, "\"snapshot\": %s", img->overlay ? "true" : "false");
+	if (!img->overlay)
+		return;
+	if (blk_image_snapshot_info(img, &info) < 0) {
+		fprintf(f, ", \"overlay\": null, \"overlay_bytes\": null");
+		return;
+	}
+	fprintf(f, ", \"overlay\": \"%s\", \"overlay_bytes\": %llu", info.reflink ? "reflink" : "sparse",
+		(unsigned long long)info.overlay_bytes);
+	if (!info.reflink)
+		fprintf(f, ", \"copy_ups\": %llu", (unsigned long long)info.copy_ups);
+}
+
+/* One drive's object in "drives": what it is, then its counters. */
+static void vm_stats_drive(FILE *f, const struct vm_drive *drive, const struct vblk_stats *s)
+{
+	const struct vm_drive_config *d = drive->cfg;
+
 	fprintf(f, "\n    {\"id\": ");
 	json_write_string(f, d->id);
 	fprintf(f, ", \"file\": ");
 	json_write_string(f, d->file);
 	fprintf(f, ", \"cache\": ");
 	json_write_string(f, blk_cache_mode_name(d->cache));
-	fprintf(f, ", \"readonly\": %s,\n     ", d->readonly ? "true" : "false");
+	fprintf(f, ", \"readonly\": %s, ", d->readonly ? "true" : "false");
+	vm_stats_snapshot(f, drive->image);
+	fprintf(f, ",\n     ");
 	fprintf(f, "\"requests\": %llu, \"reads\": %llu, \"writes\": %llu, \"durable_writes\": %llu, "
 		"\"read_bytes\": %llu, \"write_bytes\": %llu,\n     "
 		"\"flushes\": %llu, \"host_flushes\": %llu, \"flushes_skipped\": %llu, \"exit_flushes\": %llu,\n     "
@@ -74,7 +99,7 @@ static void vm_stats_print(struct vm *vm, const struct vm_exit *ex, FILE *f)
 		vblk_get_stats(vm->drives[i], &s);
 		if (i)
 			fputc(',', f);
-		vm_stats_drive(f, vm->drive_in[i].cfg, &s);
+		vm_stats_drive(f, &vm->drive_in[i], &s);
 	}
 	fprintf(f, "%s]\n}\n", vm->ndrives ? "\n  " : "");
 }

@@ -22,6 +22,7 @@ enum cli_opt {
 	OPT_SERIAL,
 	OPT_STATS,
 	OPT_PRINT_CONFIG,
+	OPT_SNAPSHOT,
 	OPT_VERSION,
 	OPT_VERBOSE = 'v',
 	OPT_HELP = 'h',
@@ -39,6 +40,7 @@ static const struct option cli_options[] = {
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
+	{ "snapshot", no_argument, NULL, OPT_SNAPSHOT },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -54,7 +56,8 @@ static const char *cli_metavar(int val)
 	case OPT_MEMORY: return "SIZE (e.g. 512M or 2G)";
 	case OPT_CPUS: return "N";
 	case OPT_TIMEOUT: return "SECONDS";
-	case OPT_DRIVE: return "file=PATH[,cache=MODE][,readonly=on|off][,id=NAME][,serial=STR][,poll=US]";
+	case OPT_DRIVE: return "file=PATH[,cache=MODE][,readonly=on|off][,id=NAME][,serial=STR][,poll=US]"
+			       "[,snapshot=on|off]";
 	case OPT_CONFIG: case OPT_STATS: return "FILE";
 	case OPT_SERIAL: return "stdio|none|file:PATH";
 	default: return "VALUE";
@@ -77,7 +80,7 @@ struct cli_args {
 	unsigned int ndrives;
 	const char **configs;
 	unsigned int nconfigs;
-	bool print_config, help, version;
+	bool print_config, help, version, snapshot;
 	int verbose;
 };
 
@@ -161,6 +164,7 @@ static int cli_scan(struct cli_args *a, int argc, char **argv, struct vm_config_
 		case OPT_DRIVE: a->drives[a->ndrives++] = optarg; break;
 		case OPT_CONFIG: a->configs[a->nconfigs++] = optarg; break;
 		case OPT_PRINT_CONFIG: a->print_config = true; break;
+		case OPT_SNAPSHOT: a->snapshot = true; break;
 		case OPT_VERBOSE: a->verbose++; break;
 		case OPT_HELP: a->help = true; break;
 		case OPT_VERSION: a->version = true; break;
@@ -200,11 +204,12 @@ enum cli_drive_key {
 	DRIVE_SERIAL,
 	DRIVE_POLL,
 	DRIVE_FORMAT,
+	DRIVE_SNAPSHOT,
 	DRIVE_NKEYS,
 };
 
 static const char *const cli_drive_keys[DRIVE_NKEYS] = {
-	"file", "cache", "readonly", "id", "serial", "poll", "format",
+	"file", "cache", "readonly", "id", "serial", "poll", "format", "snapshot",
 };
 
 /* Set key k of d to value: 0, -EINVAL with a phrase in why, or -ENOMEM. */
@@ -230,6 +235,8 @@ static int cli_drive_key_set(struct vm_drive_config *d, enum cli_drive_key k, co
 		return config_uint_parse(value, 0, VM_DRIVE_POLL_US_MAX, &d->poll_us, why, n);
 	case DRIVE_FORMAT:
 		return config_format_parse(value, &d->format_raw, why, n);
+	case DRIVE_SNAPSHOT:
+		return config_snapshot_parse(value, &d->snapshot, why, n);
 	case DRIVE_NKEYS:
 		break;
 	}
@@ -262,7 +269,7 @@ static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm
 					       "file=%s?)", arg, tok, tok);
 			else
 				config_err_set(err, "--drive %s: \"%s\" is not key=value (keys: file, cache, "
-					       "readonly, id, serial, poll, format)", arg, tok);
+					       "readonly, id, serial, poll, format, snapshot)", arg, tok);
 			goto invalid;
 		}
 		*value++ = '\0';
@@ -270,7 +277,7 @@ static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm
 			;
 		if (k == DRIVE_NKEYS) {
 			config_err_set(err, "--drive %s: unknown key \"%s\" (expected file, cache, readonly, "
-				       "id, serial, poll or format)", arg, tok);
+				       "id, serial, poll, format or snapshot)", arg, tok);
 			goto invalid;
 		}
 		if (seen[k]) {
@@ -429,6 +436,17 @@ static int cli_drives_apply(struct vm_config *cfg, const struct cli_args *a,
 	return 0;
 }
 
+/* --snapshot: every drive that does not say snapshot= and is not read-only becomes a snapshot drive (as QEMU's -snapshot). */
+static void cli_snapshot_apply(struct vm_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->ndrives; i++) {
+		struct vm_drive_config *d = &cfg->drives[i];
+
+		if (d->snapshot == VM_SNAPSHOT_UNSET && !d->readonly)
+			d->snapshot = VM_SNAPSHOT_ON;
+	}
+}
+
 /* Give id-less drives "drive<N>", N from their index upwards, skipping ids in use. */
 static int cli_drive_ids_assign(struct vm_config *cfg, struct vm_config_error *err)
 {
@@ -487,6 +505,8 @@ int vm_config_from_args(struct vm_config *cfg, int argc, char **argv, struct vm_
 	ret = cli_drive_ids_assign(cfg, err);
 	if (ret < 0)
 		goto free_lists;
+	if (a.snapshot)
+		cli_snapshot_apply(cfg);
 	ret = vm_config_validate(cfg, err);
 free_lists:
 	free(a.drives);

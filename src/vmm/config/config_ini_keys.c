@@ -67,6 +67,7 @@ static const char *ini_key_home(const char *key)
 		{ "kernel", "[boot]" }, { "initrd", "[boot]" }, { "cmdline", "[boot]" },
 		{ "file", "[drive \"ID\"]" }, { "cache", "[drive \"ID\"]" },
 		{ "readonly", "[drive \"ID\"]" }, { "poll", "[drive \"ID\"]" }, { "format", "[drive \"ID\"]" },
+		{ "snapshot", "[drive \"ID\"]" },
 		{ "stats", "[output]" },
 	};
 
@@ -335,12 +336,16 @@ static int ini_drive_key(struct ini_ctx *c, const char *key, const char *value, 
 	} else if (strcmp(key, "format") == 0) {
 		if (config_format_parse(value, &d->format_raw, why, sizeof(why)) < 0)
 			goto bad;
+	} else if (strcmp(key, "snapshot") == 0) {
+		if (config_snapshot_parse(value, &d->snapshot, why, sizeof(why)) < 0)
+			goto bad;
 	} else if (strcmp(key, "id") == 0) {
 		ini_fail(c, line, -EINVAL, "id: the section name is the drive's id; write "
 			 "[drive \"NAME\"] instead");
 		return -EINVAL;
 	} else {
-		return ini_unknown_key(c, "[drive \"ID\"]", key, "file, cache, readonly, serial, poll or format", line);
+		return ini_unknown_key(c, "[drive \"ID\"]", key, "file, cache, readonly, serial, poll, format or snapshot",
+				       line);
 	}
 	if (ret < 0)
 		ini_fail(c, line, ret, "out of memory");

@@ -149,6 +149,8 @@ static int print_drive(FILE *out, const struct vm_drive_config *d)
 	fprintf(out, "poll = %u\n", d->poll_us);
 	if (d->format_raw)
 		fprintf(out, "format = raw\n");
+	if (d->snapshot != VM_SNAPSHOT_UNSET)
+		fprintf(out, "snapshot = %s\n", d->snapshot == VM_SNAPSHOT_ON ? "on" : "off");
 	return 0;
 }
 

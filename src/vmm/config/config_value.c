@@ -134,6 +134,17 @@ int config_cache_parse(const char *s, enum blk_cache_mode *out, char *why, size_
 	return -EINVAL;
 }
 
+int config_snapshot_parse(const char *s, enum vm_drive_snapshot *out, char *why, size_t n)
+{
+	if (strcmp(s, "on") == 0 || strcmp(s, "off") == 0) {
+		*out = s[1] == 'n' ? VM_SNAPSHOT_ON : VM_SNAPSHOT_OFF;
+		return 0;
+	}
+	snprintf(why, n, "\"%.*s%s\" is not on or off (on: the guest's writes go to a throwaway overlay and "
+		 "the image is never written)", CONFIG_QUOTE(s));
+	return -EINVAL;
+}
+
 int config_format_parse(const char *s, bool *raw, char *why, size_t n)
 {
 	if (strcmp(s, "raw") == 0) {

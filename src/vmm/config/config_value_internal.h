@@ -22,6 +22,8 @@ int config_uint_parse(const char *s, unsigned int min, unsigned int max, unsigne
 		      char *why, size_t n);
 int config_bool_parse(const char *s, bool *out, char *why, size_t n);
 int config_cache_parse(const char *s, enum blk_cache_mode *out, char *why, size_t n);
+/* snapshot=: on or off, nothing else (QEMU's spelling; no yes/no). */
+int config_snapshot_parse(const char *s, enum vm_drive_snapshot *out, char *why, size_t n);
 /* A drive's format: only "raw" exists (sets *raw); anything else says how to get a raw image. */
 int config_format_parse(const char *s, bool *raw, char *why, size_t n);
 /* Serial console mode: stdio, none or file:PATH; *path points into s (file:) or is NULL. */

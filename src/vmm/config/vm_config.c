@@ -131,6 +131,11 @@ static int validate_drive(const struct vm_config *cfg, unsigned int i, struct vm
 		config_err_set(err, "%s%s", pre, why);
 		return -EINVAL;
 	}
+	if (d->snapshot == VM_SNAPSHOT_ON && d->readonly) {
+		config_err_set(err, "%ssnapshot and readonly are both on: a read-only drive has no writes to throw "
+			       "away (turn one of them off)", pre);
+		return -EINVAL;
+	}
 	for (unsigned int j = 0; d->id && j < i; j++) {
 		const struct vm_drive_config *e = &cfg->drives[j];
 		char at[PATH_MAX + 32];

@@ -39,6 +39,11 @@ struct vm_drive_config {
 	char *serial;           /* NULL: none */
 	unsigned int poll_us;   /* busy-poll cap, us; 0: off (VM_DRIVE_POLL_US_DEFAULT unless set) */
 	bool format_raw;        /* format=raw: take the image as raw without checking for another format's header */
+	/*
+	 * snapshot=. After vm_config_from_args, --snapshot has turned UNSET into
+	 * ON for every drive that is not read-only. ON with readonly is refused.
+	 */
+	enum vm_drive_snapshot snapshot;
 	struct vm_config_origin origin;  /* INI: the [drive] header line; CLI: file NULL */
 	struct vm_config_origin file_origin;   /* INI: the "file =" line; CLI: file NULL */
 	struct vm_config_origin cache_origin;  /* INI: the "cache =" line; file NULL if not set there */

@@ -23,6 +23,17 @@
 /* poll=: the largest busy-poll cap of a drive's I/O thread, microseconds. */
 #define VM_DRIVE_POLL_US_MAX 1000u
 
+/*
+ * A drive's snapshot= setting. Unset lets --snapshot decide (which turns it
+ * on for every drive that is not read-only); on keeps the image as it is and
+ * sends the guest's writes to a throwaway overlay.
+ */
+enum vm_drive_snapshot {
+	VM_SNAPSHOT_UNSET = 0,
+	VM_SNAPSHOT_OFF,
+	VM_SNAPSHOT_ON,
+};
+
 enum vm_serial_mode {
 	VM_SERIAL_STDIO = 0,
 	VM_SERIAL_FILE,
