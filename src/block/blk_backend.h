@@ -240,8 +240,9 @@ int blk_sync_create(const struct blk_image *img, unsigned int queue_depth,
  *   - otherwise (ext4, tmpfs, another filesystem, a block device): the
  *     overlay is a sparse file of the base's size, img->fd stays the base,
  *     and blk_backend_create runs the overlay engine over both.
- * The overlay is O_DIRECT when the cache mode is and its filesystem allows
- * it, else buffered. 0, or -EINVAL (img not opened read-only, or already a
+ * Reads of the base follow the cache mode (O_DIRECT under none and
+ * directsync), and so do a reflink clone's writes; a sparse overlay is
+ * buffered in every mode: it is never flushed and dies with the VM. 0, or -EINVAL (img not opened read-only, or already a
  * snapshot), -errno of the overlay's creation: -ENOENT / -ENOTDIR (dir is
  * not a directory), -EACCES / -EPERM / -EROFS (dir cannot be written),
  * -ENOSPC, -EDQUOT, -EFBIG (dir's filesystem cannot hold a file that

@@ -476,10 +476,10 @@ static int ovl_inner_create(struct blk_ovl *o, const struct blk_image *img)
 	top.block_device = false;
 	top.locked = false;
 	top.lock_fd = -1;
-	/* Buffered where the overlay's filesystem refused O_DIRECT; no mode's flush or durability reaches it. */
-	top.cache = ov->direct ? img->cache : BLK_CACHE_WRITEBACK;
-	top.dio_mem_align = ov->mem_align;
-	top.dio_offset_align = ov->off_align;
+	/* Buffered (overlay_open.c says why); no mode's flush or durability reaches it. */
+	top.cache = BLK_CACHE_WRITEBACK;
+	top.dio_mem_align = 1;
+	top.dio_offset_align = 1;
 	ret = blk_file_backend_create(&base, o->depth, ovl_sub_complete, o, &o->inner[OVL_BASE]);
 	if (ret < 0)
 		return ret;

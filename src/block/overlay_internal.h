@@ -162,10 +162,7 @@ int ovl_slot_plan_write(const struct ovl_map *m, struct ovl_counters *c, struct 
 struct blk_overlay {
 	int fd;                   /* the overlay file, with no name; for a reflink clone, also img->fd */
 	bool reflink;             /* a clone of the base: the drive runs on it as a plain file, no map */
-	bool direct;              /* fd is O_DIRECT (the drive's cache mode, where the filesystem allows) */
 	bool punch;               /* the overlay's filesystem punches holes (a DISCARD there reads zeros) */
-	uint32_t mem_align;       /* fd's O_DIRECT alignments (1 when buffered) */
-	uint32_t off_align;
 	struct ovl_map map;       /* sparse only */
 	struct ovl_counters counters;
 	bool engine;              /* an engine runs over it (one at a time: the map is its state) */

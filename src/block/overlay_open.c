@@ -103,7 +103,14 @@ static int overlay_reflink(struct blk_image *img, const char *dir, struct blk_ov
 	return 1;
 }
 
-/* The sparse way: an empty file of the base's size, and a map of the clusters written to it. 0 or -errno. */
+/*
+ * The sparse way: an empty file of the base's size, and a map of the
+ * clusters written to it. The file is buffered whatever the cache mode:
+ * nothing in it is ever flushed or outlives the VM, so O_DIRECT would only
+ * make its writes slower (QEMU opens its temporary overlays the same way,
+ * cache.direct off, cache.no-flush on). Reads of the base keep the mode.
+ * 0 or -errno.
+ */
 static int overlay_sparse(struct blk_image *img, const char *dir, struct blk_overlay *ov)
 {
 	uint32_t cluster = OVL_CLUSTER_MIN;
@@ -118,11 +125,8 @@ static int overlay_sparse(struct blk_image *img, const char *dir, struct blk_ove
 	}
 	/* A DISCARD punches the overlay when its filesystem can (and reads back as zeros: overlay.c). */
 	ov->punch = fallocate(ov->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, OVL_CLUSTER_MIN) == 0;
-	ov->direct = blk_cache_mode_props(img->cache).direct && overlay_direct(ov->fd, &ov->mem_align, &ov->off_align);
-	if (!ov->direct)
-		ov->mem_align = ov->off_align = 1;
-	/* Copy-ups must be aligned writes on both files, and the guest never splits its blocks. */
-	while (cluster < img->dio_offset_align || cluster < ov->off_align || cluster < img->logical_block)
+	/* Copy-ups read whole aligned blocks of an O_DIRECT base, and the guest never splits its blocks. */
+	while (cluster < img->dio_offset_align || cluster < img->logical_block)
 		cluster *= 2;
 	ret = ovl_map_init(&ov->map, img->size, cluster);
 	if (ret < 0)

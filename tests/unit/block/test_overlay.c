@@ -365,7 +365,7 @@ static void test_block_device_base(void **state)
 	ot_random(t, 150, false);
 }
 
-/* Overlays in tmpfs (O_DIRECT there too, where the kernel has it). */
+/* Overlays in tmpfs, where most CI machines keep /tmp. */
 static void test_tmpfs_overlay(void **state)
 {
 	struct ot *t = *state;
