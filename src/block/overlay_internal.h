@@ -145,9 +145,10 @@ struct ovl_slot {
 /*
  * Turn s->req (a READ of s->total bytes) into subs: one per run of clusters
  * that come from one place, the data clusters' from the overlay and the
- * others' from the base; all phase one. 0 or -ENOMEM.
+ * others' from the base; all phase one. 0, -ENOMEM, or -EAGAIN when that
+ * takes more than max_subs subs (and nothing is planned).
  */
-int ovl_slot_plan_read(const struct ovl_map *m, struct ovl_counters *c, struct ovl_slot *s);
+int ovl_slot_plan_read(const struct ovl_map *m, struct ovl_counters *c, struct ovl_slot *s, unsigned int max_subs);
 /*
  * Turn s->req (WRITE of s->total bytes, WRITE_ZEROES, DISCARD), admitted
  * with s->plan, into subs: phase one reads the copy-up gaps from the base

@@ -75,7 +75,7 @@ static unsigned int iov_take(const struct iovec *iov, unsigned int cnt, unsigned
 }
 
 /* Plan a READ: one sub per run of clusters with one source. 0 or -ENOMEM. */
-int ovl_slot_plan_read(const struct ovl_map *m, struct ovl_counters *c, struct ovl_slot *s)
+int ovl_slot_plan_read(const struct ovl_map *m, struct ovl_counters *c, struct ovl_slot *s, unsigned int max_subs)
 {
 	struct blk_req *req = s->req;
 	uint64_t end = req->offset + s->total, last = (end - 1) >> m->shift;
@@ -87,6 +87,8 @@ int ovl_slot_plan_read(const struct ovl_map *m, struct ovl_counters *c, struct o
 		run = ovl_map_run(m, cl, last + 1, &data);
 		nseg++;
 	}
+	if (nseg > max_subs)
+		return -EAGAIN;
 	if (slot_reserve(s, nseg, nseg > 1 ? req->iovcnt + nseg : 0) < 0)
 		return -ENOMEM;
 	for (cl = req->offset >> m->shift; cl <= last; cl += run) {

@@ -338,6 +338,46 @@ static void test_copy_up_counts(void **state)
 	ot_check_end(t);
 }
 
+/*
+ * A read scattered over more than 1024 runs of written and unwritten
+ * clusters waits (-EAGAIN) while another request is in flight, and goes
+ * alone: a guest cannot make the engine hold a queue of such plans at once.
+ */
+static void test_scattered_read_waits(void **state)
+{
+	struct ot *t = *state;
+	struct ovl_op small, big, ops[MAX_OPS];
+	unsigned int n = 0;
+	char why[512];
+
+	ot_open(t, 8u << 20, BLK_CACHE_WRITEBACK, 8, false);
+	for (uint64_t c = 0; c < 2048; c += 2) {
+		assert_int_equal(ovl_op_make(&ops[n++], BLK_OP_WRITE, c * 4096, 4096, 0, (unsigned int)c), 0);
+		if (n == MAX_OPS || c + 2 >= 2048) {
+			ot_run(t, ops, n, false);
+			n = 0;
+		}
+	}
+	assert_int_equal(ovl_op_make(&small, BLK_OP_READ, 0, 4096, 0, 0), 0);
+	assert_int_equal(ovl_op_make(&big, BLK_OP_READ, 0, 8u << 20, 12345, 0), 0);
+	assert_int_equal(blk_backend_submit(t->r.be, &small.req), 0);
+	assert_int_equal(blk_backend_submit(t->r.be, &big.req), -EAGAIN);
+	assert_int_equal(blk_backend_kick(t->r.be), 0);
+	while (!small.calls) {
+		struct pollfd p = { .fd = blk_backend_event_fd(t->r.be), .events = POLLIN };
+
+		assert_int_equal(poll(&p, 1, 10000), 1);
+		assert_true(blk_backend_poll(t->r.be) >= 0);
+	}
+	assert_int_equal(small.res, 4096);
+	ovl_op_free(&small);
+	/* Alone now: it goes, and reads what the model holds. */
+	if (ovl_batch_run(&t->r, &t->m, &big, 1, false, why, sizeof(why)) < 0)
+		fail_msg("%s", why);
+	ovl_op_free(&big);
+	ot_check_end(t);
+}
+
 /* A FLUSH costs nothing: no host flush, OK at once. */
 static void test_flush(void **state)
 {
@@ -491,6 +531,7 @@ static const struct CMUnitTest sparse_tests[] = {
 	cmocka_unit_test_setup_teardown(test_random_failures, ot_setup, ot_teardown),
 	cmocka_unit_test_setup_teardown(test_alignments, ot_setup, ot_teardown),
 	cmocka_unit_test_setup_teardown(test_copy_up_counts, ot_setup, ot_teardown),
+	cmocka_unit_test_setup_teardown(test_scattered_read_waits, ot_setup, ot_teardown),
 	cmocka_unit_test_setup_teardown(test_flush, ot_setup, ot_teardown),
 	cmocka_unit_test_setup_teardown(test_block_device_base, ot_setup, ot_teardown),
 	cmocka_unit_test_setup_teardown(test_tmpfs_overlay, ot_setup, ot_teardown),
