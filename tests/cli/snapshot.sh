@@ -28,20 +28,10 @@ usage global-with-value '^vmm: --snapshot does not take a value' --kernel "$elf"
 
 # TMPDIR, where the overlay goes: named, with the fix, before the guest exists.
 TMPDIR=$PWD/nope run no-tmpdir --kernel "$elf" --drive file=a.img,snapshot=on
-usage_of_run() { # the same checks as usage, on the run just made
-	CLI_CHECKS=$((CLI_CHECKS + 1))
-	if [ "$st" != 2 ]; then
-		cli_fail "$1: status $st, expected 2"
-	elif [ "$(wc -l <err)" -ne 1 ]; then
-		cli_fail "$1: $(wc -l <err) lines on stderr, expected exactly one"
-	elif ! grep -Eq -- "$2" err; then
-		cli_fail "$1: stderr does not match /$2/"
-	fi
-}
-usage_of_run no-tmpdir "^vmm: --drive file=a\.img: snapshot=on: TMPDIR=$PWD/nope does not exist, and the drive's overlay goes there \(create it, or set TMPDIR to .*\)$"
+usage_check no-tmpdir "^vmm: --drive file=a\.img: snapshot=on: TMPDIR=$PWD/nope does not exist, and the drive's overlay goes there \(create it, or set TMPDIR to .*\)$"
 absent no-tmpdir nope
 TMPDIR=$PWD/a.img run tmpdir-file --kernel "$elf" --snapshot --drive file=a.img
-usage_of_run tmpdir-file "^vmm: --drive file=a\.img: snapshot=on: TMPDIR=$PWD/a\.img is not a directory"
+usage_check tmpdir-file "^vmm: --drive file=a\.img: snapshot=on: TMPDIR=$PWD/a\.img is not a directory"
 # A directory vmm cannot write: a read-only tmpfs (root, in a mount namespace of its own), or mode 0555 otherwise.
 if [ "$(id -u)" = 0 ]; then
 	if command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
@@ -56,14 +46,14 @@ EOS
 		VMM=$PWD/ro-vmm.sh
 		run ro-tmpdir --kernel "$elf" --drive file=a.img,snapshot=on
 		VMM=$real
-		usage_of_run ro-tmpdir "^vmm: --drive file=a\.img: snapshot=on: TMPDIR=$PWD/tmp cannot be written \(Read-only file system\)"
+		usage_check ro-tmpdir "^vmm: --drive file=a\.img: snapshot=on: TMPDIR=$PWD/tmp cannot be written \(Read-only file system\)"
 	else
 		echo "note: root without mount namespaces: the unwritable-TMPDIR check is not run"
 	fi
 else
 	chmod 555 tmp
 	TMPDIR=$PWD/tmp run ro-tmpdir --kernel "$elf" --drive file=a.img,snapshot=on
-	usage_of_run ro-tmpdir "^vmm: --drive file=a\.img: snapshot=on: TMPDIR=$PWD/tmp cannot be written \(Permission denied\)"
+	usage_check ro-tmpdir "^vmm: --drive file=a\.img: snapshot=on: TMPDIR=$PWD/tmp cannot be written \(Permission denied\)"
 	chmod 755 tmp
 fi
 CLI_CHECKS=$((CLI_CHECKS + 1))

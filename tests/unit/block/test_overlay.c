@@ -149,6 +149,19 @@ static __attribute__((unused)) void ot_one(struct ot *t, enum blk_op kind, uint6
 	ot_run(t, &op, 1, false);
 }
 
+/* Kick, then poll the backend until op (submitted already) completes, once. */
+static __attribute__((unused)) void ot_wait(struct ot *t, struct ovl_op *op)
+{
+	assert_int_equal(blk_backend_kick(t->r.be), 0);
+	while (!op->calls) {
+		struct pollfd p = { .fd = blk_backend_event_fd(t->r.be), .events = POLLIN };
+
+		assert_int_equal(poll(&p, 1, 10000), 1);
+		assert_true(blk_backend_poll(t->r.be) >= 0);
+	}
+	assert_int_equal(op->calls, 1);
+}
+
 /* The whole disk reads as the model says, and the base file is still the pattern. */
 static void ot_check_end(struct ot *t)
 {
@@ -362,13 +375,7 @@ static void test_scattered_read_waits(void **state)
 	assert_int_equal(ovl_op_make(&big, BLK_OP_READ, 0, 8u << 20, 12345, 0), 0);
 	assert_int_equal(blk_backend_submit(t->r.be, &small.req), 0);
 	assert_int_equal(blk_backend_submit(t->r.be, &big.req), -EAGAIN);
-	assert_int_equal(blk_backend_kick(t->r.be), 0);
-	while (!small.calls) {
-		struct pollfd p = { .fd = blk_backend_event_fd(t->r.be), .events = POLLIN };
-
-		assert_int_equal(poll(&p, 1, 10000), 1);
-		assert_true(blk_backend_poll(t->r.be) >= 0);
-	}
+	ot_wait(t, &small);
 	assert_int_equal(small.res, 4096);
 	ovl_op_free(&small);
 	/* Alone now: it goes, and reads what the model holds. */
@@ -480,14 +487,7 @@ static void test_bad_dir(void **state)
 static void ot_wait_one(struct ot *t, struct ovl_op *op)
 {
 	assert_int_equal(blk_backend_submit(t->r.be, &op->req), 0);
-	assert_int_equal(blk_backend_kick(t->r.be), 0);
-	while (!op->calls) {
-		struct pollfd p = { .fd = blk_backend_event_fd(t->r.be), .events = POLLIN };
-
-		assert_int_equal(poll(&p, 1, 10000), 1);
-		assert_true(blk_backend_poll(t->r.be) >= 0);
-	}
-	assert_int_equal(op->calls, 1);
+	ot_wait(t, op);
 }
 
 /* A 64 GiB sparse base: nothing is copied or allocated for its size; its last clusters work. */
