@@ -17,9 +17,9 @@ pkgs=(
 	gcc meson ninja-build pkg-config liburing-dev libinih-dev libcmocka-dev libfdt-dev zlib1g-dev
 	# guest image and emulated test host (tests/guest, tests/host)
 	busybox-static cpio kmod xz-utils e2fsprogs qemu-system-x86 python3
-	# unit tests (iasl decompiles our ACPI tables, dtc our device trees), cli tests (qemu-img makes
-	# images vmm must refuse), benchmarks
-	acpica-tools device-tree-compiler qemu-utils fio util-linux
+	# unit tests (iasl decompiles our ACPI tables, dtc our device trees, mkfs.xfs makes the XFS the
+	# snapshot overlay's reflink path runs on), cli tests (qemu-img makes images vmm must refuse), benchmarks
+	acpica-tools device-tree-compiler xfsprogs qemu-utils fio util-linux
 	"$@"
 )
 if [ "$arm64" = 1 ]; then
