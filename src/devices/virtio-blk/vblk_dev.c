@@ -302,12 +302,13 @@ static enum start_result req_start(struct vblk_dev *dev, struct vblk_req *req)
 {
 	struct vblk_limits lim = dev_limits(dev);
 	struct vblk_parsed p;
-	int r = vblk_req_parse(&lim, &req->elem, req->iov, VIRTQ_ELEM_MAX_SEGS, &p);
+	enum vblk_parse_err err = vblk_req_parse(&lim, &req->elem, req->iov, VIRTQ_ELEM_MAX_SEGS, &p);
+	int r;
 
 	req->status = p.status;
 	req->type = p.type;
-	if (r < 0) {
-		req_finish(dev, req, vblk_req_parse_status(r), 1);
+	if (err != VBLK_PARSE_OK) {
+		req_finish(dev, req, vblk_req_parse_status(err), 1);
 		return DONE;
 	}
 

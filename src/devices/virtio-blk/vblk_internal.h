@@ -94,31 +94,39 @@ struct vblk_parsed {
 };
 
 /*
+ * Why vblk_req_parse refused a chain: one value per distinct fault, so tests
+ * and the fuzz target can tell them apart. Only VBLK_PARSE_UNSUPPORTED gets
+ * the status UNSUPP; every other fault gets IOERR (vblk_req_parse_status).
+ */
+enum vblk_parse_err {
+	VBLK_PARSE_OK = 0,
+	VBLK_PARSE_NO_STATUS,        /* no device-writable byte for the status (out->status NULL) */
+	VBLK_PARSE_SHORT_HEADER,     /* header shorter than 16 bytes */
+	VBLK_PARSE_UNSUPPORTED,      /* unknown type, DISCARD/WRITE_ZEROES not negotiated, a reserved segment flag, UNMAP on a DISCARD */
+	VBLK_PARSE_WRONG_DIRECTION,  /* IN with readable data after the header, OUT with writable bytes besides the status */
+	VBLK_PARSE_PARTIAL_SECTOR,   /* IN/OUT data length not a multiple of 512 */
+	VBLK_PARSE_TOO_LONG,         /* IN/OUT data longer than lim->max_data */
+	VBLK_PARSE_PAST_END,         /* sector range past the end of the disk */
+	VBLK_PARSE_READ_ONLY,        /* OUT/DISCARD/WRITE_ZEROES on a read-only drive */
+	VBLK_PARSE_SEGMENT_COUNT,    /* DISCARD/WRITE_ZEROES payload not whole segments, none, or more than max_dwz_seg */
+	VBLK_PARSE_SEGMENT_SECTORS,  /* a segment's num_sectors is zero or above max_dwz_sectors */
+	VBLK_PARSE_ID_TOO_SHORT,     /* GET_ID buffer shorter than 20 bytes */
+	VBLK_PARSE_IOV_FULL,         /* iov_cap too small (cannot happen with VIRTQ_ELEM_MAX_SEGS) */
+	VBLK_PARSE_ERRORS            /* how many values there are, VBLK_PARSE_OK included */
+};
+
+/*
  * Parse the popped chain elem as a virtio-blk request. Pure: reads the header
  * and discard/write-zeroes segments from guest memory, writes nothing. Data
  * buffers are described into iov[0 .. iov_cap). out->status is set whenever
  * the chain has a writable last byte, also on error, so a status can be sent.
- *   0           ok
- *   -ENOMSG     no device-writable byte for the status (out->status NULL)
- *   -EBADMSG    header shorter than 16 bytes
- *   -EOPNOTSUPP unknown type, or DISCARD/WRITE_ZEROES not negotiated, or a
- *               reserved segment flag, or UNMAP on a DISCARD    (-> UNSUPP)
- *   -EPROTO     data in the wrong direction (IN with readable data after the
- *               header, OUT with writable bytes besides the status)
- *   -EINVAL     IN/OUT data length not a multiple of 512
- *   -EFBIG      IN/OUT data longer than lim->max_data
- *   -ERANGE     sector range past the end of the disk
- *   -EROFS      OUT/DISCARD/WRITE_ZEROES on a read-only drive
- *   -EMSGSIZE   DISCARD/WRITE_ZEROES payload not whole segments, none, or more than max_dwz_seg
- *   -EDOM       a segment's num_sectors is zero or above max_dwz_sectors
- *   -ENOBUFS    GET_ID buffer shorter than 20 bytes
- *   -E2BIG      iov_cap too small (cannot happen with VIRTQ_ELEM_MAX_SEGS)
+ * VBLK_PARSE_OK, or the fault (enum vblk_parse_err).
  */
-int vblk_req_parse(const struct vblk_limits *lim, const struct virtq_elem *elem,
-		   struct iovec *iov, unsigned int iov_cap, struct vblk_parsed *out);
+enum vblk_parse_err vblk_req_parse(const struct vblk_limits *lim, const struct virtq_elem *elem,
+				   struct iovec *iov, unsigned int iov_cap, struct vblk_parsed *out);
 
-/* The virtio-blk status a parse error maps to (UNSUPP for -EOPNOTSUPP, else IOERR). */
-uint8_t vblk_req_parse_status(int err);
+/* The virtio-blk status a parse fault maps to: UNSUPP for VBLK_PARSE_UNSUPPORTED, else IOERR. */
+uint8_t vblk_req_parse_status(enum vblk_parse_err err);
 
 /* One request slot: lives from pop to push. */
 struct vblk_req {
