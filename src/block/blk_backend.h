@@ -7,7 +7,11 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-/* QEMU's five cache modes (see docs/cache-modes.md and DESIGN notes). */
+/*
+ * QEMU's five cache modes, with QEMU's meaning: the QEMU patches that
+ * introduced cache=unsafe and cache=directsync define them, and
+ * docs/cache-modes.md tables what each one promises the guest.
+ */
 enum blk_cache_mode {
 	BLK_CACHE_WRITEBACK = 0, /* default */
 	BLK_CACHE_NONE,
