@@ -82,7 +82,13 @@ struct blk_backend_counters {
 	uint64_t discards_ignored; /* DISCARDs completed OK without effect: the host cannot punch holes */
 };
 
-/* res: bytes transferred (READ/WRITE), 0 (others), or -errno. */
+/*
+ * The one result a request gets. READ/WRITE: req->len, every byte moved, or
+ * -errno; never a part. A host call that moves fewer bytes than asked is the
+ * backend's to resume where it stopped, and one that moves none is -EIO (a
+ * retry would spin), so short transfers end in the layer that meets them.
+ * FLUSH, DISCARD, WRITE_ZEROES: 0 or -errno.
+ */
 typedef void (*blk_complete_fn)(void *ctx, struct blk_req *req, int res);
 
 /*
@@ -107,11 +113,12 @@ struct blk_backend_ops {
 	/* Hand queued requests to the kernel. 0 or -errno. */
 	int (*kick)(struct blk_backend *be);
 	/*
-	 * Reap finished requests, calling complete() once for each. Count
-	 * reaped, or -errno. Never blocks. A request with a next step (the rest
-	 * of a short transfer, WRITE_ZEROES' next host operation) is queued and
-	 * kicked here; -errno can mean that kick failed, and the step then stays
-	 * queued until the caller kicks again.
+	 * Reap finished requests, calling complete() once for each with its
+	 * result (blk_complete_fn). Count completed, or -errno. Never blocks. A
+	 * request with a next step (the rest of a short transfer, WRITE_ZEROES'
+	 * next host operation) is not completed: the step is queued and kicked
+	 * here; -errno can mean that kick failed, and the step then stays queued
+	 * until the caller kicks again.
 	 */
 	int (*poll)(struct blk_backend *be);
 	/* An fd that becomes readable when poll() has work; the caller reads (drains) it before poll(). */

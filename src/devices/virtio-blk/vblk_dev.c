@@ -176,13 +176,6 @@ static void hook_reset(void *ctx)
 	dev->resume = false;
 	/* Requests popped before the reset must not reach the (new) rings: their results are dropped. */
 	dev->generation++;
-	while (dev->retry_head) {
-		struct vblk_req *r = dev->retry_head;
-
-		dev->retry_head = r->next;
-		req_free(dev, r);
-	}
-	dev->retry_tail = NULL;
 	/*
 	 * Requests inside the backend may still write into guest RAM, which the
 	 * driver reuses after a reset; with an I/O thread to reap them, wait.
@@ -317,8 +310,6 @@ static enum start_result req_start(struct vblk_dev *dev, struct vblk_req *req)
 	memset(b, 0, sizeof(*b));
 	b->opaque = req;
 	req->data_len = p.data_len;
-	req->done = 0;
-	req->iov_first = 0;
 
 	switch (p.type) {
 	case VIRTIO_BLK_T_IN:
@@ -530,29 +521,6 @@ int vblk_process_queue(struct vblk_dev *dev)
 	return r;
 }
 
-/* Advance req's iov past n more transferred bytes, for resubmitting the rest. */
-static void req_advance(struct vblk_req *req, uint64_t n)
-{
-	struct blk_req *b = &req->breq;
-
-	req->done += n;
-	b->offset += n;
-	b->len -= n;
-	while (n > 0 && req->iov_first < VIRTQ_ELEM_MAX_SEGS) {
-		struct iovec *v = &req->iov[req->iov_first];
-
-		if (n < v->iov_len) {
-			v->iov_base = (uint8_t *)v->iov_base + n;
-			v->iov_len -= n;
-			break;
-		}
-		n -= v->iov_len;
-		req->iov_first++;
-		b->iovcnt--;
-	}
-	b->iov = &req->iov[req->iov_first];
-}
-
 /*
  * What the backend did instead of punching holes, copied into the device's
  * counters. On the I/O thread, the backend's own, so its counters are read
@@ -586,24 +554,16 @@ void vblk_backend_complete(void *ctx, struct blk_req *breq, int res)
 	}
 
 	bool rw = breq->op == BLK_OP_READ || breq->op == BLK_OP_WRITE;
-
-	if (rw && res > 0 && (uint64_t)res < breq->len) {
-		/* Short transfer: resubmit the remainder (from the I/O loop, not from inside poll). */
-		req_advance(req, (uint64_t)res);
-		req->next = NULL;
-		if (dev->retry_tail)
-			dev->retry_tail->next = req;
-		else
-			dev->retry_head = req;
-		dev->retry_tail = req;
-		return;
-	}
-
 	uint8_t status = VIRTIO_BLK_S_OK;
 	uint32_t used = 1;
 
+	/*
+	 * A READ/WRITE's result is all of its bytes or -errno (blk_complete_fn):
+	 * the backend resumed any short transfer. Any other count breaks that
+	 * contract, and the request fails rather than report bytes never moved.
+	 */
 	if (res < 0 || (rw && (uint64_t)res != breq->len))
-		status = VIRTIO_BLK_S_IOERR;   /* host error, or no progress at all (0 bytes) */
+		status = VIRTIO_BLK_S_IOERR;
 	switch (breq->op) {
 	case BLK_OP_READ:
 		if (status == VIRTIO_BLK_S_OK) {
@@ -639,28 +599,6 @@ void vblk_backend_complete(void *ctx, struct blk_req *breq, int res)
 	req_finish(dev, req, status, used);
 }
 
-/* Resubmit short-I/O remainders. True when something was submitted. */
-static bool retry_resubmit(struct vblk_dev *dev)
-{
-	bool submitted = false;
-
-	while (dev->retry_head) {
-		struct vblk_req *req = dev->retry_head;
-		int r = req_submit(dev, req);
-
-		if (r == -EAGAIN)
-			break;   /* stays first in line for the next completion */
-		dev->retry_head = req->next;
-		if (!dev->retry_head)
-			dev->retry_tail = NULL;
-		if (r < 0)
-			req_finish(dev, req, VIRTIO_BLK_S_IOERR, 1);
-		else
-			submitted = true;
-	}
-	return submitted;
-}
-
 static bool kicks_rearm_locked(struct vblk_dev *dev);
 
 static int process_completions_locked(struct vblk_dev *dev)
@@ -672,19 +610,12 @@ static int process_completions_locked(struct vblk_dev *dev)
 	/* poll queues a request's next step (a short transfer's rest, a WRITE_ZEROES step) and kicks it itself. */
 	if (n < 0)
 		dev->kick_owed = true;
-	if (retry_resubmit(dev)) {
-		int r = be_kick_locked(dev);
-
-		if (r < 0 && n >= 0)
-			n = r;
-	}
 	maybe_interrupt(dev);
 	/*
 	 * Chains left in the avail ring by back-pressure had their kick already;
-	 * nobody will kick for them again, so pick them up here once the
-	 * remainders of short transfers are back in the backend.
+	 * nobody will kick for them again, so pick them up here.
 	 */
-	if (dev->resume && !dev->blocked && !dev->retry_head) {
+	if (dev->resume && !dev->blocked) {
 		dev->resume = false;
 		process_queue_round_locked(dev);
 	} else if (dev->parked_until_ns) {

@@ -131,14 +131,12 @@ uint8_t vblk_req_parse_status(enum vblk_parse_err err);
 /* One request slot: lives from pop to push. */
 struct vblk_req {
 	struct vblk_dev *dev;
-	struct vblk_req *next;     /* free list or retry list */
+	struct vblk_req *next;     /* free list */
 	uint64_t generation;       /* dev->generation at pop; a reset makes it stale */
 	uint64_t submit_ns;        /* when it went to the backend (for dev->lat_ns) */
 	uint32_t type;
 	uint8_t *status;
 	uint64_t data_len;         /* IN/OUT total */
-	uint64_t done;             /* IN/OUT bytes transferred so far (short I/O resumes here) */
-	unsigned int iov_first;    /* first iov entry still to transfer */
 	struct blk_req breq;
 	struct virtq_elem elem;
 	struct iovec iov[VIRTQ_ELEM_MAX_SEGS];
@@ -178,7 +176,6 @@ struct vblk_dev {
 	uint64_t generation;
 	struct vblk_req *reqs;
 	struct vblk_req *free_list;
-	struct vblk_req *retry_head, *retry_tail;   /* short I/O remainders waiting to be resubmitted */
 	unsigned int inflight;      /* slots popped and not yet pushed or dropped */
 	unsigned int be_inflight;   /* requests inside the backend */
 	bool need_irq_check;        /* pushed since the last virtq_should_notify */
@@ -229,9 +226,9 @@ void vblk_backend_complete(void *ctx, struct blk_req *req, int res);
  */
 int vblk_process_queue(struct vblk_dev *dev);
 /*
- * Reap backend completions, resubmit short-I/O remainders, resume a queue
- * blocked by back-pressure, interrupt the guest if it wants one. Count of
- * completions reaped, or -errno from the backend poll.
+ * Reap backend completions, resume a queue blocked by back-pressure,
+ * interrupt the guest if it wants one. Count of completions reaped, or
+ * -errno from the backend poll.
  */
 int vblk_process_completions(struct vblk_dev *dev);
 
