@@ -981,17 +981,17 @@ static void thread_sleep(void)
 		bool again;
 
 		pthread_mutex_lock(&ws.dev->lock);
-		again = ws.dev->round_capped;
-		ws.dev->round_capped = false;
+		again = ws.dev->sched.round_capped;
+		ws.dev->sched.round_capped = false;
 		pthread_mutex_unlock(&ws.dev->lock);
 		if (again) {
-			int n = vblk_process_queue(ws.dev);
+			int n = vblk_sched_process_queue(ws.dev);
 
 			CHECK(n <= (int)ws.dev->vq.size, "one round popped %d chains from a ring of %u", n,
 			      ws.dev->vq.size);
 			continue;
 		}
-		vblk_kicks_rearm(ws.dev);
+		vblk_sched_kicks_rearm(ws.dev);
 		break;
 	}
 }
@@ -1063,19 +1063,19 @@ static void thread_wake(enum wake why)
 	irq_watch_begin(&w);
 	switch (why) {
 	case WAKE_KICK:
-		n = vblk_process_queue(ws.dev);
+		n = vblk_sched_process_queue(ws.dev);
 		CHECK(n <= (int)ws.dev->vq.size, "one round popped %d chains from a ring of %u", n, ws.dev->vq.size);
 		break;
 	case WAKE_COMPLETION:
-		(void)vblk_process_completions(ws.dev);
+		(void)vblk_sched_process_completions(ws.dev);
 		break;
 	case WAKE_POLL:
-		(void)vblk_poll(ws.dev, 0);
+		(void)vblk_sched_poll(ws.dev, 0);
 		break;
 	case WAKE_PARK_TIMER:
 		pthread_mutex_lock(&ws.dev->lock);
-		if (ws.dev->parked_until_ns)
-			(void)vblk_park_expired_locked(ws.dev);
+		if (ws.dev->sched.parked_until_ns)
+			(void)vblk_sched_park_expired_locked(ws.dev);
 		pthread_mutex_unlock(&ws.dev->lock);
 		break;
 	}
@@ -1305,7 +1305,7 @@ static bool drain(struct fz_backend *fb, bool shorts)
 		ram_check_writes("backend");
 		if (fb->ndone || fb->inner_inflight)
 			thread_wake(WAKE_COMPLETION);
-		if (ws.dev->parked_until_ns) {
+		if (ws.dev->sched.parked_until_ns) {
 			moved = true;
 			thread_wake(WAKE_PARK_TIMER);
 		}

@@ -130,7 +130,7 @@ static void test_blk_size_from_image(void **state)
 	fx_bringup(f, ALL_FEATURES);
 	struct treq w = fx_submit(f, VIRTIO_BLK_T_OUT, TDISK / 512, 512);
 
-	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
 	fx_expect_used(f, &w, 1, VIRTIO_BLK_S_IOERR);
 	assert_int_equal(f->fb->ncalls, 0);
 	fx_free(f);
@@ -172,7 +172,7 @@ static void test_queue_outside_ram_needs_reset(void **state)
 	assert_true(mmio_r32(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
 	assert_true(mmio_r32(f, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG);
 	/* Kicks are ignored, nothing touches the rings. */
-	assert_int_equal(vblk_process_queue(f->dev), 0);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 0);
 	fx_free(f);
 }
 
@@ -185,7 +185,7 @@ static void test_read(void **state)
 	fill_disk(f);
 	struct treq r = fx_submit(f, VIRTIO_BLK_T_IN, 3, 4096);
 
-	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
 	assert_int_equal(f->fb->ncalls, 1);
 	assert_int_equal(f->fb->calls[0].op, BLK_OP_READ);
 	assert_int_equal(f->fb->calls[0].offset, 3 * 512);
@@ -212,7 +212,7 @@ static void test_write(void **state)
 	struct treq r = fx_submit(f, VIRTIO_BLK_T_OUT, 100, 1024);
 
 	memset(gp(f, r.data), 0x5a, 1024);
-	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
 	assert_int_equal(f->fb->calls[0].op, BLK_OP_WRITE);
 	assert_false(f->fb->calls[0].durable);   /* writeback: the guest sees a write cache */
 	fx_complete_all(f);
@@ -232,7 +232,7 @@ static void test_batch_one_kick(void **state)
 
 	for (int i = 0; i < 4; i++)
 		r[i] = fx_submit(f, VIRTIO_BLK_T_IN, (uint64_t)i * 8, 512);
-	assert_int_equal(vblk_process_queue(f->dev), 4);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 4);
 	assert_int_equal(f->fb->ncalls, 4);
 	assert_int_equal(f->fb->kicks, 1);
 	fx_complete_all(f);
@@ -245,14 +245,14 @@ static void test_get_id(void **state)
 	struct fx *f = *state;
 	struct treq r = fx_submit(f, VIRTIO_BLK_T_GET_ID, 0, 20);
 
-	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
 	assert_int_equal(f->fb->ncalls, 0);   /* served by the device itself */
 	fx_expect_used(f, &r, 21, VIRTIO_BLK_S_OK);
 	assert_memory_equal(gp(f, r.data), "vmm-serial-012345678", 20);   /* cut at 20 bytes */
 
 	struct treq bad = fx_submit(f, VIRTIO_BLK_T_GET_ID, 0, 8);
 
-	vblk_process_queue(f->dev);
+	vblk_sched_process_queue(f->dev);
 	fx_expect_used(f, &bad, 1, VIRTIO_BLK_S_IOERR);
 }
 
@@ -264,7 +264,7 @@ static void test_discard_write_zeroes(void **state)
 	struct treq d = fx_submit_dwz(f, VIRTIO_BLK_T_DISCARD, 16, 8, 0);
 	struct treq z = fx_submit_dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, 32, 4, VIRTIO_BLK_DWZ_F_UNMAP);
 
-	assert_int_equal(vblk_process_queue(f->dev), 2);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 2);
 	assert_int_equal(f->fb->ncalls, 2);
 	assert_int_equal(f->fb->calls[0].op, BLK_OP_DISCARD);
 	assert_int_equal(f->fb->calls[0].offset, 16 * 512);
@@ -294,7 +294,7 @@ static void test_discard_write_zeroes(void **state)
 	struct treq b4 = fx_submit_dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, 0, 1, 0x80);
 	struct treq b5 = fx_submit_dwz(f, VIRTIO_BLK_T_DISCARD, 0, VBLK_MAX_DWZ_SECTORS + 1, 0);
 
-	assert_int_equal(vblk_process_queue(f->dev), 5);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 5);
 	assert_int_equal(f->fb->ncalls, 2);
 	fx_expect_used(f, &b1, 1, VIRTIO_BLK_S_UNSUPP);
 	fx_expect_used(f, &b2, 1, VIRTIO_BLK_S_IOERR);
@@ -305,7 +305,7 @@ static void test_discard_write_zeroes(void **state)
 	/* A host without holes: the backend's own counts reach --stats as they complete. */
 	d = fx_submit_dwz(f, VIRTIO_BLK_T_DISCARD, 16, 8, 0);
 	z = fx_submit_dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, 32, 4, 0);
-	assert_int_equal(vblk_process_queue(f->dev), 2);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 2);
 	f->fb->be.counters.discards_ignored = 1;
 	f->fb->be.counters.zeroes_written = 1;
 	fx_complete_all(f);
@@ -326,7 +326,7 @@ static void test_discard_not_negotiated(void **state)
 	fx_bringup(f, ~((1ull << VIRTIO_BLK_F_DISCARD) | (1ull << VIRTIO_BLK_F_WRITE_ZEROES)));
 	struct treq d = fx_submit_dwz(f, VIRTIO_BLK_T_DISCARD, 16, 8, 0);
 
-	vblk_process_queue(f->dev);
+	vblk_sched_process_queue(f->dev);
 	assert_int_equal(f->fb->ncalls, 0);
 	fx_expect_used(f, &d, 1, VIRTIO_BLK_S_UNSUPP);
 	fx_free(f);
@@ -337,7 +337,7 @@ static void test_unknown_type(void **state)
 	struct fx *f = *state;
 	struct treq r = fx_submit(f, 0x1234, 0, 0);
 
-	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
 	fx_expect_used(f, &r, 1, VIRTIO_BLK_S_UNSUPP);
 	assert_int_equal(f->fb->ncalls, 0);
 	assert_int_equal(fx_stats(f).errors, 1);
@@ -351,7 +351,7 @@ static void test_read_only(void **state)
 	struct treq z = fx_submit_dwz(f, VIRTIO_BLK_T_WRITE_ZEROES, 0, 8, 0);
 	struct treq r = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
 
-	assert_int_equal(vblk_process_queue(f->dev), 4);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 4);
 	fx_expect_used(f, &w, 1, VIRTIO_BLK_S_IOERR);
 	fx_expect_used(f, &d, 1, VIRTIO_BLK_S_UNSUPP);   /* not offered on a read-only drive */
 	fx_expect_used(f, &z, 1, VIRTIO_BLK_S_UNSUPP);
@@ -370,7 +370,7 @@ static void test_past_end(void **state)
 	struct treq c = fx_submit(f, VIRTIO_BLK_T_IN, UINT64_MAX, 512);
 	struct treq d = fx_submit(f, VIRTIO_BLK_T_IN, TDISK / 512 - 1, 512);   /* last sector: fine */
 
-	assert_int_equal(vblk_process_queue(f->dev), 4);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 4);
 	fx_expect_used(f, &a, 1, VIRTIO_BLK_S_IOERR);
 	fx_expect_used(f, &b, 1, VIRTIO_BLK_S_IOERR);
 	fx_expect_used(f, &c, 1, VIRTIO_BLK_S_IOERR);
@@ -406,7 +406,7 @@ static void test_bad_requests_device_carries_on(void **state)
 	/* And a good one after all that. */
 	struct treq ok = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
 
-	assert_int_equal(vblk_process_queue(f->dev), 6);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 6);
 	uint32_t id, len;
 
 	fx_expect_used(f, &r1, 1, VIRTIO_BLK_S_IOERR);
@@ -430,7 +430,7 @@ static void test_corrupt_ring_needs_reset(void **state)
 	struct fx *f = *state;
 
 	vtest_avail_idx_set(&f->g, TQSIZE + 5);
-	assert_int_equal(vblk_process_queue(f->dev), 0);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 0);
 	assert_true(mmio_r32(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
 	assert_true(fx_irq_fired(f));
 	/* The driver resets and sets the device up again: it works. */
@@ -442,7 +442,7 @@ static void test_corrupt_ring_needs_reset(void **state)
 	assert_false(mmio_r32(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
 	struct treq r = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
 
-	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
 	fx_complete_all(f);
 	fx_expect_used(f, &r, 513, VIRTIO_BLK_S_OK);
 }
@@ -459,7 +459,7 @@ static void test_indirect_request(void **state)
 
 	r.head = vtest_chain_build_indirect(&f->g, segs, 4);
 	vtest_avail_push(&f->g, r.head);
-	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
 	assert_int_equal(f->fb->calls[0].iovcnt, 2);
 	fx_complete_all(f);
 	fx_expect_used(f, &r, 1025, VIRTIO_BLK_S_OK);
@@ -477,17 +477,17 @@ static void test_eagain_backpressure(void **state)
 	f->fb->capacity = 2;
 	for (int i = 0; i < 5; i++)
 		r[i] = fx_submit(f, VIRTIO_BLK_T_IN, (uint64_t)i, 512);
-	assert_int_equal(vblk_process_queue(f->dev), 2);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 2);
 	assert_int_equal(f->fb->ncalls, 2);
 	assert_int_equal(f->fb->submit_attempts, 3);   /* the third was refused and un-popped */
 	assert_int_equal(fx_stats(f).requests, 2);
 	/* A new kick while blocked does not hammer the backend. */
-	assert_int_equal(vblk_process_queue(f->dev), 0);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 0);
 	assert_int_equal(f->fb->submit_attempts, 3);
 
 	/* One completion lets one more in. */
 	fake_backend_finish(f->fb, 0, 512);
-	assert_int_equal(vblk_process_completions(f->dev), 1);
+	assert_int_equal(vblk_sched_process_completions(f->dev), 1);
 	fx_expect_used(f, &r[0], 513, VIRTIO_BLK_S_OK);
 	assert_int_equal(f->fb->ncalls, 3);
 	assert_int_equal(f->fb->calls[2].offset, 2 * 512);
@@ -495,7 +495,7 @@ static void test_eagain_backpressure(void **state)
 	/* Drain the rest. */
 	while (f->fb->npending > 0) {
 		fake_backend_finish(f->fb, 0, 512);
-		assert_true(vblk_process_completions(f->dev) >= 1);
+		assert_true(vblk_sched_process_completions(f->dev) >= 1);
 	}
 	for (int i = 1; i < 5; i++)
 		fx_expect_used(f, &r[i], 513, VIRTIO_BLK_S_OK);
@@ -511,7 +511,7 @@ static void test_eagain_with_nothing_in_flight(void **state)
 	f->fb->fail_next_submit = -EAGAIN;
 	struct treq r = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
 
-	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
 	fx_expect_used(f, &r, 1, VIRTIO_BLK_S_IOERR);
 }
 
@@ -529,23 +529,23 @@ static void test_reoffered_heads_outrun_slots(void **state)
 
 	for (int i = 1; i < TQSIZE; i++)
 		vtest_avail_push(&f->g, r.head);
-	assert_int_equal(vblk_process_queue(f->dev), TQSIZE);
+	assert_int_equal(vblk_sched_process_queue(f->dev), TQSIZE);
 	assert_int_equal(f->fb->npending, TQSIZE);
 	/* The avail ring has room again, and the guest fills it with the same head. */
 	for (int i = 0; i < TQSIZE; i++)
 		vtest_avail_push(&f->g, r.head);
-	assert_int_equal(vblk_process_queue(f->dev), 0);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 0);
 	assert_int_equal(f->fb->npending, TQSIZE);
 	assert_int_equal(fx_stats(f).requests, TQSIZE);
 
 	/* Each completion frees a slot, and the device takes the next offer at once. */
 	fake_backend_finish(f->fb, 0, 512);
-	assert_int_equal(vblk_process_completions(f->dev), 1);
+	assert_int_equal(vblk_sched_process_completions(f->dev), 1);
 	assert_int_equal(f->fb->npending, TQSIZE);
 	assert_int_equal(fx_stats(f).requests, TQSIZE + 1);
 	while (f->fb->npending > 0) {
 		fake_backend_finish(f->fb, 0, 512);
-		assert_true(vblk_process_completions(f->dev) >= 1);
+		assert_true(vblk_sched_process_completions(f->dev) >= 1);
 		while (vtest_used_pop(&f->g, &id, &len)) {
 			assert_int_equal(id, r.head);
 			assert_int_equal(len, 513);
@@ -568,7 +568,7 @@ static void test_submit_error(void **state)
 	struct treq a = fx_submit(f, VIRTIO_BLK_T_OUT, 0, 512);
 	struct treq b = fx_submit(f, VIRTIO_BLK_T_OUT, 1, 512);
 
-	assert_int_equal(vblk_process_queue(f->dev), 2);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 2);
 	fx_expect_used(f, &a, 1, VIRTIO_BLK_S_IOERR);
 	fx_complete_all(f);
 	fx_expect_used(f, &b, 1, VIRTIO_BLK_S_OK);
@@ -582,12 +582,12 @@ static void test_host_errors(void **state)
 	struct treq c = fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
 	struct treq d = fx_submit(f, VIRTIO_BLK_T_OUT, 2, 512);
 
-	assert_int_equal(vblk_process_queue(f->dev), 4);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 4);
 	fake_backend_finish(f->fb, 0, -EIO);
 	fake_backend_finish(f->fb, 0, -ENOSPC);
 	fake_backend_finish(f->fb, 0, -EIO);
 	fake_backend_finish(f->fb, 0, -ENXIO);
-	assert_int_equal(vblk_process_completions(f->dev), 4);
+	assert_int_equal(vblk_sched_process_completions(f->dev), 4);
 	fx_expect_used(f, &a, 1, VIRTIO_BLK_S_IOERR);
 	fx_expect_used(f, &b, 1, VIRTIO_BLK_S_IOERR);
 	fx_expect_used(f, &c, 1, VIRTIO_BLK_S_IOERR);
@@ -605,11 +605,11 @@ static void test_short_write_then_error(void **state)
 	struct fx *f = *state;
 	struct treq r = fx_submit(f, VIRTIO_BLK_T_OUT, 0, 4096);
 
-	vblk_process_queue(f->dev);
+	vblk_sched_process_queue(f->dev);
 	fake_backend_finish(f->fb, 0, 512);
-	vblk_process_completions(f->dev);
+	vblk_sched_process_completions(f->dev);
 	fake_backend_finish(f->fb, 0, -ENOSPC);
-	vblk_process_completions(f->dev);
+	vblk_sched_process_completions(f->dev);
 	fx_expect_used(f, &r, 1, VIRTIO_BLK_S_IOERR);
 }
 
@@ -622,11 +622,11 @@ static void test_out_of_order(void **state)
 
 	for (int i = 0; i < 3; i++)
 		r[i] = fx_submit(f, VIRTIO_BLK_T_IN, (uint64_t)i * 10, 512);
-	vblk_process_queue(f->dev);
+	vblk_sched_process_queue(f->dev);
 	fake_backend_finish(f->fb, 2, 512);
 	fake_backend_finish(f->fb, 1, 512);
 	fake_backend_finish(f->fb, 0, 512);
-	assert_int_equal(vblk_process_completions(f->dev), 3);
+	assert_int_equal(vblk_sched_process_completions(f->dev), 3);
 	for (int i = 2; i >= 0; i--) {
 		fx_expect_used(f, &r[i], 513, VIRTIO_BLK_S_OK);
 		assert_memory_equal(gp(f, r[i].data), f->fb->disk + i * 10 * 512, 512);
@@ -638,7 +638,7 @@ static void test_reset_drops_inflight(void **state)
 	struct fx *f = *state;
 	struct treq r = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
 
-	vblk_process_queue(f->dev);
+	vblk_sched_process_queue(f->dev);
 	mmio_w32(f, VIRTIO_MMIO_STATUS, 0);
 	assert_int_equal(mmio_r32(f, VIRTIO_MMIO_STATUS), 0);
 	*gp(f, r.st) = 0xee;
@@ -648,7 +648,7 @@ static void test_reset_drops_inflight(void **state)
 	assert_int_equal(*gp(f, r.st), 0xee);
 	/* Kicks after reset and before DRIVER_OK do nothing. */
 	fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
-	assert_int_equal(vblk_process_queue(f->dev), 0);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 0);
 }
 
 static void test_many_requests_wrap_slots(void **state)
@@ -661,7 +661,7 @@ static void test_many_requests_wrap_slots(void **state)
 
 		for (unsigned int i = 0; i < TQSIZE / 4; i++)
 			r[i] = fx_submit(f, VIRTIO_BLK_T_OUT, i, 512);
-		assert_int_equal(vblk_process_queue(f->dev), TQSIZE / 4);
+		assert_int_equal(vblk_sched_process_queue(f->dev), TQSIZE / 4);
 		fx_complete_all(f);
 		for (unsigned int i = 0; i < TQSIZE / 4; i++)
 			fx_expect_used(f, &r[i], 1, VIRTIO_BLK_S_OK);
@@ -679,18 +679,18 @@ static void test_event_idx_suppresses_irq(void **state)
 	/* Driver asks for an interrupt only once used entry 1 is written. */
 	vtest_used_event_set(&f->g, 1);
 	r[0] = fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
-	vblk_process_queue(f->dev);
+	vblk_sched_process_queue(f->dev);
 	fx_complete_all(f);
 	/* First check after DRIVER_OK always interrupts. */
 	assert_true(fx_irq_fired(f));
 	r[1] = fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
-	vblk_process_queue(f->dev);
+	vblk_sched_process_queue(f->dev);
 	fx_complete_all(f);
 	assert_true(fx_irq_fired(f));   /* entry 1 used now */
 	vtest_used_event_set(&f->g, 5);
 	struct treq r3 = fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
 
-	vblk_process_queue(f->dev);
+	vblk_sched_process_queue(f->dev);
 	fx_complete_all(f);
 	assert_false(fx_irq_fired(f));   /* entry 2 used; the driver waits for 5 */
 	fx_expect_used(f, &r[0], 1, VIRTIO_BLK_S_OK);
@@ -708,12 +708,12 @@ static void test_no_interrupt_flag(void **state)
 
 	vtest_avail_flags_set(&f->g, VIRTQ_AVAIL_F_NO_INTERRUPT);
 	fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
-	vblk_process_queue(f->dev);
+	vblk_sched_process_queue(f->dev);
 	fx_complete_all(f);
 	assert_false(fx_irq_fired(f));
 	vtest_avail_flags_set(&f->g, 0);
 	fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
-	vblk_process_queue(f->dev);
+	vblk_sched_process_queue(f->dev);
 	fx_complete_all(f);
 	assert_true(fx_irq_fired(f));
 	assert_int_equal(mmio_r32(f, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
@@ -741,7 +741,7 @@ static void run_mode(const struct mode_case *c)
 	struct treq w = fx_submit(f, VIRTIO_BLK_T_OUT, 0, 512);
 	struct treq fl = fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
 
-	assert_int_equal(vblk_process_queue(f->dev), 2);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 2);
 	assert_int_equal(f->fb->calls[0].op, BLK_OP_WRITE);
 	assert_int_equal(f->fb->calls[0].durable, c->durable);
 	if (c->flush_sent) {
@@ -788,7 +788,7 @@ static bool write_durable(struct fx *f)
 	unsigned int n = f->fb->ncalls;
 
 	fx_submit(f, VIRTIO_BLK_T_OUT, 0, 512);
-	vblk_process_queue(f->dev);
+	vblk_sched_process_queue(f->dev);
 	assert_int_equal(f->fb->ncalls, n + 1);
 	bool d = f->fb->calls[n].durable;
 
@@ -917,7 +917,7 @@ static bool dwz_durable(struct fx *f, uint32_t type)
 	unsigned int n = f->fb->ncalls;
 
 	fx_submit_dwz(f, type, 8, 8, 0);
-	vblk_process_queue(f->dev);
+	vblk_sched_process_queue(f->dev);
 	assert_int_equal(f->fb->ncalls, n + 1);
 	bool d = f->fb->calls[n].durable;
 
@@ -960,10 +960,10 @@ static uint8_t flush_status(struct fx *f, int res)
 {
 	struct treq fl = fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
 
-	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
 	assert_int_equal(f->fb->npending, 1);
 	assert_non_null(fake_backend_finish(f->fb, 0, res));
-	assert_true(vblk_process_completions(f->dev) >= 0);
+	assert_true(vblk_sched_process_completions(f->dev) >= 0);
 	return *gp(f, fl.st);
 }
 
@@ -1035,7 +1035,7 @@ static void test_round_capped(void **state)
 	vtest_desc_set(&f->g, 0, 0x10, 16, 0, 0);   /* below guest RAM: -EFAULT, pushed back with length 0 */
 	assert_int_equal(pthread_create(&th, NULL, topup_guest, &t), 0);
 	while (!__atomic_load_n(&t.done, __ATOMIC_ACQUIRE)) {
-		int r = vblk_process_queue(f->dev);
+		int r = vblk_sched_process_queue(f->dev);
 
 		assert_in_range(r, 0, TQSIZE);
 		total += (unsigned int)r;
@@ -1055,7 +1055,7 @@ static void test_stop_without_thread(void **state)
 	assert_int_equal(vblk_stop(f->dev), 0);
 	/* After stop no more requests are accepted. */
 	fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
-	assert_int_equal(vblk_process_queue(f->dev), 0);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 0);
 	assert_int_equal(f->fb->ncalls, 0);
 }
 
@@ -1202,31 +1202,31 @@ static void test_poll_window_arithmetic(void **state)
 {
 	(void)state;
 	/* Polling off: always 0. */
-	assert_int_equal(vblk_poll_window_next(0, 0, 100), 0);
-	assert_int_equal(vblk_poll_window_next(8000, 0, 100), 0);
+	assert_int_equal(vblk_sched_poll_window_next(0, 0, 100), 0);
+	assert_int_equal(vblk_sched_poll_window_next(8000, 0, 100), 0);
 	/* From 0, a short wait starts the window; then it doubles up to the cap. */
-	assert_int_equal(vblk_poll_window_next(0, 64000, 10000), VBLK_POLL_START_NS);
-	assert_int_equal(vblk_poll_window_next(4000, 64000, 10000), 8000);
-	assert_int_equal(vblk_poll_window_next(32000, 64000, 50000), 64000);
-	assert_int_equal(vblk_poll_window_next(40000, 64000, 50000), 64000);
-	assert_int_equal(vblk_poll_window_next(64000, 64000, 64000), 64000);
+	assert_int_equal(vblk_sched_poll_window_next(0, 64000, 10000), VBLK_POLL_START_NS);
+	assert_int_equal(vblk_sched_poll_window_next(4000, 64000, 10000), 8000);
+	assert_int_equal(vblk_sched_poll_window_next(32000, 64000, 50000), 64000);
+	assert_int_equal(vblk_sched_poll_window_next(40000, 64000, 50000), 64000);
+	assert_int_equal(vblk_sched_poll_window_next(64000, 64000, 64000), 64000);
 	/* A cap below the start value is the most it grows to. */
-	assert_int_equal(vblk_poll_window_next(0, 1000, 500), 1000);
+	assert_int_equal(vblk_sched_poll_window_next(0, 1000, 500), 1000);
 	/* Work found within the window keeps it. */
-	assert_int_equal(vblk_poll_window_next(16000, 64000, 3000), 16000);
-	assert_int_equal(vblk_poll_window_next(0, 64000, 0), 0);
+	assert_int_equal(vblk_sched_poll_window_next(16000, 64000, 3000), 16000);
+	assert_int_equal(vblk_sched_poll_window_next(0, 64000, 0), 0);
 	/* A wait beyond the cap halves it, and below the start it is off. */
-	assert_int_equal(vblk_poll_window_next(64000, 64000, 1000000), 32000);
-	assert_int_equal(vblk_poll_window_next(8000, 64000, 1000000), 4000);
-	assert_int_equal(vblk_poll_window_next(4000, 64000, 1000000), 0);
-	assert_int_equal(vblk_poll_window_next(0, 64000, UINT64_MAX), 0);
+	assert_int_equal(vblk_sched_poll_window_next(64000, 64000, 1000000), 32000);
+	assert_int_equal(vblk_sched_poll_window_next(8000, 64000, 1000000), 4000);
+	assert_int_equal(vblk_sched_poll_window_next(4000, 64000, 1000000), 0);
+	assert_int_equal(vblk_sched_poll_window_next(0, 64000, UINT64_MAX), 0);
 	/* A window above a (lowered) cap is clamped. */
-	assert_int_equal(vblk_poll_window_next(64000, 16000, 100), 16000);
+	assert_int_equal(vblk_sched_poll_window_next(64000, 16000, 100), 16000);
 	/* Idle: repeated long waits always reach 0, in a few steps. */
 	uint64_t w = 64000;
 
 	for (int i = 0; i < 5; i++)
-		w = vblk_poll_window_next(w, 64000, 10000000);
+		w = vblk_sched_poll_window_next(w, 64000, 10000000);
 	assert_int_equal(w, 0);
 }
 
@@ -1235,25 +1235,25 @@ static void test_poll_only_when_busy(void **state)
 	struct fx *f = *state;
 
 	/* The fixture's params leave poll_max_ns 0: the default. */
-	assert_int_equal(f->dev->poll_max_ns, VBLK_POLL_MAX_NS_DEFAULT);
+	assert_int_equal(f->dev->sched.poll_max_ns, VBLK_POLL_MAX_NS_DEFAULT);
 	pthread_mutex_lock(&f->dev->lock);
 	/* Idle device (nothing in flight, guest quiet): never poll. */
-	assert_false(vblk_poll_wanted_locked(f->dev, false));
-	assert_true(vblk_poll_wanted_locked(f->dev, true));
+	assert_false(vblk_sched_poll_wanted_locked(f->dev, false));
+	assert_true(vblk_sched_poll_wanted_locked(f->dev, true));
 	pthread_mutex_unlock(&f->dev->lock);
 
 	fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
-	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
 	pthread_mutex_lock(&f->dev->lock);
 	/* A request in the backend is worth polling for. */
-	assert_true(vblk_poll_wanted_locked(f->dev, false));
-	f->dev->poll_max_ns = 0;
-	assert_false(vblk_poll_wanted_locked(f->dev, true));
-	f->dev->poll_max_ns = VBLK_POLL_MAX_NS_DEFAULT;
+	assert_true(vblk_sched_poll_wanted_locked(f->dev, false));
+	f->dev->sched.poll_max_ns = 0;
+	assert_false(vblk_sched_poll_wanted_locked(f->dev, true));
+	f->dev->sched.poll_max_ns = VBLK_POLL_MAX_NS_DEFAULT;
 	pthread_mutex_unlock(&f->dev->lock);
 	fx_complete_all(f);
 	pthread_mutex_lock(&f->dev->lock);
-	assert_false(vblk_poll_wanted_locked(f->dev, false));
+	assert_false(vblk_sched_poll_wanted_locked(f->dev, false));
 	pthread_mutex_unlock(&f->dev->lock);
 }
 
@@ -1272,11 +1272,11 @@ static void test_poll_params(void **state)
 	assert_int_equal(vtest_guest_init(&g, TRAM, TQSIZE), 0);
 	p.poll_max_ns = -1;
 	assert_int_equal(vblk_dev_alloc(&p, &g.mem, &props, &dev), 0);
-	assert_int_equal(dev->poll_max_ns, 0);
+	assert_int_equal(dev->sched.poll_max_ns, 0);
 	vblk_dev_free(dev);
 	p.poll_max_ns = 20000;
 	assert_int_equal(vblk_dev_alloc(&p, &g.mem, &props, &dev), 0);
-	assert_int_equal(dev->poll_max_ns, 20000);
+	assert_int_equal(dev->sched.poll_max_ns, 20000);
 	vblk_dev_free(dev);
 	vtest_guest_fini(&g);
 }
@@ -1286,18 +1286,18 @@ static void test_poll_once(void **state)
 	struct fx *f = *state;
 
 	pthread_mutex_lock(&f->dev->lock);
-	assert_false(vblk_poll_once_locked(f->dev));
+	assert_false(vblk_sched_poll_once_locked(f->dev));
 	pthread_mutex_unlock(&f->dev->lock);
 	/* A buffer made available without a kick is found by looking. */
 	struct treq r = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
 
 	pthread_mutex_lock(&f->dev->lock);
-	assert_true(vblk_poll_once_locked(f->dev));
+	assert_true(vblk_sched_poll_once_locked(f->dev));
 	assert_int_equal(f->fb->ncalls, 1);
 	/* Submitted, not finished: nothing more to find. */
-	assert_false(vblk_poll_once_locked(f->dev));
+	assert_false(vblk_sched_poll_once_locked(f->dev));
 	fake_backend_finish(f->fb, 0, 512);
-	assert_true(vblk_poll_once_locked(f->dev));
+	assert_true(vblk_sched_poll_once_locked(f->dev));
 	pthread_mutex_unlock(&f->dev->lock);
 	fx_expect_used(f, &r, 513, VIRTIO_BLK_S_OK);
 }
@@ -1307,18 +1307,18 @@ static void test_poll_finds_work_and_times_out(void **state)
 	struct fx *f = *state;
 
 	/* Nothing to do: returns after the window (a generous 1 ms here), having found nothing. */
-	assert_false(vblk_poll(f->dev, 1000000));
+	assert_false(vblk_sched_poll(f->dev, 1000000));
 	struct treq r = fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
 
-	assert_true(vblk_poll(f->dev, 1000000));
+	assert_true(vblk_sched_poll(f->dev, 1000000));
 	assert_int_equal(f->fb->ncalls, 1);
 	pthread_mutex_lock(&f->dev->lock);
 	fake_backend_finish(f->fb, 0, 0);
 	pthread_mutex_unlock(&f->dev->lock);
-	assert_true(vblk_poll(f->dev, 1000000));
+	assert_true(vblk_sched_poll(f->dev, 1000000));
 	fx_expect_used(f, &r, 1, VIRTIO_BLK_S_OK);
 	/* Polling never leaves the device believing it polls. */
-	assert_false(f->dev->polling);
+	assert_false(f->dev->sched.polling);
 }
 
 static void test_poll_reenables_kicks(void **state)
@@ -1326,28 +1326,28 @@ static void test_poll_reenables_kicks(void **state)
 	struct fx *f = *state;
 
 	/* Without EVENT_IDX kicks are switched off by a flag while polling; a poll that times out turns them back on. */
-	assert_false(vblk_poll(f->dev, 10000));
+	assert_false(vblk_sched_poll(f->dev, 10000));
 	assert_int_equal(vtest_used_flags_get(&f->g) & VIRTQ_USED_F_NO_NOTIFY, 0);
-	assert_false(vblk_kicks_rearm(f->dev));
+	assert_false(vblk_sched_kicks_rearm(f->dev));
 	/* A poll that found work leaves them off: the thread is about to poll again. */
 	fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
-	assert_true(vblk_poll(f->dev, 10000));
+	assert_true(vblk_sched_poll(f->dev, 10000));
 	assert_int_not_equal(vtest_used_flags_get(&f->g) & VIRTQ_USED_F_NO_NOTIFY, 0);
 	/* A buffer added meanwhile (no kick: the driver saw NO_NOTIFY) is found by the re-arm before sleeping. */
 	fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
 	assert_int_equal(f->fb->ncalls, 1);
-	assert_true(vblk_kicks_rearm(f->dev));
+	assert_true(vblk_sched_kicks_rearm(f->dev));
 	assert_int_equal(f->fb->ncalls, 2);
 	/* With both in the backend, that look parked kicks (off until the backend is idle)... */
 	assert_int_not_equal(vtest_used_flags_get(&f->g) & VIRTQ_USED_F_NO_NOTIFY, 0);
-	assert_false(vblk_kicks_rearm(f->dev));
+	assert_false(vblk_sched_kicks_rearm(f->dev));
 	/* ...and their completions turn them back on. */
 	fx_complete_all(f);
 	assert_int_equal(vtest_used_flags_get(&f->g) & VIRTQ_USED_F_NO_NOTIFY, 0);
-	assert_false(vblk_kicks_rearm(f->dev));   /* once */
+	assert_false(vblk_sched_kicks_rearm(f->dev));   /* once */
 	/* With polling off, processing with nothing left in the backend leaves them on. */
 	fx_submit(f, VIRTIO_BLK_T_GET_ID, 0, 20);
-	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
 	assert_int_equal(vtest_used_flags_get(&f->g) & VIRTQ_USED_F_NO_NOTIFY, 0);
 }
 
@@ -1356,11 +1356,11 @@ static void test_poll_reenables_kicks(void **state)
 static void test_park_window(void **state)
 {
 	(void)state;
-	assert_int_equal(vblk_park_window(0), VBLK_PARK_MIN_NS);
-	assert_int_equal(vblk_park_window(8 * VBLK_PARK_MIN_NS - 8), VBLK_PARK_MIN_NS);
-	assert_int_equal(vblk_park_window(1000000), 125000);   /* 1/8 of 1 ms */
-	assert_int_equal(vblk_park_window(8 * VBLK_PARK_MAX_NS), VBLK_PARK_MAX_NS);
-	assert_int_equal(vblk_park_window(UINT64_MAX), VBLK_PARK_MAX_NS);
+	assert_int_equal(vblk_sched_park_window(0), VBLK_PARK_MIN_NS);
+	assert_int_equal(vblk_sched_park_window(8 * VBLK_PARK_MIN_NS - 8), VBLK_PARK_MIN_NS);
+	assert_int_equal(vblk_sched_park_window(1000000), 125000);   /* 1/8 of 1 ms */
+	assert_int_equal(vblk_sched_park_window(8 * VBLK_PARK_MAX_NS), VBLK_PARK_MAX_NS);
+	assert_int_equal(vblk_sched_park_window(UINT64_MAX), VBLK_PARK_MAX_NS);
 }
 
 static void test_kicks_parked_while_backend_busy(void **state)
@@ -1369,12 +1369,12 @@ static void test_kicks_parked_while_backend_busy(void **state)
 	struct treq a = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
 
 	/* Into an idle backend: kicks stay on (avail_event follows the ring). */
-	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
 	assert_int_equal(vtest_avail_event_get(&f->g), 1);
 	/* The guest streams another one into the busy backend: now avail_event is left behind... */
 	struct treq c = fx_submit(f, VIRTIO_BLK_T_IN, 8, 512);
 
-	assert_int_equal(vblk_process_queue(f->dev), 1);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
 	assert_int_equal(vtest_avail_event_get(&f->g), 1);
 	/* ...so the driver does not kick for the next buffer. */
 	struct treq b = fx_submit(f, VIRTIO_BLK_T_IN, 16, 512);
@@ -1384,7 +1384,7 @@ static void test_kicks_parked_while_backend_busy(void **state)
 	pthread_mutex_lock(&f->dev->lock);
 	fake_backend_finish(f->fb, 0, 512);
 	pthread_mutex_unlock(&f->dev->lock);
-	assert_int_equal(vblk_process_completions(f->dev), 1);
+	assert_int_equal(vblk_sched_process_completions(f->dev), 1);
 	assert_int_equal(f->fb->ncalls, 3);
 	assert_int_equal(vtest_avail_event_get(&f->g), 1);
 	fx_expect_used(f, &a, 513, VIRTIO_BLK_S_OK);
@@ -1393,7 +1393,7 @@ static void test_kicks_parked_while_backend_busy(void **state)
 	assert_int_equal(vtest_avail_event_get(&f->g), 3);
 	fx_expect_used(f, &c, 513, VIRTIO_BLK_S_OK);
 	fx_expect_used(f, &b, 513, VIRTIO_BLK_S_OK);
-	assert_false(vblk_kicks_rearm(f->dev));
+	assert_false(vblk_sched_kicks_rearm(f->dev));
 }
 
 static void test_lockstep_batch_keeps_kicks_on(void **state)
@@ -1403,10 +1403,12 @@ static void test_lockstep_batch_keeps_kicks_on(void **state)
 	/* A whole batch into an idle backend, the guest then waiting for all of it: parking would buy nothing. */
 	for (int i = 0; i < 4; i++)
 		fx_submit(f, VIRTIO_BLK_T_IN, (uint64_t)i * 8, 512);
-	assert_int_equal(vblk_process_queue(f->dev), 4);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 4);
 	assert_int_equal(vtest_avail_event_get(&f->g), 4);
-	assert_false(f->dev->kicks_off);
-	assert_int_equal(vblk_wake_by(f->dev), 0);
+	assert_false(f->dev->sched.kicks_off);
+	pthread_mutex_lock(&f->dev->lock);
+	assert_int_equal(vblk_sched_wake_by_locked(f->dev), 0);
+	pthread_mutex_unlock(&f->dev->lock);
 	fx_complete_all(f);
 }
 
@@ -1415,41 +1417,41 @@ static void test_park_follows_streaming(void **state)
 	struct fx *f = *state;
 
 	fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
-	assert_int_equal(vblk_process_queue(f->dev), 1);
-	assert_false(f->dev->kicks_off);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
+	assert_false(f->dev->sched.kicks_off);
 	/* Into the busy backend: the guest streams, kicks parked. */
 	fx_submit(f, VIRTIO_BLK_T_IN, 8, 512);
-	assert_int_equal(vblk_process_queue(f->dev), 1);
-	assert_true(f->dev->kicks_off);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
+	assert_true(f->dev->sched.kicks_off);
 	assert_int_equal(vtest_avail_event_get(&f->g), 1);
 	/* The backend empties: kicks on... */
 	fx_complete_all(f);
-	assert_false(f->dev->kicks_off);
+	assert_false(f->dev->sched.kicks_off);
 	assert_int_equal(vtest_avail_event_get(&f->g), 2);
 	/* ...but the guest still streams: its next request, into the idle backend, parks them again. */
 	fx_submit(f, VIRTIO_BLK_T_IN, 16, 512);
-	assert_int_equal(vblk_process_queue(f->dev), 1);
-	assert_true(f->dev->kicks_off);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
+	assert_true(f->dev->sched.kicks_off);
 	assert_int_equal(vtest_avail_event_get(&f->g), 2);
 	/* The window runs out with nothing new: the guest stopped streaming, kicks on. */
 	pthread_mutex_lock(&f->dev->lock);
-	assert_int_equal(vblk_park_expired_locked(f->dev), 0);
+	assert_int_equal(vblk_sched_park_expired_locked(f->dev), 0);
 	pthread_mutex_unlock(&f->dev->lock);
-	assert_false(f->dev->kicks_off);
-	assert_int_equal(f->dev->parked_until_ns, 0);
+	assert_false(f->dev->sched.kicks_off);
+	assert_int_equal(f->dev->sched.parked_until_ns, 0);
 	assert_int_equal(vtest_avail_event_get(&f->g), 3);
 	/* A window that finds a new request keeps them parked. */
 	fx_submit(f, VIRTIO_BLK_T_IN, 24, 512);
-	assert_int_equal(vblk_process_queue(f->dev), 1);
-	assert_true(f->dev->kicks_off);
+	assert_int_equal(vblk_sched_process_queue(f->dev), 1);
+	assert_true(f->dev->sched.kicks_off);
 	fx_submit(f, VIRTIO_BLK_T_IN, 32, 512);
 	pthread_mutex_lock(&f->dev->lock);
-	assert_int_equal(vblk_park_expired_locked(f->dev), 1);
+	assert_int_equal(vblk_sched_park_expired_locked(f->dev), 1);
 	pthread_mutex_unlock(&f->dev->lock);
-	assert_true(f->dev->kicks_off);
-	assert_int_not_equal(f->dev->parked_until_ns, 0);
+	assert_true(f->dev->sched.kicks_off);
+	assert_int_not_equal(f->dev->sched.parked_until_ns, 0);
 	fx_complete_all(f);
-	assert_false(f->dev->kicks_off);
+	assert_false(f->dev->sched.kicks_off);
 }
 
 static void test_parked_kicks_time_out(void **state)
@@ -1459,8 +1461,8 @@ static void test_parked_kicks_time_out(void **state)
 	bool parked = false;
 
 	/* Requests that never complete (a slow FLUSH, say) must not hold up the next one for ever. */
-	f->dev->poll_max_ns = 0;   /* no busy-poll to find it instead */
-	f->dev->lat_ns = 8 * VBLK_PARK_MAX_NS;   /* the longest window (10 ms), so the test can catch the park */
+	f->dev->sched.poll_max_ns = 0;   /* no busy-poll to find it instead */
+	f->dev->sched.lat_ns = 8 * VBLK_PARK_MAX_NS;   /* the longest window (10 ms), so the test can catch the park */
 	assert_int_equal(vblk_start(f->dev), 0);
 	/*
 	 * Stream kicked requests into the busy backend until the test sees kicks
@@ -1473,7 +1475,7 @@ static void test_parked_kicks_time_out(void **state)
 		mmio_w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 		assert_true(wait_pending(f, ++n));
 		pthread_mutex_lock(&f->dev->lock);
-		parked = n > 1 && f->dev->kicks_off && f->dev->parked_until_ns;
+		parked = n > 1 && f->dev->sched.kicks_off && f->dev->sched.parked_until_ns;
 		if (parked)
 			fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
 		pthread_mutex_unlock(&f->dev->lock);
@@ -1519,7 +1521,7 @@ static void test_poll_idle_thread_sleeps(void **state)
 	struct timespec a, b;
 	clockid_t cid;
 
-	assert_int_equal(pthread_getcpuclockid(f->dev->thread, &cid), 0);
+	assert_int_equal(pthread_getcpuclockid(f->dev->sched.thread, &cid), 0);
 	assert_int_equal(clock_gettime(cid, &a), 0);
 	usleep(200000);
 	assert_int_equal(clock_gettime(cid, &b), 0);

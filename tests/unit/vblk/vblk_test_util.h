@@ -217,7 +217,7 @@ static inline bool fx_irq_fired(struct fx *f)
 static inline void fx_complete_all(struct fx *f)
 {
 	fake_backend_finish_all(f->fb);
-	assert_true(vblk_process_completions(f->dev) >= 0);
+	assert_true(vblk_sched_process_completions(f->dev) >= 0);
 }
 
 static inline struct vblk_stats fx_stats(struct fx *f)
