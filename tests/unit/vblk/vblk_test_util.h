@@ -231,4 +231,44 @@ static inline struct vblk_stats fx_stats(struct fx *f)
 #define ALL_FEATURES (~0ull)
 #define NO_EVENT_IDX (~(1ull << VIRTIO_RING_F_EVENT_IDX))
 
+/* cmocka fixtures: a device with its queue up, read-write or read-only, with or without EVENT_IDX. */
+static inline int setup_rw(void **state)
+{
+	struct fx *f = fx_new(false);
+
+	fx_bringup(f, ALL_FEATURES);
+	*state = f;
+	return 0;
+}
+
+static inline int setup_rw_no_event_idx(void **state)
+{
+	struct fx *f = fx_new(false);
+
+	fx_bringup(f, NO_EVENT_IDX);
+	*state = f;
+	return 0;
+}
+
+static inline int setup_ro(void **state)
+{
+	struct fx *f = fx_new(true);
+
+	fx_bringup(f, ALL_FEATURES);
+	*state = f;
+	return 0;
+}
+
+static inline int teardown(void **state)
+{
+	fx_free(*state);
+	return 0;
+}
+
+static inline void fill_disk(struct fx *f)
+{
+	for (uint32_t i = 0; i < TDISK; i++)
+		f->fb->disk[i] = (uint8_t)(i * 7 + (i >> 9));
+}
+
 #endif
