@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -48,6 +49,7 @@ static int fake_submit(struct blk_backend *be, struct blk_req *req)
 	};
 	fb->moved[fb->npending] = 0;
 	fb->pending[fb->npending++] = req;
+	pthread_cond_broadcast(&fb->changed);
 	return 0;
 }
 
@@ -56,6 +58,7 @@ static int fake_kick(struct blk_backend *be)
 	struct fake_backend *fb = fb_of(be);
 
 	fb->kicks++;
+	pthread_cond_broadcast(&fb->changed);
 	if (fb->fail_kicks) {
 		fb->fail_kicks--;
 		return -EAGAIN;
@@ -78,6 +81,7 @@ static int fake_poll(struct blk_backend *be)
 	fb->ndone = 0;
 	for (unsigned int i = 0; i < n; i++)
 		be->complete(be->complete_ctx, done[i], res[i]);
+	pthread_cond_broadcast(&fb->changed);
 	if (fb->poll_fails) {
 		int r = fb->poll_fails;
 
@@ -96,6 +100,7 @@ static void fake_destroy(struct blk_backend *be)
 {
 	struct fake_backend *fb = fb_of(be);
 
+	pthread_cond_destroy(&fb->changed);
 	close(fb->efd);
 	free(fb->disk);
 	free(fb);
@@ -115,16 +120,28 @@ struct fake_backend *fake_backend_new(uint64_t disk_size)
 
 	if (!fb)
 		return NULL;
+	pthread_condattr_t ca;
+
 	fb->disk = calloc(1, disk_size);
 	fb->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (!fb->disk || fb->efd < 0) {
-		free(fb->disk);
-		free(fb);
-		return NULL;
+	/* Timed waits on it are bounded in CLOCK_MONOTONIC, which no clock setting moves. */
+	if (!fb->disk || fb->efd < 0 || pthread_condattr_init(&ca) != 0)
+		goto free_fake;
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 || pthread_cond_init(&fb->changed, &ca) != 0) {
+		pthread_condattr_destroy(&ca);
+		goto free_fake;
 	}
+	pthread_condattr_destroy(&ca);
 	fb->disk_size = disk_size;
 	fb->be.ops = &fake_ops;
 	return fb;
+
+free_fake:
+	if (fb->efd >= 0)
+		close(fb->efd);
+	free(fb->disk);
+	free(fb);
+	return NULL;
 }
 
 static bool is_rw(const struct blk_req *req)

@@ -3,6 +3,7 @@
 #ifndef VMM_FAKE_BACKEND_H
 #define VMM_FAKE_BACKEND_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -42,6 +43,12 @@ struct fake_backend {
 	int done_res[FAKE_MAX_PENDING];
 	unsigned int ndone;
 	bool destroyed_with_pending;
+	/*
+	 * Broadcast after every submit, kick and poll. The I/O thread makes those
+	 * calls with the device lock held, so a test waits on this with that lock
+	 * (fx_wait_more) and sees each call's effects whole.
+	 */
+	pthread_cond_t changed;
 };
 
 /* A fake over a zeroed disk of disk_size bytes; NULL on allocation failure. Freed by blk_backend_destroy. */

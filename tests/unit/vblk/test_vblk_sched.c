@@ -1,8 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for the virtio-blk scheduling over a fake backend: rounds, the I/O thread, busy-polling, parked kicks. */
-#include <time.h>
-#include <unistd.h>
-
 #include "vblk_test_util.h"
 
 /* ---- rounds ---- */
@@ -71,41 +68,22 @@ static void test_thread_with_fake(void **state)
 	/* The guest's QueueNotify write (no ioeventfd here) reaches the I/O thread. */
 	mmio_w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	/* The fake completes nothing by itself; finish it from here once the thread submitted it. */
-	for (int i = 0; i < 2000; i++) {
-		pthread_mutex_lock(&f->dev->lock);
-		unsigned int n = f->fb->npending;
-
-		if (n)
-			fake_backend_finish(f->fb, 0, 512);
-		pthread_mutex_unlock(&f->dev->lock);
-		if (n)
-			break;
-		usleep(1000);
-	}
+	pthread_mutex_lock(&f->dev->lock);
+	assert_true(FX_WAIT_LOCKED(f, f->fb->npending == 1));
+	fake_backend_finish(f->fb, 0, 512);
+	pthread_mutex_unlock(&f->dev->lock);
 	assert_int_equal(vblk_stop(f->dev), 0);
 	fx_expect_used(f, &r, 513, VIRTIO_BLK_S_OK);
 	assert_memory_equal(gp(f, r.data), f->fb->disk, 512);
 }
 
-/*
- * Wait (bounded, 2 s) until a counter of the fake reaches n; reads it under
- * the device lock the I/O thread holds while it drives the fake.
- */
+/* Wait until a counter of the fake reaches n (FX_WAIT: it changes only in the fake's calls, under the device lock). */
 static bool wait_fake(struct fx *f, const unsigned int *counter, unsigned int n)
 {
-	for (int i = 0; i < 2000; i++) {
-		pthread_mutex_lock(&f->dev->lock);
-		unsigned int v = *counter;
-
-		pthread_mutex_unlock(&f->dev->lock);
-		if (v >= n)
-			return true;
-		usleep(1000);
-	}
-	return false;
+	return FX_WAIT(f, *counter >= n);
 }
 
-/* Wait (bounded) until the fake has n pending requests. */
+/* Wait until the fake has n pending requests. */
 static bool wait_pending(struct fx *f, unsigned int n)
 {
 	return wait_fake(f, &f->fb->npending, n);
@@ -126,7 +104,8 @@ static void test_failed_kick_retried(void **state)
 	struct treq r = fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
 
 	mmio_w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	wait_fake(f, &f->fb->kicked, 1);
+	/* The retries come on the thread's own wake-ups, VBLK_KICK_RETRY_NS apart on its clock. */
+	assert_true(wait_fake(f, &f->fb->kicked, 1));
 	/* Finished either way, so that stop (which waits for it) returns and the check below speaks. */
 	pthread_mutex_lock(&f->dev->lock);
 	assert_int_equal(f->fb->npending, 1);
@@ -172,6 +151,7 @@ static void test_failed_poll_kick_retried(void **state)
 static void test_reset_with_thread_waits_for_inflight(void **state)
 {
 	struct fx *f = *state;
+	uint64_t gen = f->dev->generation;
 	pthread_t t;
 
 	assert_int_equal(vblk_start(f->dev), 0);
@@ -181,8 +161,13 @@ static void test_reset_with_thread_waits_for_inflight(void **state)
 	assert_true(wait_pending(f, 1));
 	/* The reset (a vCPU writing Status=0) must not return while the backend may still write guest RAM. */
 	assert_int_equal(pthread_create(&t, NULL, reset_thread, f), 0);
-	usleep(20000);
-	/* Still quiescing. (Not checked through a register: the resetting vCPU holds the register lock.) */
+	/*
+	 * Once the reset has dropped the old generation, it lets go of the device
+	 * lock only to wait for the request in flight, which only this thread
+	 * can finish: from then on it cannot return. (Not checked through a
+	 * register: the resetting vCPU holds the register lock.)
+	 */
+	assert_true(FX_WAIT(f, f->dev->generation != gen));
 	assert_int_equal(pthread_tryjoin_np(t, NULL), EBUSY);
 	*gp(f, r.st) = 0xee;
 	pthread_mutex_lock(&f->dev->lock);
@@ -306,7 +291,7 @@ static void test_poll_finds_work_and_times_out(void **state)
 {
 	struct fx *f = *state;
 
-	/* Nothing to do: returns after the window (a generous 1 ms here), having found nothing. */
+	/* Nothing to do: returns after the window (1 ms of the test's clock, a thousand reads), having found nothing. */
 	assert_false(vblk_sched_poll(f->dev, 1000000));
 	struct treq r = fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
 
@@ -457,46 +442,37 @@ static void test_park_follows_streaming(void **state)
 static void test_parked_kicks_time_out(void **state)
 {
 	struct fx *f = *state;
-	unsigned int n = 0;
-	bool parked = false;
+	uint64_t until;
 
 	/* Requests that never complete (a slow FLUSH, say) must not hold up the next one for ever. */
 	f->dev->sched.poll_max_ns = 0;   /* no busy-poll to find it instead */
-	f->dev->sched.lat_ns = 8 * VBLK_PARK_MAX_NS;   /* the longest window (10 ms), so the test can catch the park */
+	f->dev->sched.lat_ns = 8 * VBLK_PARK_MAX_NS;   /* the longest window: the thread wakes every 10 ms meanwhile */
+	fake_clock_step(&f->clock, 0);   /* the window runs out only when the test says */
 	assert_int_equal(vblk_start(f->dev), 0);
-	/*
-	 * Stream kicked requests into the busy backend until the test sees kicks
-	 * parked (a slow test run can miss a window); then, under the lock so the
-	 * thread cannot look first, add one without a kick, as a driver honouring
-	 * avail_event would. The window runs out and the thread looks.
-	 */
-	while (!parked && n < 8) {
-		fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
-		mmio_w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-		assert_true(wait_pending(f, ++n));
-		pthread_mutex_lock(&f->dev->lock);
-		parked = n > 1 && f->dev->sched.kicks_off && f->dev->sched.parked_until_ns;
-		if (parked)
-			fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
-		pthread_mutex_unlock(&f->dev->lock);
-	}
-	bool looked = parked && wait_pending(f, n + 1);
-
-	/* Drain before asserting (a stop waits for requests in the backend); the thread may still submit the last. */
-	for (int i = 0; i < 2000; i++) {
-		pthread_mutex_lock(&f->dev->lock);
-		fake_backend_finish_all(f->fb);
-		unsigned int left = f->dev->inflight;
-
-		pthread_mutex_unlock(&f->dev->lock);
-		if (!left)
-			break;
-		usleep(1000);
-	}
+	/* A kicked request into the idle backend: kicks stay on. Another into the busy one: the guest streams. */
+	fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
+	mmio_w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_true(wait_pending(f, 1));
+	fx_submit(f, VIRTIO_BLK_T_FLUSH, 0, 0);
+	mmio_w32(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	assert_true(wait_pending(f, 2));
+	pthread_mutex_lock(&f->dev->lock);
+	assert_true(f->dev->sched.kicks_off);
+	until = f->dev->sched.parked_until_ns;
+	assert_int_not_equal(until, 0);
+	/* Kicks are parked: a request made available without one, as a driver honouring avail_event would. */
+	fx_submit(f, VIRTIO_BLK_T_IN, 0, 512);
+	pthread_mutex_unlock(&f->dev->lock);
+	/* The window runs out with the FLUSHes still in the backend: the thread wakes by itself and looks. */
+	fake_clock_advance(&f->clock, until - __atomic_load_n(&f->clock.now, __ATOMIC_RELAXED));
+	assert_true(wait_pending(f, 3));
+	/* Drain before stopping (a stop waits for requests in the backend). */
+	pthread_mutex_lock(&f->dev->lock);
+	assert_true(fx_drain_locked(f));
+	pthread_mutex_unlock(&f->dev->lock);
 	assert_int_equal(vblk_stop(f->dev), 0);
-	assert_true(parked);
-	assert_true(looked);
-	assert_int_equal(fx_stats(f).requests, n + 1);
+	assert_int_equal(fx_stats(f).requests, 3);
+	assert_int_equal(fx_stats(f).kicks, 3);   /* DRIVER_OK's and the two FLUSHes': the IN came without one */
 }
 
 static void test_poll_idle_thread_sleeps(void **state)
@@ -511,24 +487,18 @@ static void test_poll_idle_thread_sleeps(void **state)
 	assert_true(wait_pending(f, 1));
 	pthread_mutex_lock(&f->dev->lock);
 	fake_backend_finish(f->fb, 0, 512);
-	pthread_mutex_unlock(&f->dev->lock);
 	/* The thread reaps it by polling or on the eventfd; either way the guest sees it. */
-	for (int i = 0; i < 2000 && vtest_used_idx(&f->g) == 0; i++)
-		usleep(1000);
+	assert_true(FX_WAIT_LOCKED(f, f->dev->inflight == 0));
+	/*
+	 * Now idle: after at most one busy-poll window (so many reads of the
+	 * test's clock) the thread sleeps with no deadline, which only an event
+	 * ends: it burns no CPU.
+	 */
+	assert_true(FX_WAIT_LOCKED(f, f->dev->sched.sleeping));
+	assert_int_equal(vblk_sched_wake_by_locked(f->dev), 0);
+	assert_int_equal(f->dev->be_inflight, 0);
+	pthread_mutex_unlock(&f->dev->lock);
 	fx_expect_used(f, &r, 513, VIRTIO_BLK_S_OK);
-	/* Now idle: after at most one window the thread sleeps, so it burns (almost) no CPU. */
-	usleep(20000);
-	struct timespec a, b;
-	clockid_t cid;
-
-	assert_int_equal(pthread_getcpuclockid(f->dev->sched.thread, &cid), 0);
-	assert_int_equal(clock_gettime(cid, &a), 0);
-	usleep(200000);
-	assert_int_equal(clock_gettime(cid, &b), 0);
-	int64_t used_ns = (int64_t)(b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec);
-
-	/* 200 ms of wall time; a polling thread would use nearly all of it. Allow 10 ms for noise. */
-	assert_true(used_ns < 10000000);
 	assert_int_equal(vblk_stop(f->dev), 0);
 }
 
