@@ -194,14 +194,15 @@ static int uring_write_inline(struct blk_uring *u)
 	return 0;
 }
 
-static int uring_submit(struct blk_backend *be, struct blk_req *req)
+/*
+ * Check req and say what it needs: *total bytes (READ/WRITE), a bounce buffer,
+ * a read-modify-write. 0, or -EINVAL for a malformed request.
+ */
+static int uring_req_check(const struct blk_uring *u, const struct blk_req *req, uint64_t *total, bool *bounce,
+			   bool *rmw)
 {
-	struct blk_uring *u = uring_of(be);
-	struct uring_slot *s;
-	uint64_t total = 0;
-	bool bounce = false, rmw = false;
-	int ret;
-
+	*total = 0;
+	*bounce = *rmw = false;
 	if (!req)
 		return -EINVAL;
 	switch (req->op) {
@@ -209,19 +210,31 @@ static int uring_submit(struct blk_backend *be, struct blk_req *req)
 	case BLK_OP_WRITE:
 		if (!req->iov || !req->iovcnt)
 			return -EINVAL;
-		total = blk_iov_total(req->iov, req->iovcnt);
-		if (total == 0 || total == UINT64_MAX || req->offset > UINT64_MAX - total)
+		*total = blk_iov_total(req->iov, req->iovcnt);
+		if (*total == 0 || *total == UINT64_MAX || req->offset > UINT64_MAX - *total)
 			return -EINVAL;
-		bounce = blk_bounce_needed(&u->geom, req, total);
-		rmw = bounce && blk_bounce_is_rmw(&u->geom, req, total);
-		break;
+		*bounce = blk_bounce_needed(&u->geom, req, *total);
+		*rmw = *bounce && blk_bounce_is_rmw(&u->geom, req, *total);
+		return 0;
 	case BLK_OP_FLUSH:
 	case BLK_OP_DISCARD:
 	case BLK_OP_WRITE_ZEROES:
-		break;
+		return 0;
 	default:
 		return -EINVAL;
 	}
+}
+
+static int uring_submit(struct blk_backend *be, struct blk_req *req)
+{
+	struct blk_uring *u = uring_of(be);
+	struct uring_slot *s;
+	uint64_t total;
+	bool bounce, rmw;
+	int ret = uring_req_check(u, req, &total, &bounce, &rmw);
+
+	if (ret < 0)
+		return ret;
 	if (u->inflight >= u->depth || u->rmw_barrier || !u->nfree)
 		return -EAGAIN;
 	/*

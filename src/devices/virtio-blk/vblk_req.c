@@ -106,6 +106,38 @@ static enum vblk_parse_err parse_dwz(const struct vblk_limits *lim, const struct
 	return VBLK_PARSE_OK;
 }
 
+/* IN (is_in) or OUT: the data after the header (OUT) or before the status byte (IN). */
+static enum vblk_parse_err parse_rw(const struct vblk_limits *lim, const struct virtq_elem *elem, bool is_in,
+				    struct iovec *iov, unsigned int iov_cap, struct vblk_parsed *out)
+{
+	uint64_t in_data = elem->in_len - 1;
+	uint64_t len = is_in ? in_data : elem->out_len - VBLK_HDR_SIZE;
+	uint64_t sector = out->sector;
+	int n;
+
+	if (is_in ? elem->out_len != VBLK_HDR_SIZE : in_data != 0)
+		return VBLK_PARSE_WRONG_DIRECTION;
+	if (!is_in && lim->readonly)
+		return VBLK_PARSE_READ_ONLY;
+	if (len % VBLK_SECTOR != 0)
+		return VBLK_PARSE_PARTIAL_SECTOR;
+	if (len > lim->max_data)
+		return VBLK_PARSE_TOO_LONG;
+	/* sector <= capacity first, so sector * 512 cannot overflow (capacity = bytes / 512). */
+	if (sector > lim->capacity || len / VBLK_SECTOR > lim->capacity - sector)
+		return VBLK_PARSE_PAST_END;
+	if (is_in)
+		n = iov_slice(&elem->iov[elem->out_num], elem->in_num, 0, len, iov, iov_cap);
+	else
+		n = iov_slice(elem->iov, elem->out_num, VBLK_HDR_SIZE, len, iov, iov_cap);
+	if (n < 0)
+		return VBLK_PARSE_IOV_FULL;
+	out->iovcnt = (unsigned int)n;
+	out->data_len = len;
+	out->offset = sector * VBLK_SECTOR;
+	return VBLK_PARSE_OK;
+}
+
 enum vblk_parse_err vblk_req_parse(const struct vblk_limits *lim, const struct virtq_elem *elem,
 				   struct iovec *iov, unsigned int iov_cap, struct vblk_parsed *out)
 {
@@ -141,32 +173,8 @@ enum vblk_parse_err vblk_req_parse(const struct vblk_limits *lim, const struct v
 
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
-	case VIRTIO_BLK_T_OUT: {
-		bool is_in = type == VIRTIO_BLK_T_IN;
-		uint64_t len = is_in ? in_data : elem->out_len - VBLK_HDR_SIZE;
-
-		if (is_in ? elem->out_len != VBLK_HDR_SIZE : in_data != 0)
-			return VBLK_PARSE_WRONG_DIRECTION;
-		if (!is_in && lim->readonly)
-			return VBLK_PARSE_READ_ONLY;
-		if (len % VBLK_SECTOR != 0)
-			return VBLK_PARSE_PARTIAL_SECTOR;
-		if (len > lim->max_data)
-			return VBLK_PARSE_TOO_LONG;
-		/* sector <= capacity first, so sector * 512 cannot overflow (capacity = bytes / 512). */
-		if (sector > lim->capacity || len / VBLK_SECTOR > lim->capacity - sector)
-			return VBLK_PARSE_PAST_END;
-		if (is_in)
-			n = iov_slice(in, elem->in_num, 0, len, iov, iov_cap);
-		else
-			n = iov_slice(elem->iov, elem->out_num, VBLK_HDR_SIZE, len, iov, iov_cap);
-		if (n < 0)
-			return VBLK_PARSE_IOV_FULL;
-		out->iovcnt = (unsigned int)n;
-		out->data_len = len;
-		out->offset = sector * VBLK_SECTOR;
-		return VBLK_PARSE_OK;
-	}
+	case VIRTIO_BLK_T_OUT:
+		return parse_rw(lim, elem, type == VIRTIO_BLK_T_IN, iov, iov_cap, out);
 	case VIRTIO_BLK_T_FLUSH:
 		/* Any payload is ignored: the spec gives FLUSH none and the sector field is reserved. */
 		return VBLK_PARSE_OK;
