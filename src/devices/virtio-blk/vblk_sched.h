@@ -24,13 +24,15 @@ struct vblk_dev;
  *   vblk_dev_resume_due_locked chains left in the ring by back-pressure may go now
  * and drives the backend's kick, poll, poll_events and event_fd itself (the
  * model only submits). It reads dev->active, stopping, blocked, vq,
- * be_inflight and inflight, and writes none of the model's fields.
+ * be_inflight and inflight; of the model's state it changes only the guest's
+ * notification setting on dev->vq (virtq_notify_enable/disable) and the
+ * kicks counter of dev->stats (it reads the notify eventfd).
  *
  * The model calls the scheduler (below):
  *   vblk_sched_now_locked           the round's clock, for a request's submit time
  *   vblk_sched_backend_done_locked  a request came back: its latency sizes the park window
  *   vblk_sched_reset_locked         the guest reset the device
- *   vblk_sched_thread_running, vblk_sched_thread_stop   for vblk_stop and vblk_destroy
+ *   vblk_sched_thread_start, _running, _stop   the thread, for vblk_start, vblk_stop, vblk_destroy
  *
  * Unless it says it takes it, everything below runs with dev->lock held.
  */
