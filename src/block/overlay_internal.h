@@ -3,6 +3,10 @@
 #ifndef VMM_OVERLAY_INTERNAL_H
 #define VMM_OVERLAY_INTERNAL_H
 
+#ifndef VMM_MODULE_BLOCK
+#error "overlay_internal.h is private to src/block: include blk_backend.h"
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -3,6 +3,10 @@
 #ifndef VMM_URING_INTERNAL_H
 #define VMM_URING_INTERNAL_H
 
+#ifndef VMM_MODULE_BLOCK
+#error "uring_internal.h is private to src/block: include blk_backend.h"
+#endif
+
 #include <liburing.h>
 #include <stdbool.h>
 #include <stdint.h>

@@ -3,6 +3,10 @@
 #ifndef VMM_VBLK_INTERNAL_H
 #define VMM_VBLK_INTERNAL_H
 
+#ifndef VMM_MODULE_VBLK
+#error "vblk_internal.h is private to src/devices/virtio-blk: include virtio_blk.h"
+#endif
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>

@@ -3,6 +3,10 @@
 #ifndef VMM_CONFIG_INI_INTERNAL_H
 #define VMM_CONFIG_INI_INTERNAL_H
 
+#ifndef VMM_MODULE_CONFIG
+#error "config_ini_internal.h is private to src/vmm/config: include vm_config.h"
+#endif
+
 #include <stddef.h>
 
 #include "vm_config.h"

@@ -3,6 +3,10 @@
 #ifndef VMM_CONFIG_INTERNAL_H
 #define VMM_CONFIG_INTERNAL_H
 
+#ifndef VMM_MODULE_CONFIG
+#error "config_internal.h is private to src/vmm/config: include vm_config.h"
+#endif
+
 #include "vm_config.h"
 
 /* Replace *slot with a copy of s (NULL s: clear). 0 or -ENOMEM. */
