@@ -265,8 +265,12 @@ static inline uint64_t fx_header(struct fx *f, uint32_t type, uint64_t sector)
 /*
  * Make a standard request available: header, data (data_len bytes, writable
  * for IN/GET_ID, readable otherwise; none when 0), status byte (0xee before).
+ * fill, when not NULL, is copied into the data buffer before the request is
+ * published: with the I/O thread running, the device may take the request
+ * the moment it is in the avail ring, so a write's bytes must be there first.
  */
-static inline struct treq fx_submit(struct fx *f, uint32_t type, uint64_t sector, uint32_t data_len)
+static inline struct treq fx_submit_filled(struct fx *f, uint32_t type, uint64_t sector, uint32_t data_len,
+					   const void *fill)
 {
 	struct treq r = { .data_len = data_len };
 	bool wr = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
@@ -277,6 +281,8 @@ static inline struct treq fx_submit(struct fx *f, uint32_t type, uint64_t sector
 	segs[n++] = (struct vtest_seg){ r.hdr, 16, false };
 	if (data_len) {
 		r.data = vtest_alloc(&f->g, data_len);
+		if (fill)
+			memcpy(gp(f, r.data), fill, data_len);
 		segs[n++] = (struct vtest_seg){ r.data, data_len, wr };
 	}
 	r.st = vtest_alloc(&f->g, 1);
@@ -284,6 +290,11 @@ static inline struct treq fx_submit(struct fx *f, uint32_t type, uint64_t sector
 	segs[n++] = (struct vtest_seg){ r.st, 1, true };
 	r.head = vtest_submit(&f->g, segs, n);
 	return r;
+}
+
+static inline struct treq fx_submit(struct fx *f, uint32_t type, uint64_t sector, uint32_t data_len)
+{
+	return fx_submit_filled(f, type, sector, data_len, NULL);
 }
 
 /* A DISCARD / WRITE_ZEROES request with one segment. */
