@@ -12,53 +12,56 @@
  * the element's iovecs rather than assuming one buffer per part.
  */
 
+/*
+ * The entry of iov[0..n) that holds byte *skip of the whole, with *skip made
+ * relative to that entry; n when the iovs are shorter. Empty entries are
+ * passed over.
+ */
+static unsigned int iov_seek(const struct iovec *iov, unsigned int n, uint64_t *skip)
+{
+	unsigned int i = 0;
+
+	while (i < n && *skip >= iov[i].iov_len)
+		*skip -= iov[i++].iov_len;
+	return i;
+}
+
 /* Copy len bytes starting at byte skip of iov[0..n) into dst. True when the iovs hold them all. */
 static bool iov_gather(const struct iovec *iov, unsigned int n, uint64_t skip, void *dst, uint64_t len)
 {
 	uint8_t *d = dst;
 
-	for (unsigned int i = 0; i < n && len > 0; i++) {
-		uint64_t l = iov[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		uint64_t take = l - skip < len ? l - skip : len;
+	for (unsigned int i = iov_seek(iov, n, &skip); i < n && len > 0; i++, skip = 0) {
+		uint64_t take = iov[i].iov_len - skip < len ? iov[i].iov_len - skip : len;
 
 		memcpy(d, (const uint8_t *)iov[i].iov_base + skip, take);
 		d += take;
 		len -= take;
-		skip = 0;
 	}
 	return len == 0;
 }
 
 /*
  * Describe bytes [skip, skip + len) of iov[0..n) into dst[0..cap). Count of
- * entries, or -E2BIG when cap is too small. The caller knows the range exists.
+ * entries (empty ones left out), or -E2BIG when cap is too small. The caller
+ * knows the range exists.
  */
 static int iov_slice(const struct iovec *iov, unsigned int n, uint64_t skip, uint64_t len,
 		     struct iovec *dst, unsigned int cap)
 {
 	unsigned int k = 0;
 
-	for (unsigned int i = 0; i < n && len > 0; i++) {
-		uint64_t l = iov[i].iov_len;
+	for (unsigned int i = iov_seek(iov, n, &skip); i < n && len > 0; i++, skip = 0) {
+		uint64_t take = iov[i].iov_len - skip < len ? iov[i].iov_len - skip : len;
 
-		if (skip >= l) {
-			skip -= l;
+		if (take == 0)
 			continue;
-		}
-		uint64_t take = l - skip < len ? l - skip : len;
-
 		if (k >= cap)
 			return -E2BIG;
 		dst[k].iov_base = (uint8_t *)iov[i].iov_base + skip;
 		dst[k].iov_len = take;
 		k++;
 		len -= take;
-		skip = 0;
 	}
 	return (int)k;
 }
