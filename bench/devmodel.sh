@@ -13,6 +13,8 @@
 #   IMAGE=path     use this existing image instead (kept; it is overwritten by the write jobs)
 #   KEEP_IMAGE=1   keep the scratch image          BUILD=<repo>/build-bench
 #   STRICT=1       exit 1 when a job's ratio is below the 0.9 target (default: report only)
+#   SNAPSHOT=1     vmm's drive is snapshot=on (the image read-only, writes to an overlay in $TMPDIR);
+#                  fio still runs on the image itself. bench/overlay.sh compares snapshot against plain.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -112,7 +114,8 @@ kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 run_vmm() {   # job vmm-args -> "rate cpu_us_per_req"
 	local out
 	# shellcheck disable=SC2086
-	out=$("$bin" --image "$img" --cache "$CACHE" --job "$1" $2 --runtime "$RUNTIME" --ramp "$RAMP") ||
+	out=$("$bin" --image "$img" --cache "$CACHE" --job "$1" $2 --runtime "$RUNTIME" --ramp "$RAMP" \
+		${SNAPSHOT:+--snapshot}) ||
 		die "vmm-devmodel $1 failed"
 	case "$1" in
 	seqread) echo "$(kv mbps "$out") $(kv cpu_us_per_req "$out")" ;;
@@ -144,7 +147,7 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) 
 
 unit() { case "$1" in seqread) echo "MB/s" ;; writeflush) echo "pairs/s" ;; *) echo "IOPS" ;; esac; }
 
-echo "devmodel.sh: cache=$CACHE runtime=${RUNTIME}s ramp=${RAMP}s rounds=$ROUNDS, vmm and fio alternating"
+echo "devmodel.sh: cache=$CACHE runtime=${RUNTIME}s ramp=${RAMP}s rounds=$ROUNDS, vmm${SNAPSHOT:+ (snapshot=on)} and fio alternating"
 declare -A summary
 fail=0
 for job in $JOBS; do

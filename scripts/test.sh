@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Run every test: unit, kvm-smoke, cli, bench-smoke, fuzz and integration on the normal build; all but integration
-# on ASan+UBSan; unit, kvm-smoke and bench-smoke on ThreadSanitizer (its build without -Werror: GCC warns that
-# TSan ignores the virtqueue's fences).
+# Run every test: unit, kvm-smoke, cli, bench-smoke, fuzz, integration and integration-arm64 on the normal build;
+# all but the integration suites on ASan+UBSan; unit, kvm-smoke and bench-smoke on ThreadSanitizer (its build
+# without -Werror: GCC warns that TSan ignores the virtqueue's fences). The arm64 vmm is cross-built (static) in
+# build-arm64, which integration-arm64 boots in the emulated arm64 test host.
 # Installs what it needs; builds the guest and test-host images on first use (cached under build/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh
+scripts/deps.sh --arm64
 
 [ -f build/build.ninja ] || meson setup build
 meson compile -C build
+[ -f build-arm64/build.ninja ] || meson setup build-arm64 --cross-file cross/aarch64-linux-gnu.ini
+meson compile -C build-arm64
+export VMM_ITEST_ARM64_BUILD=$PWD/build-arm64
 [ -f build-san/build.ninja ] || meson setup build-san -Db_sanitize=address,undefined -Db_lundef=false
 meson compile -C build-san
 [ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dwerror=false

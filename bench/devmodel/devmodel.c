@@ -45,9 +45,13 @@
 /* Bytes per slot for header, indirect table and status byte. */
 #define DM_SLOT_SMALL 128ull
 
-enum dm_job { DM_JOB_RANDREAD, DM_JOB_RANDWRITE, DM_JOB_SEQREAD, DM_JOB_WRITEFLUSH };
+enum dm_job { DM_JOB_RANDREAD, DM_JOB_RANDWRITE, DM_JOB_SEQREAD, DM_JOB_WRITEFLUSH, DM_JOB_SEQWRITE };
 
-static const char *const dm_job_names[] = { "randread", "randwrite", "seqread", "writeflush" };
+static const char *const dm_job_names[] = { "randread", "randwrite", "seqread", "writeflush", "seqwrite" };
+
+/* --prefill: one pass of sequential writes of this size, QD4, over the whole image before the job. */
+#define DM_PREFILL_BS (1u << 20)
+#define DM_PREFILL_QD 4u
 
 struct dm_opts {
 	const char *image;
@@ -64,6 +68,9 @@ struct dm_opts {
 	uint64_t halt_poll_ns;  /* KVM's halt_poll_ns: the cap on a halted vCPU's polling window */
 	bool halt_poll_fixed;   /* poll for the whole cap at every halt, not KVM's adaptive window */
 	int64_t poll_max_ns;    /* the device's I/O-thread polling cap (vblk_params.poll_max_ns; 0: its default) */
+	bool snapshot;          /* a snapshot drive: the image read-only, writes to an overlay in $TMPDIR */
+	bool prefill;           /* write the whole image through the device first (DM_PREFILL_BS, QD4) */
+	uint32_t buf_bytes;     /* each slot's data buffer: bs, or DM_PREFILL_BS when prefilling */
 };
 
 /* One request slot: a fixed header, data buffer and status byte in guest RAM, reused for every request. */
@@ -174,7 +181,7 @@ static int dm_guest_layout(struct dm_guest *g)
 {
 	const struct dm_opts *o = g->o;
 	uint64_t next = DM_RAM_GPA;
-	uint64_t buf = (o->bs + DM_PAGE - 1) & ~(DM_PAGE - 1);
+	uint64_t buf = (o->buf_bytes + DM_PAGE - 1) & ~(DM_PAGE - 1);
 	uint64_t need;
 
 	g->qsize = DM_QUEUE_SIZE;
@@ -359,7 +366,7 @@ static uint64_t dm_next_offset(struct dm_guest *g)
 {
 	uint64_t blocks = g->image_size / g->o->bs;
 
-	if (g->o->job == DM_JOB_SEQREAD) {
+	if (g->o->job == DM_JOB_SEQREAD || g->o->job == DM_JOB_SEQWRITE) {
 		uint64_t off = g->seq_off;
 
 		g->seq_off += g->o->bs;
@@ -379,6 +386,7 @@ static void dm_slot_start(struct dm_guest *g, struct dm_slot *s, bool after_writ
 		dm_slot_queue(g, s, DM_BLK_T_IN, dm_next_offset(g));
 		break;
 	case DM_JOB_RANDWRITE:
+	case DM_JOB_SEQWRITE:
 		dm_slot_queue(g, s, DM_BLK_T_OUT, dm_next_offset(g));
 		break;
 	case DM_JOB_WRITEFLUSH:
@@ -623,6 +631,32 @@ static int dm_guest_run(struct dm_guest *g, struct dm_result *res)
 	}
 }
 
+/*
+ * --prefill: one unmeasured pass of sequential DM_PREFILL_BS writes over the
+ * whole image (on a snapshot drive: the overlay holds every cluster after
+ * it), then the counters start again. 0 or -errno.
+ */
+static int dm_guest_prefill(struct dm_guest *g)
+{
+	const struct dm_opts *job = g->o;
+	struct dm_opts pass = *job;
+	struct dm_result res = { 0 };
+	int r;
+
+	pass.job = DM_JOB_SEQWRITE;
+	pass.bs = g->image_size >= DM_PREFILL_BS ? DM_PREFILL_BS : job->bs;
+	pass.qd = job->qd < DM_PREFILL_QD ? job->qd : DM_PREFILL_QD;
+	pass.ramp = 0;
+	pass.runtime = 1e9;
+	pass.max_requests = g->image_size / pass.bs;
+	g->o = &pass;
+	r = dm_guest_run(g, &res);
+	g->o = job;
+	g->completed = g->pairs = g->bytes = g->kicks = g->irqs = g->errors = g->halts = g->halts_polled = 0;
+	g->seq_off = 0;
+	return r;
+}
+
 static void dm_usage(FILE *f)
 {
 	fprintf(f,
@@ -643,6 +677,10 @@ static void dm_usage(FILE *f)
 		"  --halt-poll-fixed spin for the whole cap at every halt instead\n"
 		"  --poll-max-ns N   the device's I/O-thread busy-poll cap (default: vmm's;\n"
 		"                    negative: no polling)\n"
+		"  --snapshot        a snapshot drive (snapshot=on): the image is opened\n"
+		"                    read-only and writes go to an overlay in $TMPDIR\n"
+		"  --prefill         first write the whole image through the device\n"
+		"                    (1 MiB sequential writes, QD4), unmeasured\n"
 		"Prints one line of key=value pairs.\n");
 }
 
@@ -657,6 +695,7 @@ static int dm_opts_parse(int argc, char **argv, struct dm_opts *o)
 		{ "no-event-idx", no_argument, NULL, 'E' },  { "help", no_argument, NULL, 'h' },
 		{ "halt-poll-ns", required_argument, NULL, 'H' }, { "poll-max-ns", required_argument, NULL, 'P' },
 		{ "halt-poll-fixed", no_argument, NULL, 'F' },
+		{ "snapshot", no_argument, NULL, 'S' },      { "prefill", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long qd = -1, bs = -1;
@@ -717,6 +756,12 @@ static int dm_opts_parse(int argc, char **argv, struct dm_opts *o)
 		case 'P':
 			o->poll_max_ns = strtoll(optarg, NULL, 0);
 			break;
+		case 'S':
+			o->snapshot = true;
+			break;
+		case 'W':
+			o->prefill = true;
+			break;
 		case 'h':
 			dm_usage(stdout);
 			exit(0);
@@ -736,6 +781,7 @@ static int dm_opts_parse(int argc, char **argv, struct dm_opts *o)
 		return -EINVAL;
 	o->qd = (unsigned int)qd;
 	o->bs = (uint32_t)bs;
+	o->buf_bytes = o->prefill && o->bs < DM_PREFILL_BS ? DM_PREFILL_BS : o->bs;
 	return 0;
 }
 
@@ -762,7 +808,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmm-devmodel: mmap guest RAM: %s\n", strerror(errno));
 		return 1;
 	}
-	/* vmm asks for huge pages on guest RAM (src/vmm/vm.c): fewer, larger segments per O_DIRECT request. */
+	/* vmm asks for huge pages on guest RAM (src/mem/gmem.c): fewer, larger segments per O_DIRECT request. */
 	(void)madvise(g.ram, g.ram_size, MADV_HUGEPAGE);
 	g.mem.nregions = 1;
 	g.mem.regions[0] = (struct gmem_region){ .gpa = DM_RAM_GPA, .size = g.ram_size, .host = g.ram };
@@ -772,11 +818,18 @@ int main(int argc, char **argv)
 		goto unmap;
 	}
 
-	r = blk_image_open(o.image, o.cache, false, &img);
+	r = blk_image_open(o.image, o.cache, o.snapshot, &img);
 	if (r < 0) {
 		fprintf(stderr, "vmm-devmodel: open %s (cache=%s): %s\n", o.image, blk_cache_mode_name(o.cache),
 			strerror(-r));
 		goto free_slots;
+	}
+	/* As vmm opens a snapshot=on drive: the image read-only, its overlay in $TMPDIR (or /var/tmp). */
+	r = o.snapshot ? blk_image_snapshot(&img, NULL) : 0;
+	if (r < 0) {
+		fprintf(stderr, "vmm-devmodel: snapshot overlay of %s in %s: %s\n", o.image, blk_overlay_dir(),
+			strerror(-r));
+		goto close_image;
 	}
 	if (img.size < o.bs) {
 		fprintf(stderr, "vmm-devmodel: %s is smaller than one request\n", o.image);
@@ -800,7 +853,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmm-devmodel: vblk_start: %s\n", strerror(-r));
 		goto destroy_dev;
 	}
-	r = dm_guest_run(&g, &res);
+	r = o.prefill ? dm_guest_prefill(&g) : 0;
+	if (r == 0)
+		r = dm_guest_run(&g, &res);
 	if (r < 0) {
 		fprintf(stderr, "vmm-devmodel: %s: %s after %" PRIu64 " requests\n", dm_job_names[o.job],
 			r == -EIO ? "the device returned a bad status or head" :
@@ -834,6 +889,13 @@ stop_dev:
 		       res.halts ? (double)res.halts_polled * 100 / (double)res.halts : 0.0,
 		       (double)res.kicks / reqs, (double)res.irqs / reqs, st.requests, st.flushes,
 		       st.host_flushes, st.flushes_skipped, st.errors, g.pairs);
+		if (o.snapshot) {
+			struct blk_snapshot_info info = { 0 };
+
+			(void)blk_image_snapshot_info(&img, &info);
+			printf("snapshot=on overlay=%s overlay_bytes=%" PRIu64 " copy_ups=%" PRIu64 "\n",
+			       info.reflink ? "reflink" : "sparse", info.overlay_bytes, info.copy_ups);
+		}
 	}
 destroy_dev:
 	vblk_destroy(g.dev);

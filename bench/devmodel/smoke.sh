@@ -58,4 +58,17 @@ run --job randwrite --cache unsafe --qd 8 --halt-poll-ns 0
 [ "$(field halt_poll)" = off ] || fail "halt_poll=$(field halt_poll) with --halt-poll-ns 0"
 check halts_polled_pct == 0
 check requests '>' 0
+# A snapshot drive: writes go to an overlay in TMPDIR, FLUSHes never reach the host, nothing is left there.
+mkdir "$dir/overlays"
+TMPDIR=$dir/overlays run --job writeflush --cache writeback --snapshot
+check dev_errors == 0
+check dev_flushes '>' 0
+check dev_host_flushes == 0
+check dev_flushes_skipped == "$(field dev_flushes)"
+[ "$(field overlay)" = sparse ] || [ "$(field overlay)" = reflink ] || fail "overlay=$(field overlay)"
+TMPDIR=$dir/overlays run --job randread --cache writeback --snapshot --prefill --qd 8 --bs 65536
+check dev_errors == 0
+check overlay_bytes '>=' $((8 << 20))
+check copy_ups == 0
+[ -z "$(ls -A "$dir/overlays")" ] || fail "files left in TMPDIR: $(ls -A "$dir/overlays")"
 echo "ok: vmm-devmodel jobs complete, flush counters add up"

@@ -1,27 +1,37 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Inner part of bench/boot.sh: runs in the test host, boots the guest under vmm and QEMU microvm in turn, one line per boot.
+# Inner part of bench/boot.sh: runs in the test host, boots the guest under vmm and QEMU (microvm; arm64: virt) in turn.
 #
 # Run through tests/integration/run.py --script (bench/boot.sh does that);
 # self-contained because only this file reaches the test host.
-# Env: VMM, QEMU, GUEST_VMLINUX, GUEST_BZIMAGE, GUEST_INITRD, SCRATCH (runner);
-#      ROUNDS (default 5), KERNELS (default "vmlinux bzImage").
+# Env: VMM, QEMU, GUEST_VMLINUX, GUEST_BZIMAGE, GUEST_INITRD, SCRATCH, ITEST_ARCH (runner; the arm64
+#      test host sets ITEST_ARCH=arm64, and its GUEST_VMLINUX and GUEST_BZIMAGE are the Image and Image.gz);
+#      ROUNDS (default 5), KERNELS (default "vmlinux bzImage"; arm64: "Image Imagegz").
 # Each round boots every kernel under both runners; the runner that goes
 # first alternates from round to round, so neither always follows the other.
 # Per boot it prints
 #   bench-boot: runner=R kernel=K round=N marker_s=S exit_s=S vmm_boot_ms=MS status=N ok|bad
 # marker_s: exec to the guest's "vmm-guest: init ok" console line reaching us;
 # exit_s: exec to the process's exit; vmm_boot_ms: vmm's own --stats boot_ms
-# (its main() to the guest's port 0x502 write), "-" for QEMU.
+# (its main() to the guest's port 0x502 write; arm64: the exit device's boot marker), "-" for QEMU.
 # Clock: /proc/uptime (10 ms steps), read by the shell's `read` and by awk
 # without forking anything between the clock read and the exec.
 # timeout: 1500
 ROUNDS=${ROUNDS:-5}
-KERNELS=${KERNELS:-vmlinux bzImage}
-# vmm appends "reboot=k panic=-1 pci=off" to the kernel's part of its
-# command line; QEMU gets the same words written out.
-BASE="console=ttyS0 quiet"
 GUEST_CMD="exit 5"
+if [ "${ITEST_ARCH:-x86_64}" = arm64 ]; then
+	KERNELS=${KERNELS:-Image Imagegz}
+	# vmm takes the console from the device tree's stdout-path and appends "panic=-1"; QEMU's virt
+	# machine names its PL011 in stdout-path too, and gets the same words.
+	BASE="quiet"
+	VMM_PARAMS="panic=-1"
+else
+	KERNELS=${KERNELS:-vmlinux bzImage}
+	# vmm appends "reboot=k panic=-1 pci=off" to the kernel's part of its
+	# command line; QEMU gets the same words written out.
+	BASE="console=ttyS0 quiet"
+	VMM_PARAMS="reboot=k panic=-1 pci=off"
+fi
 
 if [ -z "${QEMU:-}" ]; then
 	echo "bench-boot: no QEMU in this test host (run.py --with-qemu)"
@@ -31,6 +41,7 @@ fi
 
 # Warm the page cache, so the first boot does not pay the disk reads alone.
 cat "$VMM" "$QEMU" "$GUEST_VMLINUX" "$GUEST_BZIMAGE" "$GUEST_INITRD" >/dev/null
+[ -d /t/qemu ] && cat /t/qemu/* >/dev/null
 "$QEMU" --version >/dev/null 2>&1
 ls /usr/share/qemu/bios-microvm.bin /usr/share/seabios/bios-microvm.bin 2>/dev/null |
 	while read -r f; do cat "$f" >/dev/null; done
@@ -57,12 +68,22 @@ one() { # runner kernel-label kernel-path round
 			echo $? >"$SCRATCH/st"
 		} | stamp "$t0")
 		want=5
+	elif [ "${ITEST_ARCH:-x86_64}" = arm64 ]; then
+		# The guest's /init finds no exit device here and powers off through PSCI: status 0.
+		m=$({
+			"$QEMU" -M virt,gic-version=3 -accel kvm -cpu host -m 256M -smp 1 -nodefaults -no-user-config \
+				-display none -serial stdio -no-reboot \
+				-kernel "$3" -initrd "$GUEST_INITRD" \
+				-append "$BASE $VMM_PARAMS -- $GUEST_CMD" 2>"$SCRATCH/err"
+			echo $? >"$SCRATCH/st"
+		} | stamp "$t0")
+		want=0
 	else
 		m=$({
 			"$QEMU" -M microvm,acpi=on -accel kvm -cpu host -m 256M -smp 1 -nodefaults -no-user-config \
 				-display none -serial stdio -no-reboot -device isa-debug-exit,iobase=0x501,iosize=1 \
 				-kernel "$3" -initrd "$GUEST_INITRD" \
-				-append "$BASE reboot=k panic=-1 pci=off -- $GUEST_CMD" 2>"$SCRATCH/err"
+				-append "$BASE $VMM_PARAMS -- $GUEST_CMD" 2>"$SCRATCH/err"
 			echo $? >"$SCRATCH/st"
 		} | stamp "$t0")
 		# isa-debug-exit: status (5 << 1) | 1.
@@ -83,14 +104,14 @@ one() { # runner kernel-label kernel-path round
 	fi
 }
 
-echo "bench-boot: rounds=$ROUNDS kernels=$KERNELS cmdline='$BASE reboot=k panic=-1 pci=off -- $GUEST_CMD'"
+echo "bench-boot: rounds=$ROUNDS kernels=$KERNELS cmdline='$BASE $VMM_PARAMS -- $GUEST_CMD'"
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
 	order="vmm qemu"
 	[ $((r % 2)) = 0 ] && order="qemu vmm"
 	for k in $KERNELS; do
 		path=$GUEST_VMLINUX
-		[ "$k" = bzImage ] && path=$GUEST_BZIMAGE
+		case $k in bzImage | Imagegz) path=$GUEST_BZIMAGE ;; esac
 		for runner in $order; do
 			one "$runner" "$k" "$path" "$r"
 		done

@@ -7,7 +7,11 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-/* QEMU's five cache modes (see docs/cache-modes.md and DESIGN notes). */
+/*
+ * QEMU's five cache modes, with QEMU's meaning: the QEMU patches that
+ * introduced cache=unsafe and cache=directsync define them, and
+ * docs/cache-modes.md tables what each one promises the guest.
+ */
 enum blk_cache_mode {
 	BLK_CACHE_WRITEBACK = 0, /* default */
 	BLK_CACHE_NONE,
@@ -78,7 +82,13 @@ struct blk_backend_counters {
 	uint64_t discards_ignored; /* DISCARDs completed OK without effect: the host cannot punch holes */
 };
 
-/* res: bytes transferred (READ/WRITE), 0 (others), or -errno. */
+/*
+ * The one result a request gets. READ/WRITE: req->len, every byte moved, or
+ * -errno; never a part. A host call that moves fewer bytes than asked is the
+ * backend's to resume where it stopped, and one that moves none is -EIO (a
+ * retry would spin), so short transfers end in the layer that meets them.
+ * FLUSH, DISCARD, WRITE_ZEROES: 0 or -errno.
+ */
 typedef void (*blk_complete_fn)(void *ctx, struct blk_req *req, int res);
 
 /*
@@ -103,11 +113,12 @@ struct blk_backend_ops {
 	/* Hand queued requests to the kernel. 0 or -errno. */
 	int (*kick)(struct blk_backend *be);
 	/*
-	 * Reap finished requests, calling complete() once for each. Count
-	 * reaped, or -errno. Never blocks. A request with a next step (the rest
-	 * of a short transfer, WRITE_ZEROES' next host operation) is queued and
-	 * kicked here; -errno can mean that kick failed, and the step then stays
-	 * queued until the caller kicks again.
+	 * Reap finished requests, calling complete() once for each with its
+	 * result (blk_complete_fn). Count completed, or -errno. Never blocks. A
+	 * request with a next step (the rest of a short transfer, WRITE_ZEROES'
+	 * next host operation) is not completed: the step is queued and kicked
+	 * here; -errno can mean that kick failed, and the step then stays queued
+	 * until the caller kicks again.
 	 */
 	int (*poll)(struct blk_backend *be);
 	/* An fd that becomes readable when poll() has work; the caller reads (drains) it before poll(). */
@@ -161,6 +172,7 @@ struct blk_image {
 	                            * O_EXCL claim (image.c); not lock_fd >= 0, as images built
 	                            * field by field (tests) leave lock_fd 0, which is not theirs to close */
 	int lock_fd;
+	struct blk_overlay *overlay;  /* a snapshot drive's private overlay (blk_image_snapshot), else NULL */
 };
 
 /*
@@ -222,5 +234,63 @@ int blk_uring_create(const struct blk_image *img, unsigned int queue_depth,
  */
 int blk_sync_create(const struct blk_image *img, unsigned int queue_depth,
 		    blk_complete_fn complete, void *ctx, struct blk_backend **out);
+
+/*
+ * Snapshot drives (snapshot=on): the image stays as it is, and the guest's
+ * writes go to a private overlay that dies with the VM.
+ *
+ * blk_image_snapshot makes img, opened read-only by blk_image_open (so the
+ * base holds a shared lock and is never written), a writable snapshot drive.
+ * The overlay is a file with no name in dir (NULL: blk_overlay_dir()), made
+ * with O_TMPFILE, or unlinked the instant it is made where the filesystem
+ * has no O_TMPFILE, so nothing is left behind however vmm ends. Nothing is
+ * copied, whatever the base's size:
+ *   - a regular file whose filesystem can clone extents into dir (FICLONE:
+ *     XFS, btrfs; dir on the base's filesystem): the overlay is a reflink
+ *     clone of it, and img->fd becomes the clone, a plain file;
+ *   - otherwise (ext4, tmpfs, another filesystem, a block device): the
+ *     overlay is a sparse file of the base's size, img->fd stays the base,
+ *     and blk_backend_create runs the overlay engine over both.
+ * Reads of the base follow the cache mode (O_DIRECT under none and
+ * directsync), and so do a reflink clone's writes; a sparse overlay is
+ * buffered in every mode: it is never flushed and dies with the VM. 0, or -EINVAL (img not opened read-only, or already a
+ * snapshot), -errno of the overlay's creation: -ENOENT / -ENOTDIR (dir is
+ * not a directory), -EACCES / -EPERM / -EROFS (dir cannot be written),
+ * -ENOSPC, -EDQUOT, -EFBIG (dir's filesystem cannot hold a file that
+ * large), -ENOMEM. img is unchanged on error.
+ */
+int blk_image_snapshot(struct blk_image *img, const char *dir);
+
+/* Where overlays go when not told: $TMPDIR if set and not empty, else /var/tmp (QEMU's rule). Never NULL. */
+const char *blk_overlay_dir(void);
+
+/* What a snapshot drive's overlay holds, for --stats. */
+struct blk_snapshot_info {
+	bool reflink;              /* a reflink clone of the base, else a sparse overlay */
+	uint64_t overlay_bytes;    /* host bytes the overlay holds of its own: its allocated blocks
+	                            * (sparse), its extents not shared with the base (reflink) */
+	uint32_t cluster;          /* sparse: the map's granularity, bytes */
+	uint64_t copy_ups;         /* sparse: clusters whose unwritten part was copied from the base */
+};
+
+/* 0 and *out, -EINVAL if img is not a snapshot drive, or -errno of fstat / FIEMAP. */
+int blk_image_snapshot_info(const struct blk_image *img, struct blk_snapshot_info *out);
+
+/*
+ * The cache-mode row a device must follow for img: its mode's, except that
+ * a snapshot drive never flushes (flush_noop): its overlay dies with the
+ * VM, so a FLUSH or a durable write would buy nothing (as QEMU's temporary
+ * snapshot overlays, which it opens with cache.no-flush).
+ */
+struct blk_cache_props blk_image_cache_props(const struct blk_image *img);
+
+/*
+ * The backend for img: the overlay engine for a sparse snapshot drive (one at
+ * a time per image: -EBUSY), else io_uring, else (io_uring unavailable or
+ * disabled: -ENOSYS, -EPERM) the synchronous engine. Same contract and
+ * returns as blk_uring_create.
+ */
+int blk_backend_create(const struct blk_image *img, unsigned int queue_depth,
+		       blk_complete_fn complete, void *ctx, struct blk_backend **out);
 
 #endif

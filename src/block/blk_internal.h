@@ -3,6 +3,10 @@
 #ifndef VMM_BLK_INTERNAL_H
 #define VMM_BLK_INTERNAL_H
 
+#ifndef VMM_MODULE_BLOCK
+#error "blk_internal.h is private to src/block: include blk_backend.h"
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "blk_backend.h"
+#include "overlay_internal.h"
 
 /* Fallback O_DIRECT alignment when the host does not say: a page is safe on every filesystem. */
 #define IMAGE_DIO_FALLBACK 4096u
@@ -105,6 +106,54 @@ static int image_lock(int fd, const char *path, bool readonly, bool claim, int *
 	return 0;
 }
 
+/*
+ * The size of the open image fd, checked on the fd itself (the path may have
+ * been swapped since it was looked at), and its stat in *st: a block
+ * device's from BLKGETSIZE64, a file's from fstat. 0, -EISDIR or -ENOTBLK for
+ * another type, -EINVAL for a size of 0 or not a multiple of 512, or -errno.
+ */
+static int image_size(int fd, struct stat *st, uint64_t *size)
+{
+	if (fstat(fd, st) < 0)
+		return -errno;
+	if (S_ISBLK(st->st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, size) < 0)
+			return -errno;
+	} else if (S_ISREG(st->st_mode)) {
+		*size = (uint64_t)st->st_size;
+	} else {
+		return S_ISDIR(st->st_mode) ? -EISDIR : -ENOTBLK;
+	}
+	if (*size == 0 || *size % 512)
+		return -EINVAL;
+	return 0;
+}
+
+/* img's O_DIRECT alignment and the logical block it advertises (img->fd and block_device set). */
+static void image_blocks(struct blk_image *img, bool direct)
+{
+	img->logical_block = 512;
+	if (direct) {
+		image_dio_align(img->fd, img->block_device, &img->dio_mem_align, &img->dio_offset_align);
+		if (img->dio_offset_align > img->logical_block)
+			img->logical_block = img->dio_offset_align;
+	} else {
+		img->dio_mem_align = 1;
+		img->dio_offset_align = 1;
+	}
+	/*
+	 * A block device's own logical block, in every mode: its fallocate
+	 * (DISCARD, WRITE_ZEROES) refuses ranges not aligned to it even when
+	 * buffered, and the guest aligns its requests to what it is shown.
+	 */
+	if (img->block_device) {
+		uint32_t lbs = image_bdev_block(img->fd);
+
+		if (lbs > img->logical_block)
+			img->logical_block = lbs;
+	}
+}
+
 int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, struct blk_image *img)
 {
 	struct blk_cache_props props = blk_cache_mode_props(cache);
@@ -117,6 +166,7 @@ int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, s
 	img->fd = -1;
 	img->locked = false;
 	img->lock_fd = -1;
+	img->overlay = NULL;
 
 	/* Type first: a directory must say EISDIR (open O_RDONLY would succeed), a FIFO must not block us. */
 	if (stat(path, &st) < 0)
@@ -139,26 +189,9 @@ int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, s
 		return ret;
 	}
 
-	/* Re-check on the fd itself: the path may have been swapped since stat. */
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
+	ret = image_size(fd, &st, &size);
+	if (ret < 0)
 		goto close_fd;
-	}
-	if (S_ISBLK(st.st_mode)) {
-		if (ioctl(fd, BLKGETSIZE64, &size) < 0) {
-			ret = -errno;
-			goto close_fd;
-		}
-	} else if (S_ISREG(st.st_mode)) {
-		size = (uint64_t)st.st_size;
-	} else {
-		ret = S_ISDIR(st.st_mode) ? -EISDIR : -ENOTBLK;
-		goto close_fd;
-	}
-	if (size == 0 || size % 512) {
-		ret = -EINVAL;
-		goto close_fd;
-	}
 	/* A block device the guest may write must not be in use on the host. */
 	ret = image_lock(fd, path, readonly, !readonly && S_ISBLK(st.st_mode), &img->lock_fd);
 	if (ret < 0)
@@ -170,26 +203,7 @@ int blk_image_open(const char *path, enum blk_cache_mode cache, bool readonly, s
 	img->readonly = readonly;
 	img->cache = cache;
 	img->block_device = S_ISBLK(st.st_mode);
-	img->logical_block = 512;
-	if (props.direct) {
-		image_dio_align(fd, img->block_device, &img->dio_mem_align, &img->dio_offset_align);
-		if (img->dio_offset_align > img->logical_block)
-			img->logical_block = img->dio_offset_align;
-	} else {
-		img->dio_mem_align = 1;
-		img->dio_offset_align = 1;
-	}
-	/*
-	 * A block device's own logical block, in every mode: its fallocate
-	 * (DISCARD, WRITE_ZEROES) refuses ranges not aligned to it even when
-	 * buffered, and the guest aligns its requests to what it is shown.
-	 */
-	if (img->block_device) {
-		uint32_t lbs = image_bdev_block(fd);
-
-		if (lbs > img->logical_block)
-			img->logical_block = lbs;
-	}
+	image_blocks(img, props.direct);
 	return 0;
 
 close_fd:
@@ -263,6 +277,11 @@ int blk_image_probe(const struct blk_image *img, const char **format)
 	return 0;
 }
 
+void blk_image_dio_align(int fd, bool block_device, uint32_t *mem, uint32_t *off)
+{
+	image_dio_align(fd, block_device, mem, off);
+}
+
 void blk_image_close(struct blk_image *img)
 {
 	if (!img || img->fd < 0)
@@ -272,4 +291,7 @@ void blk_image_close(struct blk_image *img)
 	if (img->locked)
 		close(img->lock_fd);
 	img->locked = false;
+	if (img->overlay)
+		blk_overlay_free(img->overlay);
+	img->overlay = NULL;
 }

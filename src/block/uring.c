@@ -1,18 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* The io_uring block backend: READV/WRITEV/FSYNC/FALLOCATE on a registered fd, completions via an eventfd. */
+/* The io_uring block backend: READV/WRITEV/FSYNC/FALLOCATE on a registered fd, completions via an eventfd (set up in uring_setup.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "blk_internal.h"
+#include "uring_internal.h"
 
-#define URING_MAX_DEPTH 4096u
 /*
  * Bounce buffers in flight, per backend. A guest chooses how big they get: a
  * request may name the same misaligned guest buffer in every segment, so
@@ -21,49 +19,6 @@
  * request waits (-EAGAIN) until others finish; one alone always goes.
  */
 #define URING_BOUNCE_BUDGET (64ull << 20)
-/* Index of the image in the registered file table. */
-#define URING_FILE_INDEX 0
-
-/* One request in flight: preallocated, so the fast path never allocates. */
-struct uring_slot {
-	struct blk_req *req;
-	uint64_t total;         /* READ/WRITE: the request's byte count */
-	uint64_t done;          /* bytes transferred so far (short reads/writes are resubmitted; WRITE_ZEROES' WRITE step too) */
-	uint64_t need;          /* bytes that must be transferred before it is complete */
-	struct blk_bounce bounce;
-	struct iovec bounce_iov;
-	struct iovec *rest;     /* remainder iovecs after a short transfer (slow path, kept) */
-	unsigned int rest_cap;
-	bool bounced;
-	bool rmw;               /* holds the read-modify-write barrier */
-	enum blk_zero_step zero_step;  /* WRITE_ZEROES: the step on the SQ */
-	int inline_res;         /* an inline write's result, until poll() reaps it */
-	struct uring_slot *next_inline;  /* on inline_q (to write in kick) or done_q (written, to reap) */
-};
-
-/* A FIFO of slots chained through next_inline. */
-struct uring_slot_list {
-	struct uring_slot *head, *tail;
-};
-
-struct blk_uring {
-	struct blk_backend be;  /* first: the ops receive &be */
-	struct io_uring ring;
-	struct blk_geom geom;
-	int efd;
-	bool need_enable;       /* created IORING_SETUP_R_DISABLED: enable on the first kick */
-	struct blk_zero_host zero_host;  /* what the filesystem's fallocate has refused */
-	bool rmw_barrier;       /* an unaligned O_DIRECT write is in flight: admit nothing else */
-	bool taskrun_flag;      /* created TASKRUN_FLAG: the kernel says in the SQ flags when task work waits */
-	unsigned int depth;
-	unsigned int inflight;
-	uint64_t bounce_bytes;  /* in the bounce buffers of the slots in flight */
-	unsigned int nfree;
-	unsigned int *free_slots;
-	struct uring_slot *slots;
-	struct uring_slot_list inline_q;  /* buffered writes kick() does itself */
-	struct uring_slot_list done_q;    /* inline writes done, for poll() to reap */
-};
 
 static void slot_list_add(struct uring_slot_list *l, struct uring_slot *s)
 {
@@ -239,14 +194,15 @@ static int uring_write_inline(struct blk_uring *u)
 	return 0;
 }
 
-static int uring_submit(struct blk_backend *be, struct blk_req *req)
+/*
+ * Check req and say what it needs: *total bytes (READ/WRITE), a bounce buffer,
+ * a read-modify-write. 0, or -EINVAL for a malformed request.
+ */
+static int uring_req_check(const struct blk_uring *u, const struct blk_req *req, uint64_t *total, bool *bounce,
+			   bool *rmw)
 {
-	struct blk_uring *u = uring_of(be);
-	struct uring_slot *s;
-	uint64_t total = 0;
-	bool bounce = false, rmw = false;
-	int ret;
-
+	*total = 0;
+	*bounce = *rmw = false;
 	if (!req)
 		return -EINVAL;
 	switch (req->op) {
@@ -254,19 +210,31 @@ static int uring_submit(struct blk_backend *be, struct blk_req *req)
 	case BLK_OP_WRITE:
 		if (!req->iov || !req->iovcnt)
 			return -EINVAL;
-		total = blk_iov_total(req->iov, req->iovcnt);
-		if (total == 0 || total == UINT64_MAX || req->offset > UINT64_MAX - total)
+		*total = blk_iov_total(req->iov, req->iovcnt);
+		if (*total == 0 || *total == UINT64_MAX || req->offset > UINT64_MAX - *total)
 			return -EINVAL;
-		bounce = blk_bounce_needed(&u->geom, req, total);
-		rmw = bounce && blk_bounce_is_rmw(&u->geom, req, total);
-		break;
+		*bounce = blk_bounce_needed(&u->geom, req, *total);
+		*rmw = *bounce && blk_bounce_is_rmw(&u->geom, req, *total);
+		return 0;
 	case BLK_OP_FLUSH:
 	case BLK_OP_DISCARD:
 	case BLK_OP_WRITE_ZEROES:
-		break;
+		return 0;
 	default:
 		return -EINVAL;
 	}
+}
+
+static int uring_submit(struct blk_backend *be, struct blk_req *req)
+{
+	struct blk_uring *u = uring_of(be);
+	struct uring_slot *s;
+	uint64_t total;
+	bool bounce, rmw;
+	int ret = uring_req_check(u, req, &total, &bounce, &rmw);
+
+	if (ret < 0)
+		return ret;
 	if (u->inflight >= u->depth || u->rmw_barrier || !u->nfree)
 		return -EAGAIN;
 	/*
@@ -485,18 +453,6 @@ static int uring_event_fd(struct blk_backend *be)
 	return uring_of(be)->efd;
 }
 
-static void uring_free(struct blk_uring *u)
-{
-	for (unsigned int i = 0; u->slots && i < u->depth; i++) {
-		if (u->slots[i].bounced)
-			blk_bounce_release(&u->slots[i].bounce);
-		free(u->slots[i].rest);
-	}
-	free(u->slots);
-	free(u->free_slots);
-	free(u);
-}
-
 /* Forget the slots on l (destroy: complete() is not called). */
 static void uring_slots_drop(struct blk_uring *u, struct uring_slot_list *l)
 {
@@ -542,7 +498,7 @@ static void uring_destroy(struct blk_backend *be)
 	uring_free(u);
 }
 
-static const struct blk_backend_ops uring_ops = {
+const struct blk_backend_ops uring_ops = {
 	.submit = uring_submit,
 	.kick = uring_kick,
 	.poll = uring_poll,
@@ -550,90 +506,3 @@ static const struct blk_backend_ops uring_ops = {
 	.poll_events = uring_poll_events,
 	.destroy = uring_destroy,
 };
-
-/* Set the ring up with the cheapest flags this kernel takes, falling back to none. */
-static int uring_ring_init(struct blk_uring *u)
-{
-	static const unsigned int tries[] = {
-		/*
-		 * One thread drives the ring; COOP_TASKRUN spares it an IPI per
-		 * completion and TASKRUN_FLAG lets peek know when to enter. R_DISABLED
-		 * defers picking the single issuer to the first kick, which runs on the
-		 * device's I/O thread rather than the thread that created us.
-		 */
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_R_DISABLED | IORING_SETUP_COOP_TASKRUN |
-			IORING_SETUP_TASKRUN_FLAG,
-		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
-		0,
-	};
-	int ret = -EINVAL;
-
-	for (unsigned int i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
-		struct io_uring_params p;
-
-		memset(&p, 0, sizeof(p));
-		p.flags = tries[i];
-		ret = io_uring_queue_init_params(u->depth, &u->ring, &p);
-		if (ret == 0) {
-			u->need_enable = (tries[i] & IORING_SETUP_R_DISABLED) != 0;
-			u->taskrun_flag = (tries[i] & IORING_SETUP_TASKRUN_FLAG) != 0;
-			return 0;
-		}
-		if (ret != -EINVAL)
-			return ret;
-	}
-	return ret;
-}
-
-int blk_uring_create(const struct blk_image *img, unsigned int queue_depth,
-		     blk_complete_fn complete, void *ctx, struct blk_backend **out)
-{
-	struct blk_uring *u;
-	int ret;
-
-	if (!img || img->fd < 0 || !complete || !out || queue_depth == 0 || queue_depth > URING_MAX_DEPTH)
-		return -EINVAL;
-	u = calloc(1, sizeof(*u));
-	if (!u)
-		return -ENOMEM;
-	u->depth = queue_depth;
-	u->slots = calloc(queue_depth, sizeof(*u->slots));
-	u->free_slots = calloc(queue_depth, sizeof(*u->free_slots));
-	if (!u->slots || !u->free_slots) {
-		ret = -ENOMEM;
-		goto free_backend;
-	}
-	for (unsigned int i = 0; i < queue_depth; i++)
-		u->free_slots[i] = queue_depth - 1 - i;
-	u->nfree = queue_depth;
-	blk_geom_init(&u->geom, img);
-
-	u->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (u->efd < 0) {
-		ret = -errno;
-		goto free_backend;
-	}
-	ret = uring_ring_init(u);
-	if (ret)
-		goto close_eventfd;
-	ret = io_uring_register_files(&u->ring, &img->fd, 1);
-	if (ret)
-		goto exit_ring;
-	ret = io_uring_register_eventfd(&u->ring, u->efd);
-	if (ret)
-		goto exit_ring;
-
-	u->be.ops = &uring_ops;
-	u->be.complete = complete;
-	u->be.complete_ctx = ctx;
-	*out = &u->be;
-	return 0;
-
-exit_ring:
-	io_uring_queue_exit(&u->ring);
-close_eventfd:
-	close(u->efd);
-free_backend:
-	uring_free(u);
-	return ret;
-}

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kvm.h"
+#include "kvm_x86.h"
 
 /* Leaf 1 */
 #define CPUID_1_EBX_APIC_ID_SHIFT 24
@@ -112,17 +112,82 @@ static void kvm_cpuid_patch_topology(struct kvm_cpuid2 *cpuid, uint32_t fn, unsi
 	}
 }
 
+/* Leaf 1: this vCPU's APIC id, the id space of ncpus, HTT when there is more than one, and the hypervisor bit. */
+static void kvm_cpuid_patch_leaf1(struct kvm_cpuid2 *cpuid, unsigned int apic_id, unsigned int ncpus)
+{
+	struct kvm_cpuid_entry2 *e = kvm_cpuid_find(cpuid, 1, 0);
+	uint32_t logical;
+
+	if (!e)
+		return;
+	/* SDM: EBX[23:16] is the number of addressable logical ids in
+	 * the package, i.e. the id space, a power of two. */
+	logical = 1u << kvm_cpuid_id_bits(ncpus);
+	if (logical > 255)
+		logical = 255;
+	e->ebx &= 0x0000ffffu; /* keep brand index and CLFLUSH size */
+	e->ebx |= (apic_id & 0xffu) << CPUID_1_EBX_APIC_ID_SHIFT;
+	e->ebx |= logical << CPUID_1_EBX_LOGICAL_SHIFT;
+	if (ncpus > 1)
+		e->edx |= CPUID_1_EDX_HTT;
+	else
+		e->edx &= ~CPUID_1_EDX_HTT;
+	e->ecx |= CPUID_1_ECX_HYPERVISOR;
+}
+
+/* Leaf 4 (deterministic cache parameters): every subleaf up to the null one (type 0) describes a cache. */
+static void kvm_cpuid_patch_caches(struct kvm_cpuid2 *cpuid, unsigned int ncpus)
+{
+	for (uint32_t i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+		uint32_t level, sharing;
+
+		if (e->function != 4 || (e->eax & 0x1f) == 0)
+			continue;
+		level = (e->eax >> 5) & 0x7;
+		sharing = level >= 3 ? ncpus - 1 : 0;
+		e->eax &= 0x00003fffu;
+		e->eax |= ((ncpus - 1) & 0x3fu) << 26;
+		e->eax |= (sharing & 0xfffu) << 14;
+	}
+}
+
+/* AMD and Hygon: core count and APIC id size in 0x80000008, the extended APIC id in 0x8000001E. */
+static void kvm_cpuid_patch_amd(struct kvm_cpuid2 *cpuid, uint32_t max_ext, unsigned int apic_id,
+				unsigned int ncpus)
+{
+	struct kvm_cpuid_entry2 *e;
+
+	if (max_ext >= 0x80000008u) {
+		e = kvm_cpuid_find(cpuid, 0x80000008u, 0);
+		if (e) {
+			/* NC = cores - 1 in [7:0], ApicIdSize in [15:12]. */
+			e->ecx &= ~0x0000f0ffu;
+			e->ecx |= (ncpus - 1) & 0xffu;
+			e->ecx |= (kvm_cpuid_id_bits(ncpus) & 0xfu) << 12;
+		}
+	}
+	if (max_ext >= 0x8000001eu) {
+		e = kvm_cpuid_find(cpuid, 0x8000001eu, 0);
+		if (e) {
+			/* Extended APIC id; core id = APIC id with one thread per
+			 * core; node 0 of one node per package. */
+			e->eax = apic_id;
+			e->ebx = apic_id & 0xffu;
+			e->ecx = 0;
+			e->edx = 0;
+		}
+	}
+}
+
 int kvm_cpuid_patch(struct kvm_cpuid2 *cpuid, uint32_t cap, unsigned int apic_id, unsigned int ncpus)
 {
-	struct kvm_cpuid_entry2 *leaf0, *ext0, *e;
-	uint32_t max_basic = 0, max_ext = 0, core_bits, logical, missing = 0;
+	struct kvm_cpuid_entry2 *leaf0, *ext0;
+	uint32_t max_basic = 0, max_ext = 0, missing = 0;
 	bool topo_b, topo_1f, amd = false;
-	uint32_t i;
 
 	if (ncpus == 0 || apic_id >= ncpus || cap < cpuid->nent)
 		return -EINVAL;
-	core_bits = kvm_cpuid_id_bits(ncpus);
-
 	leaf0 = kvm_cpuid_find(cpuid, 0, 0);
 	if (leaf0) {
 		max_basic = leaf0->eax;
@@ -144,63 +209,14 @@ int kvm_cpuid_patch(struct kvm_cpuid2 *cpuid, uint32_t cap, unsigned int apic_id
 	if (cap - cpuid->nent < missing)
 		return -ENOSPC;
 
-	e = kvm_cpuid_find(cpuid, 1, 0);
-	if (e) {
-		/* SDM: EBX[23:16] is the number of addressable logical ids in
-		 * the package, i.e. the id space, a power of two. */
-		logical = 1u << core_bits;
-		if (logical > 255)
-			logical = 255;
-		e->ebx &= 0x0000ffffu; /* keep brand index and CLFLUSH size */
-		e->ebx |= (apic_id & 0xffu) << CPUID_1_EBX_APIC_ID_SHIFT;
-		e->ebx |= logical << CPUID_1_EBX_LOGICAL_SHIFT;
-		if (ncpus > 1)
-			e->edx |= CPUID_1_EDX_HTT;
-		else
-			e->edx &= ~CPUID_1_EDX_HTT;
-		e->ecx |= CPUID_1_ECX_HYPERVISOR;
-	}
-
-	/* Leaf 4 (deterministic cache parameters): every subleaf up to the
-	 * null one (type 0) describes a cache. */
-	for (i = 0; i < cpuid->nent; i++) {
-		uint32_t level, sharing;
-
-		e = &cpuid->entries[i];
-		if (e->function != 4 || (e->eax & 0x1f) == 0)
-			continue;
-		level = (e->eax >> 5) & 0x7;
-		sharing = level >= 3 ? ncpus - 1 : 0;
-		e->eax &= 0x00003fffu;
-		e->eax |= ((ncpus - 1) & 0x3fu) << 26;
-		e->eax |= (sharing & 0xfffu) << 14;
-	}
-
+	kvm_cpuid_patch_leaf1(cpuid, apic_id, ncpus);
+	kvm_cpuid_patch_caches(cpuid, ncpus);
 	if (topo_b)
 		kvm_cpuid_patch_topology(cpuid, 0xb, apic_id, ncpus);
 	if (topo_1f)
 		kvm_cpuid_patch_topology(cpuid, 0x1f, apic_id, ncpus);
-
-	if (amd && max_ext >= 0x80000008u) {
-		e = kvm_cpuid_find(cpuid, 0x80000008u, 0);
-		if (e) {
-			/* NC = cores - 1 in [7:0], ApicIdSize in [15:12]. */
-			e->ecx &= ~0x0000f0ffu;
-			e->ecx |= (ncpus - 1) & 0xffu;
-			e->ecx |= (core_bits & 0xfu) << 12;
-		}
-	}
-	if (amd && max_ext >= 0x8000001eu) {
-		e = kvm_cpuid_find(cpuid, 0x8000001eu, 0);
-		if (e) {
-			/* Extended APIC id; core id = APIC id with one thread per
-			 * core; node 0 of one node per package. */
-			e->eax = apic_id;
-			e->ebx = apic_id & 0xffu;
-			e->ecx = 0;
-			e->edx = 0;
-		}
-	}
+	if (amd)
+		kvm_cpuid_patch_amd(cpuid, max_ext, apic_id, ncpus);
 	return 0;
 }
 

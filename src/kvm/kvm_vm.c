@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* kvm_vm.c: the VM fd: creation, x86 platform setup, memslots, IRQ lines, irqfd, ioeventfd. */
+/* kvm_vm.c: the VM fd: creation, memslots, IRQ lines, irqfd, ioeventfd. */
 #include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -7,13 +7,18 @@
 
 #include "kvm.h"
 
-int kvm_vm_create(struct kvm_sys *sys, struct kvm_vm *vm)
+int kvm_vm_create_type(struct kvm_sys *sys, struct kvm_vm *vm, unsigned long type)
 {
 	/* Retry on EINTR: creation can be interrupted while KVM allocates. */
 	do {
-		vm->fd = ioctl(sys->fd, KVM_CREATE_VM, 0);
+		vm->fd = ioctl(sys->fd, KVM_CREATE_VM, type);
 	} while (vm->fd < 0 && errno == EINTR);
 	return vm->fd < 0 ? -errno : 0;
+}
+
+int kvm_vm_create(struct kvm_sys *sys, struct kvm_vm *vm)
+{
+	return kvm_vm_create_type(sys, vm, 0);
 }
 
 void kvm_vm_destroy(struct kvm_vm *vm)
@@ -21,48 +26,6 @@ void kvm_vm_destroy(struct kvm_vm *vm)
 	if (vm->fd >= 0)
 		close(vm->fd);
 	vm->fd = -1;
-}
-
-int kvm_vm_set_tss_addr(struct kvm_vm *vm, uint64_t gpa)
-{
-	return ioctl(vm->fd, KVM_SET_TSS_ADDR, (unsigned long)gpa) < 0 ? -errno : 0;
-}
-
-int kvm_vm_set_identity_map_addr(struct kvm_vm *vm, uint64_t gpa)
-{
-	__u64 addr = gpa;
-
-	return ioctl(vm->fd, KVM_SET_IDENTITY_MAP_ADDR, &addr) < 0 ? -errno : 0;
-}
-
-int kvm_vm_create_irqchip(struct kvm_vm *vm)
-{
-	return ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0 ? -errno : 0;
-}
-
-int kvm_vm_create_pit2(struct kvm_vm *vm)
-{
-	struct kvm_pit_config pit;
-
-	memset(&pit, 0, sizeof(pit));
-	pit.flags = KVM_PIT_SPEAKER_DUMMY;
-	return ioctl(vm->fd, KVM_CREATE_PIT2, &pit) < 0 ? -errno : 0;
-}
-
-int kvm_vm_setup_x86(struct kvm_vm *vm)
-{
-	int ret;
-
-	ret = kvm_vm_set_tss_addr(vm, KVM_VM_TSS_ADDR);
-	if (ret < 0)
-		return ret;
-	ret = kvm_vm_set_identity_map_addr(vm, KVM_VM_IDENTITY_MAP_ADDR);
-	if (ret < 0)
-		return ret;
-	ret = kvm_vm_create_irqchip(vm);
-	if (ret < 0)
-		return ret;
-	return kvm_vm_create_pit2(vm);
 }
 
 int kvm_vm_set_memslot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
@@ -77,12 +40,12 @@ int kvm_vm_set_memslot(struct kvm_vm *vm, uint32_t slot, uint64_t gpa, uint64_t 
 	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
 }
 
-int kvm_vm_irq_line(struct kvm_vm *vm, uint32_t gsi, int level)
+int kvm_vm_irq_line(struct kvm_vm *vm, uint32_t line, int level)
 {
 	struct kvm_irq_level irq;
 
 	memset(&irq, 0, sizeof(irq));
-	irq.irq = gsi;
+	irq.irq = line;
 	irq.level = level ? 1 : 0;
 	return ioctl(vm->fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
 }

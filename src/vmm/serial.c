@@ -203,6 +203,18 @@ void serial_write(struct serial *s, unsigned int off, uint8_t val)
 		s->ops->tx(s->ctx, val);
 }
 
+void serial_bus_read(void *ctx, uint64_t off, void *data, unsigned int len)
+{
+	(void)len;
+	*(uint8_t *)data = serial_read(ctx, (unsigned int)off);
+}
+
+void serial_bus_write(void *ctx, uint64_t off, const void *data, unsigned int len)
+{
+	(void)len;
+	serial_write(ctx, (unsigned int)off, *(const uint8_t *)data);
+}
+
 unsigned int serial_input(struct serial *s, const uint8_t *buf, unsigned int len)
 {
 	unsigned int n;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A 16550A UART (COM1): register model only; output, input and the IRQ line go through callbacks. */
+/* A 16550A UART: register model only; where it sits, output, input and the IRQ line are its user's. */
 #ifndef VMM_SERIAL_H
 #define VMM_SERIAL_H
 
@@ -7,8 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SERIAL_COM1_BASE 0x3f8
-#define SERIAL_COM1_IRQ 4
+/* Registers, at offsets 0..7 (x86 puts them at ports 0x3f8-0x3ff: COM1). */
 #define SERIAL_NREGS 8
 #define SERIAL_RX_SIZE 4096
 
@@ -38,6 +37,14 @@ void serial_destroy(struct serial *s);
 /* Port accesses at offset 0..7 from the base. */
 uint8_t serial_read(struct serial *s, unsigned int off);
 void serial_write(struct serial *s, unsigned int off, uint8_t val);
+/*
+ * The registers as a bus device (struct bus_range's read and write, ctx the
+ * struct serial): one register a byte, at offset off (< SERIAL_NREGS). A
+ * read writes data[0] only; a write takes data[0]. Wider accesses are the
+ * guest's odd choice: the other bytes are left alone or ignored.
+ */
+void serial_bus_read(void *ctx, uint64_t off, void *data, unsigned int len);
+void serial_bus_write(void *ctx, uint64_t off, const void *data, unsigned int len);
 /* Queue host input for the guest. Returns bytes accepted (fewer when the FIFO is full). */
 unsigned int serial_input(struct serial *s, const uint8_t *buf, unsigned int len);
 /* Free space in the receive FIFO. */

@@ -33,6 +33,14 @@ struct.pack_into('<H', img, 0x236, 0x0001)                 # xloadflags: XLF_KER
 struct.pack_into('<II', img, 0x248, 0x100, 8192 - 2560 - 0x100 + 4096)   # payload_offset, payload_length
 open('cutbz', 'wb').write(img)
 PY
+# An arm64 Image's header (its magic at 0x38, text_offset 0, image_size 2 MiB): not for the x86 vmm.
+python3 - <<'PY'
+import struct
+img = bytearray(8192)
+struct.pack_into('<QQ', img, 8, 0, 2 << 20)
+img[0x38:0x3C] = b'ARM\x64'
+open('Image.arm64', 'wb').write(img)
+PY
 # The good ELF cut inside its program headers, compressed, and told to be an object file or an arm64 one.
 head -c 100 "$elf" >cutelf
 gzip -c "$elf" >elf.gz
@@ -85,6 +93,8 @@ usage kernel-object '^vmm: --kernel elf\.o: is an ELF relocatable object \(a \.o
 	-v --kernel elf.o
 usage kernel-arm64 '^vmm: --kernel elf\.arm64: is an ELF file for arm64, and vmm boots x86-64 kernels \(give an x86-64' \
 	-v --kernel elf.arm64
+usage kernel-arm64-image '^vmm: --kernel Image\.arm64: is an arm64 Image, and vmm boots x86-64 kernels \(give an x86-64 bzImage or vmlinux\)$' \
+	-v --kernel Image.arm64
 usage kernel-nameless-machine '^vmm: --kernel elf\.nameless: is an ELF file for machine 30583, and vmm boots x86-64 kernels' \
 	-v --kernel elf.nameless
 usage kernel-32bit '^vmm: --kernel elf\.class32: cannot boot in 64-bit mode: it is a 32-bit ELF file \(use a 64-bit x86 kernel\)$' \

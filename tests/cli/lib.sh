@@ -34,6 +34,12 @@ usage() {
 	label=$1 pat=$2
 	shift 2
 	run "$label" "$@"
+	usage_check "$label" "$pat"
+}
+
+# usage_check LABEL PATTERN: what usage checks, of the run just made (for one made by run with its own environment).
+usage_check() {
+	label=$1 pat=$2
 	CLI_CHECKS=$((CLI_CHECKS + 1))
 	if [ "$st" != 2 ]; then
 		cli_fail "$label: status $st, expected 2"

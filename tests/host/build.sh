@@ -40,8 +40,9 @@ done
 
 # Test-host modules: KVM for AMD (the emulated CPU is an EPYC with SVM), the
 # virtio-pci disk, and ext4 (crc32c_generic stands in for ext4's soft
-# dependency on crypto-crc32c, which modules.dep does not list).
-HOST_MODULES="kvm_amd virtio_pci virtio_blk crc32c_generic ext4"
+# dependency on crypto-crc32c, which modules.dep does not list); loop for the
+# scenarios that give vmm a block device (snapshot-blockdev).
+HOST_MODULES="kvm_amd virtio_pci virtio_blk crc32c_generic ext4 loop"
 
 need_cmd apt-get apt
 need_cmd dpkg-deb dpkg

@@ -301,3 +301,46 @@ drive_mode_scenario() {
 	fi
 	rm -rf "$_tmp"
 }
+
+# ---- snapshot drives ----
+
+# snapshot_tmpdir: a fresh, empty TMPDIR for snapshot overlays under SCRATCH (on the test host's disk),
+# exported; its path in $SNAP_TMP.
+snapshot_tmpdir() {
+	SNAP_TMP=$SCRATCH/overlays
+	rm -rf "$SNAP_TMP"
+	mkdir -p "$SNAP_TMP"
+	export TMPDIR="$SNAP_TMP"
+}
+
+# expect_no_files DIR: DIR holds nothing (an overlay never leaves a name behind).
+expect_no_files() {
+	ITEST_CHECKS=$((ITEST_CHECKS + 1))
+	_l=$(ls -A "$1" 2>&1)
+	if [ -z "$_l" ]; then ok "nothing in $1"; else fail "$1 holds: $(echo "$_l" | tr '\n' ' ')"; fi
+}
+
+# expect_sum FILE SUM: FILE's md5 is SUM (taken with md5sum before the run).
+expect_sum() {
+	ITEST_CHECKS=$((ITEST_CHECKS + 1))
+	_s=$(md5sum <"$1" | cut -d' ' -f1)
+	if [ "$_s" = "$2" ]; then ok "$1 unchanged (md5 $_s)"; else fail "$1 changed: md5 $_s, was $2"; fi
+}
+
+# expect_snapshot_stats STATS_JSON DRIVE_ID: a snapshot drive whose overlay holds something, and whose
+# FLUSHes (if any) all completed without the host.
+expect_snapshot_stats() {
+	ITEST_CHECKS=$((ITEST_CHECKS + 1))
+	if grep -A1 "\"id\": \"$2\"" "$1" | grep -q '"snapshot": true, "overlay": "sparse"'; then
+		ok "$2 is a sparse snapshot drive in the stats"
+	else
+		fail "$2 is not a sparse snapshot drive in the stats"
+	fi
+	expect_stat "$1" "$2" overlay_bytes -gt 0
+	expect_stat "$1" "$2" host_flushes -eq 0
+	expect_stat "$1" "$2" durable_writes -eq 0
+	expect_stat "$1" "$2" exit_flushes -eq 0
+	_n=$(drive_stat "$1" "$2" flushes)
+	expect_stat "$1" "$2" flushes_skipped -eq "${_n:-x}"
+	expect_stat "$1" "$2" errors -eq 0
+}

@@ -12,6 +12,11 @@ Modes of use (see docs/testing.md):
                                          (bench/boot.sh, demos); streams its
                                          output and exits with its status
   run.py --build-dir B --images-only     just build the guest/test-host images
+
+--arch arm64 runs the scenarios whose "# arch:" header names arm64 in the
+emulated arm64 test host (tests/host-arm64), with a static arm64 vmm that
+the runner cross-builds itself (cross/aarch64-linux-gnu.ini); a scenario with
+no such header is x86_64's only.
 """
 
 import argparse
@@ -31,12 +36,14 @@ TESTS = os.path.dirname(HERE)
 SCENARIOS = os.path.join(HERE, "scenarios")
 GUEST_BUILD = os.path.join(TESTS, "guest", "build.sh")
 HOST_BUILD = os.path.join(TESTS, "host", "build.sh")
-REPO = os.path.dirname(TESTS)
+HOST_ARM64_BUILD = os.path.join(TESTS, "host-arm64", "build.sh")
+SOURCE = os.path.dirname(TESTS)
 # Files the "# needs: rootfs" scenarios use besides lib.sh, copied into the
 # test host's job/. docs/ci-runner.md also says how the rootfs is built.
-CI_FILES = [os.path.join(REPO, "scripts", "workspace.sh"), os.path.join(REPO, "docs", "ci-runner.md")]
+CI_FILES = [os.path.join(SOURCE, "scripts", "workspace.sh"), os.path.join(SOURCE, "docs", "ci-runner.md")]
 
 DEFAULT_SCENARIO_TIMEOUT = 120
+ARM64_TIMEOUT_FACTOR = 2
 # How long past a scenario's own limit (enforced inside the test host) the
 # runner waits before it calls the test host frozen.
 STALL_GRACE = int(os.environ.get("VMM_ITEST_STALL_GRACE", "60"))
@@ -60,24 +67,37 @@ def log(msg):
 # ---------------------------------------------------------------- scenarios
 
 
-def scenario_names():
-    return sorted(f[:-3] for f in os.listdir(SCENARIOS) if f.endswith(".sh"))
+def scenario_header(path, key):
+    """The value of a '# KEY: VALUE' line among a scenario's first 20 lines, or None."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for _, line in zip(range(20), f):
+            m = re.match(r"#\s*" + key + r":\s*(.*\S)", line)
+            if m:
+                return m.group(1)
+    return None
 
 
 def scenario_needs_rootfs(path):
     """A scenario that boots the Debian rootfs says so with '# needs: rootfs'."""
-    with open(path, encoding="utf-8", errors="replace") as f:
-        return any(re.match(r"#\s*needs:.*\brootfs\b", line) for _, line in zip(range(20), f))
+    return "rootfs" in (scenario_header(path, "needs") or "").split()
 
 
-def scenario_timeout(path):
-    """A scenario may ask for more time with a '# timeout: N' header line."""
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for _, line in zip(range(20), f):
-            m = re.match(r"#\s*timeout:\s*(\d+)", line)
-            if m:
-                return int(m.group(1))
-    return DEFAULT_SCENARIO_TIMEOUT
+def scenario_names(arch="x86_64"):
+    """The scenarios for arch: those whose '# arch:' header names it (none: x86_64 only)."""
+    return sorted(f[:-3] for f in os.listdir(SCENARIOS) if f.endswith(".sh") and
+                  arch in (scenario_header(os.path.join(SCENARIOS, f), "arch") or "x86_64").split())
+
+
+def scenario_timeout(path, arch="x86_64"):
+    """A scenario may ask for more time with a '# timeout: N' header line (on arm64, '# timeout-arm64: N')."""
+    if arch == "arm64":
+        t = scenario_header(path, "timeout-arm64")
+        if t and t.isdigit():
+            return int(t)
+        # A guest boot in the arm64 test host (TCG emulating EL2, then nested KVM) takes longer.
+        return ARM64_TIMEOUT_FACTOR * scenario_timeout(path)
+    t = scenario_header(path, "timeout")
+    return int(t) if t and t.isdigit() else DEFAULT_SCENARIO_TIMEOUT
 
 
 # ---------------------------------------------------------------- environment
@@ -92,22 +112,33 @@ def hardware_kvm():
     return os.access("/dev/kvm", os.R_OK | os.W_OK)
 
 
-def pick_mode(requested):
+def pick_mode(requested, arch="x86_64"):
     mode = requested or os.environ.get("VMM_ITEST_MODE", "auto")
     if mode == "auto":
-        mode = "direct" if hardware_kvm() else "testhost"
+        # arm64 scenarios run in the emulated arm64 test host (there is no arm64 direct mode yet).
+        mode = "direct" if arch == "x86_64" and hardware_kvm() else "testhost"
     return mode
 
 
 class Paths:
-    def __init__(self, build_dir, vmm):
+    def __init__(self, build_dir, vmm, arch="x86_64"):
+        self.arch = arch
         self.build = os.path.abspath(build_dir)
-        self.work = os.path.join(self.build, "tests", "integration", "itest")
+        self.work = os.path.join(self.build, "tests", "integration", "itest" if arch == "x86_64" else "itest-" + arch)
         # build/guest: where docs and config/*.ini expect the test guest image.
         self.guest = os.path.join(self.build, "guest")
         # build/rootfs: scripts/make-rootfs.sh's output, as docs/ci-runner.md builds it.
         self.rootfs = os.path.join(self.build, "rootfs")
         self.host = os.path.join(self.work, "host")
+        if arch == "arm64":
+            # tests/host-arm64/build.sh makes host/ and guest/ under one directory; the arm64 vmm
+            # is cross-built in cross/.
+            self.images = os.path.join(self.work, "images")
+            self.guest = os.path.join(self.images, "guest")
+            self.host = os.path.join(self.images, "host")
+            # scripts/test.sh shares its own cross build (build-arm64) through VMM_ITEST_ARM64_BUILD.
+            self.cross = os.path.abspath(os.environ.get("VMM_ITEST_ARM64_BUILD") or os.path.join(self.work, "cross"))
+            vmm = os.path.join(self.cross, "src", "vmm", "vmm")
         self.batch = os.path.join(self.work, "batch")
         self.run = os.path.join(self.work, "run")
         vmm = vmm or os.path.join(self.build, "src", "vmm", "vmm")
@@ -123,7 +154,31 @@ def sh_need_pkg(pkg):
                    check=True, stdout=sys.stderr)
 
 
-def build_images(p, with_fio, rootfs=False):
+def arm64_missing():
+    """Why the arm64 scenarios cannot run on this machine, or None."""
+    for prog, pkg in (("qemu-system-aarch64", "qemu-system-arm"), ("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu")):
+        if not shutil.which(prog):
+            return f"{prog} is missing (scripts/deps.sh --arm64 installs {pkg})"
+    return None
+
+
+def build_arm64(p, with_qemu):
+    """Cross-build the static arm64 vmm (incremental) and the arm64 test host and guest images (and QEMU)."""
+    t0 = time.time()
+    if not os.path.exists(os.path.join(p.cross, "build.ninja")):
+        subprocess.run(["meson", "setup", p.cross, SOURCE, "--cross-file",
+                        os.path.join(SOURCE, "cross", "aarch64-linux-gnu.ini")], check=True, stdout=sys.stderr)
+    subprocess.run(["meson", "compile", "-C", p.cross, "vmm"], check=True, stdout=sys.stderr)
+    env = dict(os.environ, ITEST_APT_CACHE=os.path.join(p.work, "apt-answers"))
+    subprocess.run(["sh", HOST_ARM64_BUILD, p.images] + (["--with-qemu"] if with_qemu else []), check=True,
+                   stdout=sys.stderr, env=env)
+    log(f"arm64 vmm and images ready in {time.time() - t0:.1f}s")
+
+
+def build_images(p, with_fio, with_qemu=False, rootfs=False):
+    if p.arch == "arm64":
+        build_arm64(p, with_qemu)
+        return
     t0 = time.time()
     env = dict(os.environ, ITEST_DEB_CACHE=os.path.join(p.work, "debs"),
                ITEST_APT_CACHE=os.path.join(p.work, "apt-answers"))
@@ -150,7 +205,7 @@ def build_rootfs(p):
     top = os.path.join(p.work, "doc-top")
     shutil.rmtree(top, ignore_errors=True)
     os.makedirs(top)
-    for name, target in (("scripts", os.path.join(REPO, "scripts")), ("guest", os.path.join(REPO, "guest")),
+    for name, target in (("scripts", os.path.join(SOURCE, "scripts")), ("guest", os.path.join(SOURCE, "guest")),
                          ("build", p.build)):
         os.symlink(target, os.path.join(top, name))
     log("golden image: " + m.group(1).strip())
@@ -250,12 +305,35 @@ def run_direct(p, items, extra_env, stream):
 # ---------------------------------------------------------------- test host
 
 
+def qemu_command_arm64(p, run_dir):
+    return [
+        "qemu-system-aarch64",
+        # EL2 for the test host's KVM (VHE), and a GICv3 for vmm's vgic.
+        "-M", "virt,virtualization=on,gic-version=3", "-cpu", "max", "-accel", "tcg",
+        "-m", "2048", "-smp", os.environ.get("VMM_ITEST_HOST_CPUS", "1"),
+        "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+        "-kernel", os.path.join(p.host, "Image"),
+        "-initrd", os.path.join(p.host, "initrd.img"),
+        "-append", "console=ttyAMA0 panic=-1 quiet",
+        "-serial", "file:" + os.path.join(run_dir, "console.log"),
+        # The virt machine has one UART: the results go to a virtconsole, the test host's /dev/hvc0.
+        "-device", "virtio-serial-pci",
+        "-chardev", "file,id=results,path=" + os.path.join(run_dir, "results.log"),
+        "-device", "virtconsole,chardev=results",
+        "-drive", "file=" + os.path.join(run_dir, "disk.img") + ",if=none,id=disk,format=raw,cache=unsafe",
+        "-device", "virtio-blk-pci,drive=disk",
+    ]
+
+
 def qemu_command(p, run_dir):
+    if p.arch == "arm64":
+        return qemu_command_arm64(p, run_dir)
     return [
         "qemu-system-x86_64",
         "-machine", "q35", "-accel", "tcg",
         # An AMD CPU with SVM and nested paging: the test host's kvm_amd
-        # then gives vmm hardware-style KVM (see FIELD-NOTES).
+        # then loads with nested virtualization and nested paging enabled,
+        # which gives vmm hardware-style KVM.
         "-cpu", "EPYC,+svm,+npt", "-m", "3072",
         # One CPU: with two, guests with two vCPUs crashed or hung, under
         # QEMU as under vmm, and took the test host down (docs/testing.md).
@@ -313,7 +391,7 @@ def run_testhost(p, items, extra_env, stream, with_qemu, keep=False):
 
 def run_testhost_once(p, items, extra_env, stream, with_qemu, keep=False):
     """Boot the emulated test host once and run every item inside it."""
-    if not shutil.which("qemu-system-x86_64"):
+    if p.arch == "x86_64" and not shutil.which("qemu-system-x86_64"):
         sh_need_pkg("qemu-system-x86")
     # One test host per build dir at a time: the run dir and its disk image
     # are shared, so a second runner (a --batch while meson test runs) waits.
@@ -341,12 +419,16 @@ def run_testhost_once(p, items, extra_env, stream, with_qemu, keep=False):
 
     t0 = time.time()
     env = dict(os.environ, ITEST_APT_CACHE=os.path.join(p.work, "apt-answers"))
-    cmd = ["sh", HOST_BUILD, p.host, "--disk", os.path.join(run_dir, "disk.img"), "--vmm", p.vmm,
-           "--guest", p.guest, "--job", job] + (["--with-qemu"] if with_qemu else [])
-    if any(scenario_needs_rootfs(path) for _, path, _ in items) and os.path.exists(os.path.join(p.rootfs, "stamp")):
-        # The rootfs (about 0.9 GB of its 4 GB are used) and the scenarios'
-        # sparse copies of it need room on the test host's sparse disk.
-        cmd += ["--rootfs", p.rootfs, "--size", "8G"]
+    if p.arch == "arm64":
+        cmd = ["sh", HOST_ARM64_BUILD, p.images, "--disk", os.path.join(run_dir, "disk.img"), "--vmm", p.vmm,
+               "--job", job] + (["--with-qemu"] if with_qemu else [])
+    else:
+        cmd = ["sh", HOST_BUILD, p.host, "--disk", os.path.join(run_dir, "disk.img"), "--vmm", p.vmm,
+               "--guest", p.guest, "--job", job] + (["--with-qemu"] if with_qemu else [])
+        if any(scenario_needs_rootfs(path) for _, path, _ in items) and os.path.exists(os.path.join(p.rootfs, "stamp")):
+            # The rootfs (about 0.9 GB of its 4 GB are used) and the scenarios'
+            # sparse copies of it need room on the test host's sparse disk.
+            cmd += ["--rootfs", p.rootfs, "--size", "8G"]
     subprocess.run(cmd, check=True, stdout=sys.stderr, env=env)
     log(f"test-host disk ready in {time.time() - t0:.1f}s")
 
@@ -534,16 +616,21 @@ def inputs_digest(p, with_qemu):
             add_file(os.path.join(d, f))
     for f in ("lib.sh", "run.py"):
         add_file(os.path.join(HERE, f))
-    for f in ("build.sh", "init"):
-        add_file(os.path.join(TESTS, "host", f))
+    if p.arch == "arm64":
+        for f in ("build.sh", "init", "guest-init"):
+            add_file(os.path.join(TESTS, "host-arm64", f))
+        add_file(os.path.join(p.images, "stamp"))
+    else:
+        for f in ("build.sh", "init"):
+            add_file(os.path.join(TESTS, "host", f))
+        add_file(os.path.join(p.guest, "stamp"))
+        add_file(os.path.join(p.guest, "fio-stamp"))
+        add_file(os.path.join(p.host, "stamp"))
     for f in ("build.sh", "init", "debian.sh"):
         add_file(os.path.join(TESTS, "guest", f))
     for f in CI_FILES:
         add_file(f)
     add_file(os.path.join(p.rootfs, "stamp"))
-    add_file(os.path.join(p.guest, "stamp"))
-    add_file(os.path.join(p.guest, "fio-stamp"))
-    add_file(os.path.join(p.host, "stamp"))
     h.update(f"qemu={with_qemu}".encode())
     return h.hexdigest()
 
@@ -553,6 +640,9 @@ def meson_scenario(p, name, mode, with_qemu):
     if not os.path.exists(path):
         print(f"itest: no scenario {name} in {SCENARIOS}")
         return 1
+    if p.arch == "arm64" and arm64_missing():
+        print(f"itest: skipped: {arm64_missing()}")
+        return 77
     if mode == "direct":
         # Real KVM: no batch to share; run just this scenario.
         build_images(p, False, scenario_needs_rootfs(path))
@@ -585,8 +675,9 @@ def meson_scenario(p, name, mode, with_qemu):
                                    for n in scenario_names()))
         # Rebuilt images change the digest: take it again after building.
         key = session_id() + "\n" + inputs_digest(p, with_qemu)
-        items = [(n, os.path.join(SCENARIOS, n + ".sh"), scenario_timeout(os.path.join(SCENARIOS, n + ".sh")))
-                 for n in scenario_names()]
+        items = [(n, os.path.join(SCENARIOS, n + ".sh"),
+                  scenario_timeout(os.path.join(SCENARIOS, n + ".sh"), p.arch))
+                 for n in scenario_names(p.arch)]
         results = run_testhost(p, items, {}, stream=False, with_qemu=with_qemu)
         with open(res_file + ".tmp", "w") as f:
             json.dump(results, f)
@@ -635,16 +726,19 @@ def main():
     ap.add_argument("--with-fio", action="store_true", help="also build the guest initrd with fio")
     ap.add_argument("--with-qemu", action="store_true", help="put qemu-system-x86_64 into the test host")
     ap.add_argument("--keep", action="store_true", help="keep the test-host disk image afterwards")
+    ap.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64",
+                    help="the guests' architecture (arm64: the emulated arm64 test host)")
     a = ap.parse_args()
 
     if a.list:
-        print("\n".join(scenario_names()))
+        print("\n".join(scenario_names(a.arch)))
         return 0
-    p = Paths(a.build_dir, a.vmm)
+    p = Paths(a.build_dir, a.vmm, a.arch)
     os.makedirs(p.work, exist_ok=True)
-    mode = pick_mode(a.mode)
+    mode = pick_mode(a.mode, a.arch)
     # The QEMU check scenario is a harness canary; see docs/testing.md.
-    with_qemu = a.with_qemu or os.environ.get("VMM_ITEST_WITH_QEMU", "1") == "1"
+    # On arm64 only when asked for (bench/boot-arm64.sh): its QEMU is 50 packages to unpack.
+    with_qemu = a.with_qemu or (a.arch == "x86_64" and os.environ.get("VMM_ITEST_WITH_QEMU", "1") == "1")
 
     if a.images_only:
         build_images(p, a.with_fio)
@@ -664,9 +758,9 @@ def main():
         path = os.path.abspath(a.script)
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", os.path.basename(path))
         name = name[:-3] if name.endswith(".sh") else name
-        build_images(p, a.with_fio, scenario_needs_rootfs(path))
+        build_images(p, a.with_fio, with_qemu, scenario_needs_rootfs(path))
         log(f"mode {mode}")
-        tmo = a.timeout or scenario_timeout(path)
+        tmo = a.timeout or scenario_timeout(path, p.arch)
         r = run_items(p, mode, [(name, path, tmo)], extra_env, True, with_qemu, a.keep)[name]
         if r.get("harness"):
             # The harness's own account (host did not boot...) was not streamed.
@@ -674,15 +768,15 @@ def main():
         print(f"itest: {name}: status {r['status']} in {r['seconds']}s")
         return r["status"] if 0 <= r["status"] < 256 else 1
 
-    names = a.batch or scenario_names()
+    names = a.batch or scenario_names(p.arch)
     items = []
     for n in names:
         path = os.path.join(SCENARIOS, n + ".sh")
         if not os.path.exists(path):
             print(f"itest: no scenario {n}", file=sys.stderr)
             return 2
-        items.append((n, path, scenario_timeout(path)))
-    build_images(p, a.with_fio, any(scenario_needs_rootfs(path) for _, path, _ in items))
+        items.append((n, path, scenario_timeout(path, p.arch)))
+    build_images(p, a.with_fio, rootfs=any(scenario_needs_rootfs(path) for _, path, _ in items))
     log(f"mode {mode}")
     results = run_items(p, mode, items, extra_env, True, with_qemu, a.keep)
     for n in names:

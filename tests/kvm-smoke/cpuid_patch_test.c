@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "kvm.h"
+#include "kvm_x86.h"
 
 #define TABLE_MAX 64
 

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* virtio-blk internals shared by the device's sources and its unit tests: wire format, request parser, device state, test hooks. */
+/* virtio-blk internals shared by the device's sources and its unit tests: wire format, request parser, device state, the model's side of the scheduler interface, test hooks. */
 #ifndef VMM_VBLK_INTERNAL_H
 #define VMM_VBLK_INTERNAL_H
+
+#ifndef VMM_MODULE_VBLK
+#error "vblk_internal.h is private to src/devices/virtio-blk: include virtio_blk.h"
+#endif
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -12,6 +16,7 @@
 #include "gmem.h"
 #include "virtio_blk.h"
 #include "virtio_mmio.h"
+#include "vblk_sched.h"
 #include "virtqueue.h"
 
 #define VIRTIO_ID_BLOCK 2
@@ -53,7 +58,6 @@
 #define VBLK_MAX_DWZ_SECTORS (1u << 22)   /* 2 GiB per discard / write-zeroes */
 #define VBLK_MAX_DWZ_SEG 1                /* one range per request keeps one backend op per request */
 #define VBLK_DEFAULT_QUEUE_SIZE 256
-#define VBLK_KICK_RETRY_NS (1000 * 1000ull)  /* a failed backend kick is tried again after 1 ms */
 
 /* struct virtio_blk_config offsets (little-endian fields). */
 #define VBLK_CFG_CAPACITY 0
@@ -94,43 +98,49 @@ struct vblk_parsed {
 };
 
 /*
+ * Why vblk_req_parse refused a chain: one value per distinct fault, so tests
+ * and the fuzz target can tell them apart. Only VBLK_PARSE_UNSUPPORTED gets
+ * the status UNSUPP; every other fault gets IOERR (vblk_req_parse_status).
+ */
+enum vblk_parse_err {
+	VBLK_PARSE_OK = 0,
+	VBLK_PARSE_NO_STATUS,        /* no device-writable byte for the status (out->status NULL) */
+	VBLK_PARSE_SHORT_HEADER,     /* header shorter than 16 bytes */
+	VBLK_PARSE_UNSUPPORTED,      /* unknown type, DISCARD/WRITE_ZEROES not negotiated, a reserved segment flag, UNMAP on a DISCARD */
+	VBLK_PARSE_WRONG_DIRECTION,  /* IN with readable data after the header, OUT with writable bytes besides the status */
+	VBLK_PARSE_PARTIAL_SECTOR,   /* IN/OUT data length not a multiple of 512 */
+	VBLK_PARSE_TOO_LONG,         /* IN/OUT data longer than lim->max_data */
+	VBLK_PARSE_PAST_END,         /* sector range past the end of the disk */
+	VBLK_PARSE_READ_ONLY,        /* OUT/DISCARD/WRITE_ZEROES on a read-only drive */
+	VBLK_PARSE_SEGMENT_COUNT,    /* DISCARD/WRITE_ZEROES payload not whole segments, none, or more than max_dwz_seg */
+	VBLK_PARSE_SEGMENT_SECTORS,  /* a segment's num_sectors is zero or above max_dwz_sectors */
+	VBLK_PARSE_ID_TOO_SHORT,     /* GET_ID buffer shorter than 20 bytes */
+	VBLK_PARSE_IOV_FULL,         /* iov_cap too small (cannot happen with VIRTQ_ELEM_MAX_SEGS) */
+	VBLK_PARSE_ERRORS            /* how many values there are, VBLK_PARSE_OK included */
+};
+
+/*
  * Parse the popped chain elem as a virtio-blk request. Pure: reads the header
  * and discard/write-zeroes segments from guest memory, writes nothing. Data
  * buffers are described into iov[0 .. iov_cap). out->status is set whenever
  * the chain has a writable last byte, also on error, so a status can be sent.
- *   0           ok
- *   -ENOMSG     no device-writable byte for the status (out->status NULL)
- *   -EBADMSG    header shorter than 16 bytes
- *   -EOPNOTSUPP unknown type, or DISCARD/WRITE_ZEROES not negotiated, or a
- *               reserved segment flag, or UNMAP on a DISCARD    (-> UNSUPP)
- *   -EPROTO     data in the wrong direction (IN with readable data after the
- *               header, OUT with writable bytes besides the status)
- *   -EINVAL     IN/OUT data length not a multiple of 512
- *   -EFBIG      IN/OUT data longer than lim->max_data
- *   -ERANGE     sector range past the end of the disk
- *   -EROFS      OUT/DISCARD/WRITE_ZEROES on a read-only drive
- *   -EMSGSIZE   DISCARD/WRITE_ZEROES payload not whole segments, none, or more than max_dwz_seg
- *   -EDOM       a segment's num_sectors is zero or above max_dwz_sectors
- *   -ENOBUFS    GET_ID buffer shorter than 20 bytes
- *   -E2BIG      iov_cap too small (cannot happen with VIRTQ_ELEM_MAX_SEGS)
+ * VBLK_PARSE_OK, or the fault (enum vblk_parse_err).
  */
-int vblk_req_parse(const struct vblk_limits *lim, const struct virtq_elem *elem,
-		   struct iovec *iov, unsigned int iov_cap, struct vblk_parsed *out);
+enum vblk_parse_err vblk_req_parse(const struct vblk_limits *lim, const struct virtq_elem *elem,
+				   struct iovec *iov, unsigned int iov_cap, struct vblk_parsed *out);
 
-/* The virtio-blk status a parse error maps to (UNSUPP for -EOPNOTSUPP, else IOERR). */
-uint8_t vblk_req_parse_status(int err);
+/* The virtio-blk status a parse fault maps to: UNSUPP for VBLK_PARSE_UNSUPPORTED, else IOERR. */
+uint8_t vblk_req_parse_status(enum vblk_parse_err err);
 
 /* One request slot: lives from pop to push. */
 struct vblk_req {
 	struct vblk_dev *dev;
-	struct vblk_req *next;     /* free list or retry list */
+	struct vblk_req *next;     /* free list */
 	uint64_t generation;       /* dev->generation at pop; a reset makes it stale */
-	uint64_t submit_ns;        /* when it went to the backend (for dev->lat_ns) */
+	uint64_t submit_ns;        /* when it went to the backend (vblk_sched_backend_done_locked) */
 	uint32_t type;
 	uint8_t *status;
 	uint64_t data_len;         /* IN/OUT total */
-	uint64_t done;             /* IN/OUT bytes transferred so far (short I/O resumes here) */
-	unsigned int iov_first;    /* first iov entry still to transfer */
 	struct blk_req breq;
 	struct virtq_elem elem;
 	struct iovec iov[VIRTQ_ELEM_MAX_SEGS];
@@ -148,13 +158,12 @@ struct vblk_dev {
 	struct blk_backend *be;
 	int notify_fd;
 	int irq_fd;
-	int stop_fd;
-	int epoll_fd;
 
 	/*
-	 * lock guards the queue and request state below. Taken by the I/O thread
-	 * (or a test) while processing, and by vCPU threads in the transport hooks
-	 * (which already hold mmio.lock: the order is mmio.lock, then lock).
+	 * lock guards the queue and request state below, and the scheduler's.
+	 * Taken by the I/O thread (or a test) while processing, and by vCPU
+	 * threads in the transport hooks (which already hold mmio.lock: the order
+	 * is mmio.lock, then lock).
 	 */
 	pthread_mutex_t lock;
 	pthread_cond_t idle;        /* signalled when inflight reaches 0 */
@@ -163,25 +172,14 @@ struct vblk_dev {
 	uint64_t features;          /* negotiated, valid while active */
 	bool blocked;               /* backend full or no free slot: pop nothing until a completion */
 	bool resume;                /* chains were left in the avail ring by back-pressure: process the queue after completions */
-	bool stopping;
-	bool round_capped;          /* a round stopped after a ring's worth of requests with more waiting */
-	bool thread_running;
-	pthread_t thread;
+	bool stopping;              /* vblk_stop: pop nothing more; what is in flight still completes */
 	uint64_t generation;
 	struct vblk_req *reqs;
 	struct vblk_req *free_list;
-	struct vblk_req *retry_head, *retry_tail;   /* short I/O remainders waiting to be resubmitted */
 	unsigned int inflight;      /* slots popped and not yet pushed or dropped */
 	unsigned int be_inflight;   /* requests inside the backend */
 	bool need_irq_check;        /* pushed since the last virtq_should_notify */
-	bool polling;               /* the I/O thread is busy-polling: leave guest kicks off when the ring runs dry */
-	bool kicks_off;             /* guest kicks left off (a poll found work, or kicks are parked): vblk_kicks_rearm before sleeping */
-	uint64_t parked_until_ns;   /* kicks parked while the backend is busy, until then at most; 0: not parked */
-	bool kick_owed;             /* the last backend kick failed: the I/O thread retries it (be_kick_locked) */
-	bool streaming;             /* the guest adds requests to a busy backend: park kicks (park_kicks) */
-	uint64_t lat_ns;            /* moving average of the backend's latency, ns */
-	uint64_t now_ns;            /* the clock, read once per processing round; 0: not read in this round */
-	uint64_t poll_max_ns;       /* cap of the busy-poll window; 0: never poll */
+	struct vblk_sched sched;    /* the I/O thread's: the model never reads it (vblk_sched.h) */
 
 	uint8_t wce;                /* atomic: guest-visible write cache on (config `writeback`) */
 	/*
@@ -194,6 +192,12 @@ struct vblk_dev {
 	int flush_err;
 	struct vblk_stats stats;    /* atomic fields */
 };
+
+/* Add v to a stats counter. Relaxed: counters order nothing; readers only want each value whole. */
+static inline void vblk_stat_add(uint64_t *field, uint64_t v)
+{
+	__atomic_fetch_add(field, v, __ATOMIC_RELAXED);
+}
 
 /*
  * Build a device over an existing backend (tests use a fake). The backend's
@@ -210,98 +214,70 @@ int vblk_dev_alloc(const struct vblk_params *p, const struct gmem *mem,
 		   const struct blk_cache_props *props, struct vblk_dev **out);
 void vblk_dev_attach(struct vblk_dev *dev, struct blk_backend *be);
 void vblk_dev_free(struct vblk_dev *dev);
+
+/* ---- the device model's side of the interface with the scheduler (vblk_sched.h); dev->lock held ---- */
+
+/* What one vblk_dev_pop_locked did, for the scheduler to act on. */
+struct vblk_round {
+	unsigned int popped;        /* chains taken from the avail ring, bad ones and those answered at once included */
+	bool dry;                   /* it stopped because the ring was empty: guest kicks are the scheduler's to re-arm */
+	bool capped;                /* it stopped at its budget, maybe with more in the ring */
+	bool need_kick;             /* requests went to the backend, or it is full: hand its queue to the host */
+};
+
+/*
+ * Pop and start up to budget chains: parse each, answer at once what needs
+ * no backend (a malformed chain, GET_ID, FLUSH under cache=unsafe, a parse
+ * fault), submit the rest. Stops when the ring runs dry, at the budget, on
+ * back-pressure (backend full or no free slot: the chain goes back to the
+ * ring and nothing is popped until a completion, see
+ * vblk_dev_resume_due_locked), or on a corrupt ring (NEEDS_RESET). Pops
+ * nothing unless vblk_dev_may_pop. Never kicks the backend, never switches
+ * guest notifications and never interrupts the guest for used buffers: the
+ * scheduler does those once per round.
+ */
+struct vblk_round vblk_dev_pop_locked(struct vblk_dev *dev, unsigned int budget);
+
+/* Interrupt the guest if it wants one for the buffers used since the last call (EVENT_IDX aware). */
+void vblk_dev_interrupt_locked(struct vblk_dev *dev);
+
+/*
+ * Chains were left in the ring by back-pressure, which has since eased (a
+ * completion came): nobody will kick for them again, so the scheduler must
+ * run a round. True once per such stop.
+ */
+bool vblk_dev_resume_due_locked(struct vblk_dev *dev);
+
+/* The guest's queue is set up (DRIVER_OK) and its ring not corrupt. */
+static inline bool vblk_dev_ring_ready(const struct vblk_dev *dev)
+{
+	return dev->active && !dev->vq.broken;
+}
+
+/* The device takes requests: ring ready and not stopping. */
+static inline bool vblk_dev_serving(const struct vblk_dev *dev)
+{
+	return vblk_dev_ring_ready(dev) && !dev->stopping;
+}
+
+/* A round would pop now: serving, and not held by back-pressure. */
+static inline bool vblk_dev_may_pop(const struct vblk_dev *dev)
+{
+	return vblk_dev_serving(dev) && !dev->blocked;
+}
+
+/* ---- between the device model's sources ---- */
+
 /* The backend's completion callback; ctx is the device. */
 void vblk_backend_complete(void *ctx, struct blk_req *req, int res);
 
-/*
- * Pop and start every available request, one backend kick at the end, then
- * interrupt the guest if it wants one. What the I/O thread does on a notify;
- * tests call it directly instead of starting the thread. Count of chains
- * popped, or -errno from the backend kick.
- */
-int vblk_process_queue(struct vblk_dev *dev);
-/*
- * Reap backend completions, resubmit short-I/O remainders, resume a queue
- * blocked by back-pressure, interrupt the guest if it wants one. Count of
- * completions reaped, or -errno from the backend poll.
- */
-int vblk_process_completions(struct vblk_dev *dev);
+/* Raise bits in InterruptStatus and signal the guest's irqfd. */
+void vblk_dev_signal_irq(struct vblk_dev *dev, uint32_t bits);
 
-/*
- * Kicks parked while the guest streams into a busy backend (see park_kicks): for at most 1/8 of
- * the backend's average latency, within [VBLK_PARK_MIN_NS, VBLK_PARK_MAX_NS].
- */
-#define VBLK_PARK_MIN_NS 50000
-#define VBLK_PARK_MAX_NS 10000000
-/* How long kicks may stay parked for a backend latency of lat_ns. Pure. */
-uint64_t vblk_park_window(uint64_t lat_ns);
-
-/* The busy-poll window starts here when it first grows, and drops to 0 below it. */
-#define VBLK_POLL_START_NS 4000
-/* Poll looks between clock reads (a look plus a pause is well under 1 us). */
-#define VBLK_POLL_CLOCK_EVERY 32
-
-/*
- * The I/O thread's next busy-poll window (ns), as QEMU adapts its IOThreads'
- * poll-max-ns: cur is the window the last wait began with, waited_ns how long
- * that wait lasted until work arrived (polling included). Work that came
- * within the window keeps it; work that came after it but within max means a
- * longer window would have caught it: grow (from 0 to VBLK_POLL_START_NS,
- * then doubling, capped at max); work that came after max means polling
- * would have burnt the CPU for nothing: halve, to 0 below VBLK_POLL_START_NS.
- * Never above max; always 0 when max is 0. Pure.
- */
-uint64_t vblk_poll_window_next(uint64_t cur, uint64_t max, uint64_t waited_ns);
-
-/*
- * One busy-poll look without sleeping (dev->lock held): reap what the backend
- * finished, if requests are in it, and pop what the guest made available.
- * True when it did any of that. What the I/O thread repeats while its window
- * lasts.
- */
-bool vblk_poll_once_locked(struct vblk_dev *dev);
-
-/*
- * Whether the I/O thread should busy-poll now (dev->lock held): polling is
- * configured, the device is running, and there is work to wait for (requests
- * in the backend) or the guest was active just now (guest_recent). An idle
- * device sleeps.
- */
-bool vblk_poll_wanted_locked(const struct vblk_dev *dev, bool guest_recent);
-
-/*
- * Busy-poll for up to window_ns (takes dev->lock): vblk_poll_once_locked until
- * it finds work, the window ends, or polling is no longer wanted. Guest kicks
- * are off meanwhile. True when work was found (and done): kicks are then left
- * off, as the thread is likely to poll again at once, and the caller must call
- * vblk_kicks_rearm before it sleeps. False: kicks are back on (or parked,
- * see vblk_kicks_rearm), the ring was re-checked after that, and the caller
- * may sleep on the notify eventfd.
- */
-bool vblk_poll(struct vblk_dev *dev, uint64_t window_ns);
-
-/*
- * Before sleeping (takes dev->lock): if guest kicks were left off, turn them
- * back on and look at the ring once more, processing what a suppressed kick
- * would have announced. True when that found work. Parked kicks stay off
- * while requests are in the backend: their completions wake the thread, and
- * so does the end of the park window (vblk_wake_by); it looks at the
- * ring then.
- */
-bool vblk_kicks_rearm(struct vblk_dev *dev);
-
-/*
- * The park window ran out with no completion meanwhile: look at the ring
- * (the I/O thread calls this). Requests popped, or -errno as
- * vblk_process_queue.
- */
-int vblk_park_expired_locked(struct vblk_dev *dev);
-
-/*
- * When the I/O thread must wake even if no event comes (CLOCK_MONOTONIC ns):
- * the end of the park window, to look at the ring for parked kicks, or the
- * retry of a failed backend kick, whichever is first; 0: never (takes dev->lock).
- */
-uint64_t vblk_wake_by(struct vblk_dev *dev);
+/* Guest-visible write cache on, as the guest last set it (config `writeback`). */
+static inline bool vblk_dev_wce(const struct vblk_dev *dev)
+{
+	return __atomic_load_n(&dev->wce, __ATOMIC_RELAXED);
+}
 
 #endif

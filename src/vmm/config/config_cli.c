@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_ini_internal.h"
 #include "config_internal.h"
+#include "config_value_internal.h"
 #include "vm_config.h"
 
 enum cli_opt {
@@ -20,6 +22,7 @@ enum cli_opt {
 	OPT_SERIAL,
 	OPT_STATS,
 	OPT_PRINT_CONFIG,
+	OPT_SNAPSHOT,
 	OPT_VERSION,
 	OPT_VERBOSE = 'v',
 	OPT_HELP = 'h',
@@ -37,6 +40,7 @@ static const struct option cli_options[] = {
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
+	{ "snapshot", no_argument, NULL, OPT_SNAPSHOT },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -52,7 +56,8 @@ static const char *cli_metavar(int val)
 	case OPT_MEMORY: return "SIZE (e.g. 512M or 2G)";
 	case OPT_CPUS: return "N";
 	case OPT_TIMEOUT: return "SECONDS";
-	case OPT_DRIVE: return "file=PATH[,cache=MODE][,readonly=on|off][,id=NAME][,serial=STR][,poll=US]";
+	case OPT_DRIVE: return "file=PATH[,cache=MODE][,readonly=on|off][,id=NAME][,serial=STR][,poll=US]"
+			       "[,snapshot=on|off]";
 	case OPT_CONFIG: case OPT_STATS: return "FILE";
 	case OPT_SERIAL: return "stdio|none|file:PATH";
 	default: return "VALUE";
@@ -75,7 +80,7 @@ struct cli_args {
 	unsigned int ndrives;
 	const char **configs;
 	unsigned int nconfigs;
-	bool print_config, help, version;
+	bool print_config, help, version, snapshot;
 	int verbose;
 };
 
@@ -159,6 +164,7 @@ static int cli_scan(struct cli_args *a, int argc, char **argv, struct vm_config_
 		case OPT_DRIVE: a->drives[a->ndrives++] = optarg; break;
 		case OPT_CONFIG: a->configs[a->nconfigs++] = optarg; break;
 		case OPT_PRINT_CONFIG: a->print_config = true; break;
+		case OPT_SNAPSHOT: a->snapshot = true; break;
 		case OPT_VERBOSE: a->verbose++; break;
 		case OPT_HELP: a->help = true; break;
 		case OPT_VERSION: a->version = true; break;
@@ -189,15 +195,61 @@ static int cli_scan(struct cli_args *a, int argc, char **argv, struct vm_config_
 	return 0;
 }
 
+/* The keys of --drive, in the order of cli_drive_keys. */
+enum cli_drive_key {
+	DRIVE_FILE,
+	DRIVE_CACHE,
+	DRIVE_READONLY,
+	DRIVE_ID,
+	DRIVE_SERIAL,
+	DRIVE_POLL,
+	DRIVE_FORMAT,
+	DRIVE_SNAPSHOT,
+	DRIVE_NKEYS,
+};
+
+static const char *const cli_drive_keys[DRIVE_NKEYS] = {
+	"file", "cache", "readonly", "id", "serial", "poll", "format", "snapshot",
+};
+
+/* Set key k of d to value: 0, -EINVAL with a phrase in why, or -ENOMEM. */
+static int cli_drive_key_set(struct vm_drive_config *d, enum cli_drive_key k, const char *value,
+			     char *why, size_t n)
+{
+	switch (k) {
+	case DRIVE_FILE:
+		return config_str_set(&d->file, value);
+	case DRIVE_CACHE:
+		return config_cache_parse(value, &d->cache, why, n);
+	case DRIVE_READONLY:
+		return config_bool_parse(value, &d->readonly, why, n);
+	case DRIVE_ID:
+		if (config_id_check(value, why, n) < 0)
+			return -EINVAL;
+		return config_str_set(&d->id, value);
+	case DRIVE_SERIAL:
+		if (config_drive_serial_check(value, why, n) < 0)
+			return -EINVAL;
+		return config_str_set(&d->serial, value);
+	case DRIVE_POLL:
+		return config_uint_parse(value, 0, VM_DRIVE_POLL_US_MAX, &d->poll_us, why, n);
+	case DRIVE_FORMAT:
+		return config_format_parse(value, &d->format_raw, why, n);
+	case DRIVE_SNAPSHOT:
+		return config_snapshot_parse(value, &d->snapshot, why, n);
+	case DRIVE_NKEYS:
+		break;
+	}
+	return 0;
+}
+
 /*
  * Parse one --drive value into d (strings owned by d). 0 or -EINVAL/-ENOMEM
  * with "--drive ARG: ..." in err.
  */
 static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm_config_error *err)
 {
-	static const char *const keys[] = { "file", "cache", "readonly", "id", "serial", "poll", "format" };
-	enum { NKEYS = sizeof(keys) / sizeof(keys[0]) };
-	bool seen[NKEYS] = { false };
+	bool seen[DRIVE_NKEYS] = { false };
 	char why[300];
 	char *copy, *tok, *save = NULL;
 	int ret = 0;
@@ -209,23 +261,23 @@ static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm
 	}
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *value = strchr(tok, '=');
-		size_t k;
+		enum cli_drive_key k;
 
 		if (!value) {
-			if (!seen[0] && tok == copy)
+			if (!seen[DRIVE_FILE] && tok == copy)
 				config_err_set(err, "--drive %s: \"%s\" is not key=value (did you mean "
 					       "file=%s?)", arg, tok, tok);
 			else
 				config_err_set(err, "--drive %s: \"%s\" is not key=value (keys: file, cache, "
-					       "readonly, id, serial, poll, format)", arg, tok);
+					       "readonly, id, serial, poll, format, snapshot)", arg, tok);
 			goto invalid;
 		}
 		*value++ = '\0';
-		for (k = 0; k < NKEYS && strcmp(tok, keys[k]) != 0; k++)
+		for (k = 0; k < DRIVE_NKEYS && strcmp(tok, cli_drive_keys[k]) != 0; k++)
 			;
-		if (k == NKEYS) {
+		if (k == DRIVE_NKEYS) {
 			config_err_set(err, "--drive %s: unknown key \"%s\" (expected file, cache, readonly, "
-				       "id, serial, poll or format)", arg, tok);
+				       "id, serial, poll, format or snapshot)", arg, tok);
 			goto invalid;
 		}
 		if (seen[k]) {
@@ -234,53 +286,25 @@ static int cli_drive_parse(const char *arg, struct vm_drive_config *d, struct vm
 		}
 		seen[k] = true;
 		if (value[0] == '\0') {
-			if (k == 0)
+			if (k == DRIVE_FILE)
 				config_err_set(err, "--drive %s: file= is empty (give the image, e.g. file=disk.img)", arg);
 			else
 				config_err_set(err, "--drive %s: %s= is empty (give a value or leave %s= out)", arg, tok, tok);
 			goto invalid;
 		}
-		switch (k) {
-		case 0:
-			ret = config_str_set(&d->file, value);
-			break;
-		case 1:
-			if (config_cache_parse(value, &d->cache, why, sizeof(why)) < 0)
-				goto bad_value;
-			break;
-		case 2:
-			if (config_bool_parse(value, &d->readonly, why, sizeof(why)) < 0)
-				goto bad_value;
-			break;
-		case 3:
-			if (config_id_check(value, why, sizeof(why)) < 0)
-				goto bad_value;
-			ret = config_str_set(&d->id, value);
-			break;
-		case 4:
-			if (config_drive_serial_check(value, why, sizeof(why)) < 0)
-				goto bad_value;
-			ret = config_str_set(&d->serial, value);
-			break;
-		case 5:
-			if (config_uint_parse(value, 0, VM_DRIVE_POLL_US_MAX, &d->poll_us, why, sizeof(why)) < 0)
-				goto bad_value;
-			break;
-		case 6:
-			if (config_format_parse(value, &d->format_raw, why, sizeof(why)) < 0)
-				goto bad_value;
-			break;
-		}
+		ret = cli_drive_key_set(d, k, value, why, sizeof(why));
+		if (ret == -EINVAL)
+			goto bad_value;
 		if (ret < 0) {
 			config_err_set(err, "out of memory");
 			goto free_copy;
 		}
 	}
-	if (!seen[0] && arg[0] == '\0') {
+	if (!seen[DRIVE_FILE] && arg[0] == '\0') {
 		config_err_set(err, "--drive: empty value (e.g. --drive file=disk.img)");
 		goto invalid;
 	}
-	if (!seen[0]) {
+	if (!seen[DRIVE_FILE]) {
 		config_err_set(err, "--drive %s: file= is missing (e.g. --drive file=disk.img,%s)",
 			       arg, arg);
 		goto invalid;
@@ -412,6 +436,17 @@ static int cli_drives_apply(struct vm_config *cfg, const struct cli_args *a,
 	return 0;
 }
 
+/* --snapshot: every drive that does not say snapshot= and is not read-only becomes a snapshot drive (as QEMU's -snapshot). */
+static void cli_snapshot_apply(struct vm_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->ndrives; i++) {
+		struct vm_drive_config *d = &cfg->drives[i];
+
+		if (d->snapshot == VM_SNAPSHOT_UNSET && !d->readonly)
+			d->snapshot = VM_SNAPSHOT_ON;
+	}
+}
+
 /* Give id-less drives "drive<N>", N from their index upwards, skipping ids in use. */
 static int cli_drive_ids_assign(struct vm_config *cfg, struct vm_config_error *err)
 {
@@ -470,6 +505,8 @@ int vm_config_from_args(struct vm_config *cfg, int argc, char **argv, struct vm_
 	ret = cli_drive_ids_assign(cfg, err);
 	if (ret < 0)
 		goto free_lists;
+	if (a.snapshot)
+		cli_snapshot_apply(cfg);
 	ret = vm_config_validate(cfg, err);
 free_lists:
 	free(a.drives);

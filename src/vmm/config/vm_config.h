@@ -8,24 +8,18 @@
 #include <stdio.h>
 
 #include "blk_backend.h"
+/*
+ * What one value may be: the accepted ranges (VM_MAX_CPUS, VM_MIN_MEMORY, ...),
+ * enum vm_serial_mode, struct vm_config_error, vm_config_parse_size and
+ * vm_config_msg_char.
+ */
+#include "vm_config_value.h"
 
 #define VM_MAX_DRIVES 8
-#define VM_MAX_CPUS 64
 #define VM_DEFAULT_MEMORY (256ull << 20)
 #define VM_DEFAULT_CMDLINE "console=ttyS0"
-
-/* Accepted guest RAM: 64 MiB .. 1 TiB, a whole number of MiB. */
-#define VM_MIN_MEMORY (64ull << 20)
-#define VM_MAX_MEMORY (1ull << 40)
-/* --timeout upper bound: one day. */
-#define VM_MAX_TIMEOUT 86400u
-/* virtio-blk's GET_ID string is at most 20 bytes. */
-#define VM_DRIVE_SERIAL_MAX 20
-/* Drive ids are [A-Za-z0-9_-]{1,32}; short enough to fit inih's section-name buffer. */
-#define VM_DRIVE_ID_MAX 32
 /* poll=: the cap of a drive's adaptive I/O-thread busy-poll window, microseconds (0: never poll). */
 #define VM_DRIVE_POLL_US_DEFAULT 64u
-#define VM_DRIVE_POLL_US_MAX 1000u
 
 /* Where a setting came from, for messages of the form "vm.ini:12: ...". */
 struct vm_config_origin {
@@ -45,15 +39,14 @@ struct vm_drive_config {
 	char *serial;           /* NULL: none */
 	unsigned int poll_us;   /* busy-poll cap, us; 0: off (VM_DRIVE_POLL_US_DEFAULT unless set) */
 	bool format_raw;        /* format=raw: take the image as raw without checking for another format's header */
+	/*
+	 * snapshot=. After vm_config_from_args, --snapshot has turned UNSET into
+	 * ON for every drive that is not read-only. ON with readonly is refused.
+	 */
+	enum vm_drive_snapshot snapshot;
 	struct vm_config_origin origin;  /* INI: the [drive] header line; CLI: file NULL */
 	struct vm_config_origin file_origin;   /* INI: the "file =" line; CLI: file NULL */
 	struct vm_config_origin cache_origin;  /* INI: the "cache =" line; file NULL if not set there */
-};
-
-enum vm_serial_mode {
-	VM_SERIAL_STDIO = 0,
-	VM_SERIAL_FILE,
-	VM_SERIAL_NONE,
 };
 
 /* Where each scalar setting was last set (file NULL and line 0: default or command line). */
@@ -93,23 +86,10 @@ struct vm_config {
 	unsigned int nsources;
 };
 
-/* One line, no trailing newline, ready for main.c to print after "vmm: ". */
-struct vm_config_error {
-	char msg[512];
-};
-
 /* Defaults: 256 MiB, 1 vCPU, no timeout, stdio serial. */
 void vm_config_init(struct vm_config *cfg);
 /* Frees everything cfg owns and leaves it as after vm_config_init. */
 void vm_config_free(struct vm_config *cfg);
-
-/*
- * Parse SIZE: "512M", "2G", "1024K", "1T", "4096" (bare number = MiB, QEMU's
- * convention; suffixes are binary and either case). 0 and *bytes set, or
- * -EINVAL (bad syntax) / -ERANGE (overflow, zero). Range limits such as
- * VM_MIN_MEMORY are the caller's business.
- */
-int vm_config_parse_size(const char *s, uint64_t *bytes);
 
 /*
  * Build the effective configuration from argv: INI files named by --config
@@ -162,13 +142,6 @@ int vm_config_printable(const struct vm_config *cfg, struct vm_config_error *err
 
 /* The --help text. */
 void vm_config_usage(FILE *out);
-
-/*
- * Byte c as it goes into a one-line message: itself, or a C escape (\n, \r,
- * \t, \x1b) if it is a control character, which would break the line or
- * rewrite the terminal. Returns the length written to out (1 to 4; no NUL).
- */
-size_t vm_config_msg_char(unsigned char c, char out[5]);
 
 /*
  * "vm.ini:12" for an INI origin, "" for the command line; for prefixing

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* x86 Linux boot: kernel loading, zero page, e820, command line, page tables, GDT and initial vCPU state. */
+/* x86 Linux boot: kernel loading, zero page, e820, page tables, GDT and initial vCPU state. */
 #ifndef VMM_X86_BOOT_H
 #define VMM_X86_BOOT_H
 
@@ -9,9 +9,12 @@
 
 #include <linux/kvm.h>
 
+#include "boot.h"
 #include "gmem.h"
 #include "x86_bootparam.h"
 #include "x86_layout.h"
+
+_Static_assert(X86_CMDLINE_MAX <= BOOT_CMDLINE_MAX, "the x86 command line must fit the core's buffer");
 
 /* GDT selectors the 64-bit boot protocol expects (__BOOT_CS, __BOOT_DS), and our TSS. */
 #define X86_GDT_BOOT_CS   0x10u
@@ -56,6 +59,17 @@ struct x86_kernel_fault {
 /* The -errno a refusal of this kind returns (as listed above; 0 for X86_KF_NONE). */
 int x86_kernel_fault_errno(enum x86_kernel_fault_kind kind);
 
+/*
+ * Why the loader refused a kernel file, as the words that follow the file's
+ * name in a message to the user: what is wrong and what to give instead
+ * ("is xz-compressed, not a kernel image (decompress it, or ...)"). file_size
+ * and mem_bytes (guest RAM) are what X86_KF_TRUNCATED and X86_KF_NO_RAM cite.
+ * Into buf (cap bytes, cut short if need be; "" for X86_KF_NONE). Returns the
+ * length snprintf reports, which is at least cap when it was cut.
+ */
+int x86_kernel_fault_describe(const struct x86_kernel_fault *f, uint64_t file_size, uint64_t mem_bytes, char *buf,
+			      size_t cap);
+
 /* A loaded kernel, as the later boot steps need it. */
 struct x86_kernel {
 	uint64_t entry;            /* guest-physical 64-bit entry point */
@@ -81,43 +95,6 @@ struct x86_kernel {
 int x86_e820_build(uint64_t mem_bytes, struct x86_e820_entry *out, unsigned int max);
 
 /*
- * Assemble the kernel command line into out (cap bytes incl. NUL; pass
- * x86_kernel.cmdline_cap). user NULL means "console=ttyS0". vmm_params (may be
- * NULL or empty) are appended after the user's kernel parameters but before a
- * "--" token if the user line has one, so everything after "--" (init's argv)
- * stays last. Returns the string length, -ENAMETOOLONG if it does not fit.
- */
-int x86_cmdline_build(char *out, size_t cap, const char *user, const char *vmm_params);
-
-/*
- * How much of a kernel file's start the loader reads to judge it: every header
- * it looks at (a bzImage's setup header, an ELF's file and program headers)
- * must lie in these bytes. A real kernel needs less than 1 KiB of them.
- */
-#define X86_KERNEL_HEAD_MAX 65536u
-
-/*
- * A kernel file (untrusted) as the loader sees it. The headers come from head
- * alone, read once, so what is checked is what is loaded; the bytes the
- * headers point at (a bzImage's protected-mode part, ELF segments) are read
- * straight into guest RAM with read, once the headers passed.
- */
-struct x86_kernel_file {
-	const void *head;   /* the file's first head_len bytes */
-	size_t head_len;    /* min(size, X86_KERNEL_HEAD_MAX); no more than size */
-	uint64_t size;      /* the file's size */
-	/*
-	 * Copy len bytes at file offset off into dst: 0, or -errno, -ENODATA if
-	 * the file ends first. Only called for ranges inside [0, size).
-	 */
-	int (*read)(const struct x86_kernel_file *f, void *dst, uint64_t len, uint64_t off);
-	const void *ctx;    /* read's own: the image, a file descriptor */
-};
-
-/* f over an image wholly in memory (size bytes at image); f keeps the pointer. */
-void x86_kernel_file_mem(struct x86_kernel_file *f, const void *image, size_t size);
-
-/*
  * Load a kernel file into guest memory: a bzImage (boot protocol >= 2.12
  * with XLF_KERNEL_64, protected-mode part at pref_address or 1 MiB, entry at
  * load address + 0x200) or an ELF64 x86-64 vmlinux (PT_LOAD segments at
@@ -126,8 +103,8 @@ void x86_kernel_file_mem(struct x86_kernel_file *f, const void *image, size_t si
  * lists). Returns 0; -ENOEXEC if it is not an x86-64 kernel;
  * -EPROTONOSUPPORT if the boot protocol is too old or the kernel cannot boot
  * in 64-bit mode; -ENOMEM if it does not fit in guest RAM below 4 GiB;
- * -EINVAL if malformed (headers past f->head_len, offsets or sizes past the
- * end of the file, overflow, segments below 1 MiB, an entry point that is
+ * -EINVAL if malformed (headers past f->head_len, which is at most
+ * BOOT_FILE_HEAD_MAX, offsets or sizes past the end of the file, overflow, segments below 1 MiB, an entry point that is
  * not a byte of the file: a bzImage's protected-mode part must reach past
  * 0x200, an ELF entry must lie in a segment's file bytes, not its bss); or
  * f->read's error (-EFAULT, which the checks rule out, would mean mem
@@ -135,7 +112,7 @@ void x86_kernel_file_mem(struct x86_kernel_file *f, const void *image, size_t si
  * Every check runs before the first byte is written: on a check's error guest
  * memory is untouched. On a read error the load range may be partly written.
  */
-int x86_kernel_load(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out);
+int x86_kernel_load(const struct gmem *mem, const struct boot_file *f, struct x86_kernel *out);
 
 /*
  * Every check x86_kernel_load makes, with the same returns and the same *out,
@@ -144,7 +121,7 @@ int x86_kernel_load(const struct gmem *mem, const struct x86_kernel_file *f, str
  * x86_ram_layout()). So a kernel file can be judged before any guest memory
  * exists.
  */
-int x86_kernel_check(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out);
+int x86_kernel_check(const struct gmem *mem, const struct boot_file *f, struct x86_kernel *out);
 
 /* Which bound x86_initrd_top() hit. */
 enum x86_initrd_limit {

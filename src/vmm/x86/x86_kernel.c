@@ -99,7 +99,7 @@ static int kernel_range_check(const struct gmem *mem, uint64_t addr, uint64_t le
 	return 0;
 }
 
-static int bzimage_check(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out)
+static int bzimage_check(const struct gmem *mem, const struct boot_file *f, struct x86_kernel *out)
 {
 	const uint8_t *img = f->head;
 	uint64_t size = f->size;
@@ -167,7 +167,7 @@ static int bzimage_check(const struct gmem *mem, const struct x86_kernel_file *f
 }
 
 /* Program header i of an ELF whose table elf_check found inside f->head. */
-static void elf_phdr_read(const struct x86_kernel_file *f, const Elf64_Ehdr *eh, unsigned int i, Elf64_Phdr *ph)
+static void elf_phdr_read(const struct boot_file *f, const Elf64_Ehdr *eh, unsigned int i, Elf64_Phdr *ph)
 {
 	/* memcpy: the file offers no alignment guarantee. */
 	memcpy(ph, (const uint8_t *)f->head + eh->e_phoff + (uint64_t)i * eh->e_phentsize, sizeof(*ph));
@@ -189,17 +189,15 @@ static const char *elf_machine_name(unsigned int machine)
 	}
 }
 
-static int elf_check(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out)
+/*
+ * The ELF header, before the program headers: byte order, class, machine,
+ * type, and a program header table inside the head. 0 with *eh, or a refusal.
+ */
+static int elf_header_check(const struct boot_file *f, Elf64_Ehdr *eh, struct x86_kernel *out)
 {
 	const uint8_t *img = f->head;
-	uint64_t size = f->size;
-	uint64_t lo = UINT64_MAX, hi = 0, entry = 0, table;
-	bool have_entry = false;
-	unsigned int nload = 0;
+	uint64_t table;
 	uint16_t machine;   /* e_machine, at the same offset in a 32-bit header */
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	int ret;
 
 	/*
 	 * As for a bzImage's header: the head is all of a file shorter than 64
@@ -208,7 +206,7 @@ static int elf_check(const struct gmem *mem, const struct x86_kernel_file *f, st
 	 * it is 64-bit.
 	 */
 	if (f->head_len < offsetof(Elf64_Ehdr, e_version))
-		return truncated(out, sizeof(eh));
+		return truncated(out, sizeof(*eh));
 	if (img[EI_DATA] == ELFDATA2MSB)
 		return refuse(out, X86_KF_OTHER_ARCH, "a big-endian ELF file", 0);
 	if (img[EI_DATA] != ELFDATA2LSB || (img[EI_CLASS] != ELFCLASS32 && img[EI_CLASS] != ELFCLASS64))
@@ -218,65 +216,105 @@ static int elf_check(const struct gmem *mem, const struct x86_kernel_file *f, st
 		return refuse(out, X86_KF_NOT_64BIT, "it is a 32-bit ELF file", 0);
 	if (machine != EM_X86_64)
 		return refuse(out, X86_KF_OTHER_ARCH, elf_machine_name(machine), machine);
-	if (f->head_len < sizeof(eh))
-		return truncated(out, sizeof(eh));
-	memcpy(&eh, img, sizeof(eh));
-	if (eh.e_type != ET_EXEC)
+	if (f->head_len < sizeof(*eh))
+		return truncated(out, sizeof(*eh));
+	memcpy(eh, img, sizeof(*eh));
+	if (eh->e_type != ET_EXEC)
 		return refuse(out, X86_KF_ELF_TYPE,
-			      eh.e_type == ET_REL ? "relocatable object (a .o or .ko)" :
-			      eh.e_type == ET_DYN ? "shared object or position-independent program" :
-			      eh.e_type == ET_CORE ? "core dump" : "file of an unknown type", eh.e_type);
-	if (eh.e_phnum == 0 || eh.e_phentsize < sizeof(Elf64_Phdr))
+			      eh->e_type == ET_REL ? "relocatable object (a .o or .ko)" :
+			      eh->e_type == ET_DYN ? "shared object or position-independent program" :
+			      eh->e_type == ET_CORE ? "core dump" : "file of an unknown type", eh->e_type);
+	if (eh->e_phnum == 0 || eh->e_phentsize < sizeof(Elf64_Phdr))
 		return malformed(out, "it has no usable program header table");
 	/* The table must lie in the head. phnum * phentsize < 2^32: no wrap once phoff <= head_len. */
-	table = (uint64_t)eh.e_phnum * eh.e_phentsize;
-	if (u64_add_sat(eh.e_phoff, table) > size)
-		return truncated(out, u64_add_sat(eh.e_phoff, table));
-	if (eh.e_phoff > f->head_len || table > f->head_len - eh.e_phoff)
+	table = (uint64_t)eh->e_phnum * eh->e_phentsize;
+	if (u64_add_sat(eh->e_phoff, table) > f->size)
+		return truncated(out, u64_add_sat(eh->e_phoff, table));
+	if (eh->e_phoff > f->head_len || table > f->head_len - eh->e_phoff)
 		return malformed(out, "its program headers lie past the file's first 64 KiB");
+	return 0;
+}
 
-	for (unsigned int i = 0; i < eh.e_phnum; i++) {
-		elf_phdr_read(f, &eh, i, &ph);
+/* What an ELF's PT_LOAD segments span, and its entry point once a segment's file bytes hold it. */
+struct elf_span {
+	uint64_t lo, hi;
+	unsigned int nload;
+	uint64_t entry;
+	bool have_entry;
+};
+
+/* Every PT_LOAD segment lies in the file and in guest RAM between 1 MiB and 3 GiB: 0 with *sp, or a refusal. */
+static int elf_segments_check(const struct gmem *mem, const struct boot_file *f, const Elf64_Ehdr *eh,
+			      struct elf_span *sp, struct x86_kernel *out)
+{
+	Elf64_Phdr ph;
+	int ret;
+
+	*sp = (struct elf_span){ .lo = UINT64_MAX };
+	for (unsigned int i = 0; i < eh->e_phnum; i++) {
+		elf_phdr_read(f, eh, i, &ph);
 		if (ph.p_type != PT_LOAD)
 			continue;
 		if (ph.p_filesz > ph.p_memsz)
 			return malformed(out, "a segment has more bytes in the file than in memory");
-		if (u64_add_sat(ph.p_offset, ph.p_filesz) > size)
+		if (u64_add_sat(ph.p_offset, ph.p_filesz) > f->size)
 			return truncated(out, u64_add_sat(ph.p_offset, ph.p_filesz));
 		if (ph.p_paddr > UINT64_MAX - ph.p_memsz)
 			return malformed(out, "a segment ends past the top of the address space");
 		ret = kernel_range_check(mem, ph.p_paddr, ph.p_memsz, out);
 		if (ret)
 			return ret;
-		lo = u64_min(lo, ph.p_paddr);
-		hi = u64_max(hi, ph.p_paddr + ph.p_memsz);
-		nload++;
+		sp->lo = u64_min(sp->lo, ph.p_paddr);
+		sp->hi = u64_max(sp->hi, ph.p_paddr + ph.p_memsz);
+		sp->nload++;
 		/* The entry must be code the file supplies, not its zeroed bss. */
-		if (!have_entry && eh.e_entry >= ph.p_paddr &&
-		    eh.e_entry - ph.p_paddr < ph.p_filesz) {
-			entry = eh.e_entry;
-			have_entry = true;
+		if (!sp->have_entry && eh->e_entry >= ph.p_paddr && eh->e_entry - ph.p_paddr < ph.p_filesz) {
+			sp->entry = eh->e_entry;
+			sp->have_entry = true;
 		}
 	}
-	if (nload == 0)
+	return 0;
+}
+
+/* Some vmlinux files give a virtual entry: translate it through the segment whose file bytes hold it. */
+static bool elf_virtual_entry(const struct boot_file *f, const Elf64_Ehdr *eh, uint64_t *entry)
+{
+	Elf64_Phdr ph;
+
+	for (unsigned int i = 0; i < eh->e_phnum; i++) {
+		elf_phdr_read(f, eh, i, &ph);
+		if (ph.p_type == PT_LOAD && eh->e_entry >= ph.p_vaddr && eh->e_entry - ph.p_vaddr < ph.p_filesz) {
+			*entry = ph.p_paddr + (eh->e_entry - ph.p_vaddr);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int elf_check(const struct gmem *mem, const struct boot_file *f, struct x86_kernel *out)
+{
+	struct elf_span sp;
+	Elf64_Ehdr eh;
+	int ret;
+
+	ret = elf_header_check(f, &eh, out);
+	if (ret)
+		return ret;
+	ret = elf_segments_check(mem, f, &eh, &sp, out);
+	if (ret)
+		return ret;
+	if (sp.nload == 0)
 		return malformed(out, "it has no loadable segment");
-	/* Some vmlinux files give a virtual entry: translate it through its segment. */
-	for (unsigned int i = 0; !have_entry && i < eh.e_phnum; i++) {
-		elf_phdr_read(f, &eh, i, &ph);
-		if (ph.p_type == PT_LOAD && eh.e_entry >= ph.p_vaddr &&
-		    eh.e_entry - ph.p_vaddr < ph.p_filesz) {
-			entry = ph.p_paddr + (eh.e_entry - ph.p_vaddr);
-			have_entry = true;
-		}
-	}
-	if (!have_entry)
+	if (!sp.have_entry)
+		sp.have_entry = elf_virtual_entry(f, &eh, &sp.entry);
+	if (!sp.have_entry)
 		return malformed(out, "its entry point is not in the code it loads");
 
 	memset(out, 0, sizeof(*out));
-	out->entry = entry;
-	out->load_addr = lo;
-	out->load_end = hi;
-	out->init_size = hi - lo;
+	out->entry = sp.entry;
+	out->load_addr = sp.lo;
+	out->load_end = sp.hi;
+	out->init_size = sp.hi - sp.lo;
 	out->initrd_addr_max = X86_ELF_INITRD_MAX;
 	out->cmdline_cap = X86_CMDLINE_MAX;
 	out->is_elf = true;
@@ -284,7 +322,7 @@ static int elf_check(const struct gmem *mem, const struct x86_kernel_file *f, st
 }
 
 /* Read a checked ELF's PT_LOAD segments into guest RAM (elf_check has vetted every one). */
-static int elf_copy(const struct gmem *mem, const struct x86_kernel_file *f)
+static int elf_copy(const struct gmem *mem, const struct boot_file *f)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph;
@@ -328,7 +366,7 @@ static const struct {
 	{ 0x30, 8, "RISCV\0\0\0", X86_KF_OTHER_ARCH, "a RISC-V Image" },
 };
 
-int x86_kernel_check(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out)
+int x86_kernel_check(const struct gmem *mem, const struct boot_file *f, struct x86_kernel *out)
 {
 	const uint8_t *img = f->head;
 	size_t len = f->head_len;
@@ -354,7 +392,7 @@ int x86_kernel_check(const struct gmem *mem, const struct x86_kernel_file *f, st
 	return refuse(out, X86_KF_UNKNOWN, NULL, 0);
 }
 
-int x86_kernel_load(const struct gmem *mem, const struct x86_kernel_file *f, struct x86_kernel *out)
+int x86_kernel_load(const struct gmem *mem, const struct boot_file *f, struct x86_kernel *out)
 {
 	uint64_t pm_size;
 	void *dst;
@@ -372,23 +410,6 @@ int x86_kernel_load(const struct gmem *mem, const struct x86_kernel_file *f, str
 	if (!dst)
 		return -EFAULT;
 	return f->read(f, dst, pm_size, out->file_off);
-}
-
-static int mem_read(const struct x86_kernel_file *f, void *dst, uint64_t len, uint64_t off)
-{
-	if (off > f->size || len > f->size - off)
-		return -ENODATA;
-	memcpy(dst, (const uint8_t *)f->ctx + off, len);
-	return 0;
-}
-
-void x86_kernel_file_mem(struct x86_kernel_file *f, const void *image, size_t size)
-{
-	f->head = image;
-	f->head_len = size < X86_KERNEL_HEAD_MAX ? size : X86_KERNEL_HEAD_MAX;
-	f->size = size;
-	f->read = mem_read;
-	f->ctx = image;
 }
 
 /* End of the RAM region that holds 1 MiB, or 0 if there is none. */

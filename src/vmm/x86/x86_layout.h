@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The fixed guest-physical machine layout shared by x86 boot, the ACPI builder and the VMM core. */
+/* The fixed guest-physical machine layout shared by x86 boot, the ACPI glue and the port I/O devices. */
 #ifndef VMM_X86_LAYOUT_H
 #define VMM_X86_LAYOUT_H
 
@@ -22,12 +22,15 @@
 #define X86_VIRTIO_MMIO_ADDR(i)  (X86_VIRTIO_MMIO_BASE + (uint64_t)(i) * X86_VIRTIO_MMIO_STRIDE)
 #define X86_VIRTIO_MMIO_GSI(i)   (X86_VIRTIO_MMIO_GSI_BASE + (unsigned int)(i))
 
+#define X86_GSI_COM1             4u     /* the UART's interrupt */
+
 #define X86_IOAPIC_BASE         0xFEC00000ULL
 #define X86_IOAPIC_SIZE         0x1000ULL
 #define X86_LAPIC_BASE          0xFEE00000ULL
 #define X86_LAPIC_SIZE          0x1000ULL
 
-/* I/O ports served by the VMM core. */
+/* I/O ports the x86 room serves (x86_ports.c). */
+#define X86_PORT_COM1           0x3f8   /* the 16550A's 8 registers: 0x3f8-0x3ff */
 #define X86_PORT_EXIT_STATUS    0x501   /* guest writes its exit status byte */
 #define X86_PORT_BOOT_MARKER    0x502   /* guest writes when it reached a boot milestone */
 #define X86_PORT_ACPI_SLEEP_CTL 0x504   /* ACPI (HW-reduced) sleep control register */

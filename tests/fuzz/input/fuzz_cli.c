@@ -4,7 +4,7 @@
  * into arguments after argv[0] = "vmm".
  *
  * The parser opens no file but the --config ones, and those only for reading (--stats and
- * --serial file: are stored, opened later by main.c and vm.c). So that it reads nothing else, every
+ * --serial file: are stored, opened later by main.c and the core). So that it reads nothing else, every
  * '/' in the arguments becomes '_' (no /dev/stdin, no FIFO elsewhere), and the target works in a
  * directory of its own, made at start, that holds only a.ini, b.ini and bad.ini for --config to
  * find. Crash inputs are saved there too (its path is printed at start); it is removed at a normal
@@ -16,8 +16,8 @@
  *  - every error message is one non-empty line naming the option ("--..." or "-X") or the INI file;
  *  - an accepted configuration (not --help/--version) passes vm_config_validate, has an id and a
  *    file for every drive, and prints as INI that reads back the same (see fuzz_config.h);
- *  - the kernel command line x86_cmdline_build makes of it (with the parameters vm.c adds, in
- *    buffers from 1 byte to X86_CMDLINE_MAX) fits its buffer, is NUL-terminated, holds those
+ *  - the kernel command line boot_cmdline_build makes of it (with the parameters x86 adds, in
+ *    buffers from 1 byte to BOOT_CMDLINE_MAX) fits its buffer, is NUL-terminated, holds those
  *    parameters, has no blank at either end, and once it fits a buffer it fits every larger one
  *    the same; when it does not fit, the buffer holds "";
  *  - the working directory still holds exactly its three files, unchanged: parsing created,
@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "fuzz_config.h"
-#include "x86_boot.h"
+#include "boot.h"
 
 #define FUZZ_CLI_MAX_ARGS 256
 
@@ -99,12 +99,12 @@ static void check_workdir(void)
 	FUZZ_CHECK(n == NFIXTURES, "the working directory has %zu entries, so parsing created a file", n);
 }
 
-/* The kernel command line for the user's part (NULL: the default), as vm.c builds it. */
+/* The kernel command line for the user's part (NULL: none), as the core builds it. */
 static void check_cmdline(const char *user)
 {
 	static const char params[] = "reboot=k panic=-1 pci=off";
-	static const size_t caps[] = { 1, 2, 27, 64, 512, X86_CMDLINE_MAX };
-	char out[X86_CMDLINE_MAX], first[X86_CMDLINE_MAX] = "";
+	static const size_t caps[] = { 1, 2, 27, 64, 512, BOOT_CMDLINE_MAX };
+	char out[BOOT_CMDLINE_MAX], first[BOOT_CMDLINE_MAX] = "";
 	bool fitted = false;
 
 	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
@@ -112,13 +112,13 @@ static void check_cmdline(const char *user)
 		int r;
 
 		memset(out, 0x55, sizeof(out));
-		r = x86_cmdline_build(out, cap, user, params);
+		r = boot_cmdline_build(out, cap, user, params);
 		if (r < 0) {
-			FUZZ_CHECK(r == -ENAMETOOLONG && out[0] == '\0', "x86_cmdline_build(cap %zu): %d", cap, r);
+			FUZZ_CHECK(r == -ENAMETOOLONG && out[0] == '\0', "boot_cmdline_build(cap %zu): %d", cap, r);
 			FUZZ_CHECK(!fitted, "the command line fits %zu bytes but not %zu", strlen(first) + 1, cap);
 			continue;
 		}
-		FUZZ_CHECK((size_t)r < cap && strlen(out) == (size_t)r, "x86_cmdline_build(cap %zu) gave %d "
+		FUZZ_CHECK((size_t)r < cap && strlen(out) == (size_t)r, "boot_cmdline_build(cap %zu) gave %d "
 			   "for a string of %zu", cap, r, strnlen(out, sizeof(out)));
 		FUZZ_CHECK(strstr(out, params) != NULL, "the command line \"%s\" lacks vmm's parameters", out);
 		FUZZ_CHECK(out[0] != ' ' && out[r - 1] != ' ', "the command line \"%s\" has a blank at an end",

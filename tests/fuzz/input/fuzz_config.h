@@ -86,7 +86,7 @@ static inline void fuzz_check_roundtrip(const struct vm_config *cfg, const char 
 
 		FUZZ_CHECK(fuzz_streq(a->id, b->id) && a->cache == b->cache && a->readonly == b->readonly &&
 			   fuzz_streq(a->serial, b->serial) && a->poll_us == b->poll_us &&
-			   a->format_raw == b->format_raw,
+			   a->format_raw == b->format_raw && a->snapshot == b->snapshot,
 			   "%s: drive %u changed in the round trip\n--- printed:\n%s---", what, i, text);
 	}
 	r = fuzz_config_print(&back, &again);

@@ -9,7 +9,7 @@
  * image ends at a PROT_NONE page, so a stray read or write faults even without ASan.
  *
  * Invariants:
- *  - the file is seen as vmm sees one: its first X86_KERNEL_HEAD_MAX bytes, then reads; check reads
+ *  - the file is seen as vmm sees one: its first BOOT_FILE_HEAD_MAX bytes, then reads; check reads
  *    nothing past the head, load reads only inside the file;
  *  - check and load return 0 or one of the documented errors, and the same one; check with no host
  *    memory (as vm_boot_check calls it) agrees too, with the same struct x86_kernel;
@@ -241,7 +241,7 @@ static void check_initrd(const struct layout *l, const struct x86_kernel *k, uin
 		   "%s: %u e820 entries", l->name, bp->e820_entries);
 }
 
-static int no_read(const struct x86_kernel_file *f, void *dst, uint64_t len, uint64_t off)
+static int no_read(const struct boot_file *f, void *dst, uint64_t len, uint64_t off)
 {
 	(void)f, (void)dst;
 	FUZZ_CHECK(false, "x86_kernel_check read %llu bytes at %llu, past the head", (unsigned long long)len,
@@ -249,10 +249,10 @@ static int no_read(const struct x86_kernel_file *f, void *dst, uint64_t len, uin
 	return -EIO;
 }
 
-/* f->ctx: the x86_kernel_file_mem file whose read does the copy. */
-static int bounded_read(const struct x86_kernel_file *f, void *dst, uint64_t len, uint64_t off)
+/* f->ctx: the boot_file_mem file whose read does the copy. */
+static int bounded_read(const struct boot_file *f, void *dst, uint64_t len, uint64_t off)
 {
-	const struct x86_kernel_file *m = f->ctx;
+	const struct boot_file *m = f->ctx;
 
 	FUZZ_CHECK(off <= m->size && len <= m->size - off, "read of %llu bytes at %llu, past the file's %llu",
 		   (unsigned long long)len, (unsigned long long)off, (unsigned long long)m->size);
@@ -262,18 +262,18 @@ static int bounded_read(const struct x86_kernel_file *f, void *dst, uint64_t len
 /*
  * The head as vmm holds it: its own buffer of exactly len bytes, ending at a
  * PROT_NONE page, so a header read past the head faults even when the image
- * goes on (x86_kernel_file_mem points the head into the image itself).
+ * goes on (boot_file_mem points the head into the image itself).
  */
 static const uint8_t *head_copy(const uint8_t *img, size_t len)
 {
 	static uint8_t *area;
 
 	if (!area) {
-		area = fuzz_guarded_map(X86_KERNEL_HEAD_MAX);
+		area = fuzz_guarded_map(BOOT_FILE_HEAD_MAX);
 		FUZZ_CHECK(area != NULL, "cannot map the head buffer");
 	}
-	memcpy(area + X86_KERNEL_HEAD_MAX - len, img, len);
-	return area + X86_KERNEL_HEAD_MAX - len;
+	memcpy(area + BOOT_FILE_HEAD_MAX - len, img, len);
+	return area + BOOT_FILE_HEAD_MAX - len;
 }
 
 /* A refusal says why, the same way each time, in the terms main.c's message needs. */
@@ -319,11 +319,11 @@ static void check_fault(const struct layout *l, int r, const struct x86_kernel *
 static void run_layout(const struct layout *l, const uint8_t *img, size_t size, uint64_t isize)
 {
 	struct gmem nohost = l->mem;
-	struct x86_kernel_file fm, fcheck, fload;
+	struct boot_file fm, fcheck, fload;
 	struct x86_kernel kc, kn, kl;
 	int rc, rn, rl;
 
-	x86_kernel_file_mem(&fm, img, size);
+	boot_file_mem(&fm, img, size);
 	fm.head = head_copy(img, fm.head_len);
 	fcheck = fm;
 	fcheck.read = no_read;

@@ -93,7 +93,7 @@ def elf(segments, entry, phentsize=56, extra_phdrs=(), ehdr_type=2, machine=0x3E
 
 def elf_phdrs_at(img, phoff):
     """img with its program-header table copied to file offset phoff (zeros between) and e_phoff
-    pointing there. vmm reads headers from the first 64 KiB only (X86_KERNEL_HEAD_MAX)."""
+    pointing there. vmm reads headers from the first 64 KiB only (BOOT_FILE_HEAD_MAX)."""
     phentsize, phnum = struct.unpack_from('<HH', img, 0x36)
     table = img[64:64 + phentsize * phnum]
     out = bytearray(img.ljust(phoff, b'\0')[:phoff] + table)
@@ -151,6 +151,7 @@ readonly = off
 serial = ROOT-01
 poll = 0
 format = raw
+snapshot = on
 
 [drive.data]
 file = /abs/data.img
@@ -180,6 +181,8 @@ stats = stats.json
     'bad-dup-drive.ini': '[drive.a]\nfile = x\n[drive "a"]\nfile = y\n',
     'bad-key-home.ini': '[boot]\nmemory = 1G\n',
     'bad-cache.ini': '[drive.a]\nfile = x\ncache = fast\n',
+    'bad-snapshot.ini': '[boot]\nkernel = k\n[drive.a]\nfile = x\nsnapshot = yes\n[drive.b]\nfile = y\n'
+                        'readonly = on\nsnapshot = on\n',
     # inih's line buffer is 4096 bytes here: the longest line that fits, and one that does not.
     'long-cmdline.ini': '[boot]\nkernel = k\ncmdline = ' + 'x=1 ' * 1020 + '-- a\n',
     'bad-line-too-long.ini': '[boot]\nkernel = k\ncmdline = ' + 'y' * 5000 + '\n',
@@ -200,6 +203,9 @@ CLIS = {
     'config-twice': ['--config', 'a.ini', '--config', 'b.ini', '--cpus', '4'],
     'help': ['--help'],
     'version': ['--version'],
+    'snapshot': ['--kernel', 'k', '--snapshot', '--drive', 'file=a.img,snapshot=off', '--drive', 'file=b.img',
+                 '--drive', 'file=c.img,readonly=on', '--print-config'],
+    'bad-snapshot': ['--kernel', 'k', '--drive', 'file=a.img,snapshot=maybe,readonly=on'],
     'bad-missing-value': ['--kernel'],
     'bad-option-as-value': ['--initrd', '--kernel', 'k'],
     'bad-ambiguous': ['--c', 'x'],

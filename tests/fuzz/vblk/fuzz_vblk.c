@@ -7,7 +7,9 @@
  * each with PROT_NONE pages on both sides: any access the device makes outside RAM, or across the
  * region boundary as if it were one buffer, faults in every build.
  *
- * The backend is a fake that completes as the script says, or (header bit 0x80) a real one over a
+ * The backend is a fake that completes as the script says (within the backend contract of
+ * blk_complete_fn, or, on purpose, outside it: a READ/WRITE completed with 0 bytes or more than it asked
+ * for, which the device must fail), or (header bit 0x80) a real one over a
  * memfd, the synchronous engine or io_uring's, with O_DIRECT's alignment rules, behind the same checks:
  * guest buffers at any address and sectors off the block size then go through the bounce buffers of
  * src/block.
@@ -27,7 +29,8 @@
  *   - used->idx and the entry in RAM are what the device pushed; never more slots in use than it has;
  *   - the backend is asked only for whole ranges inside the disk, never to write a read-only drive,
  *     never for a request it already holds, and the device leaves a request alone while it is there;
- *     the remainder of a short transfer starts exactly where the transfer stopped;
+ *     each chain goes to the backend at most once per pop (a short transfer is the backend's to
+ *     resume: the fake moves part of a request's bytes and keeps it, as the engines do);
  *   - with the real backend: guest RAM and the image end up as the requests say (a plain model of
  *     each batch), and the image never changes size;
  *   - no round pops more than a ring's worth; an interrupt the guest asked for is raised;
@@ -190,6 +193,7 @@ static void ram_check_writes(const char *what)
 struct be_slot {
 	struct blk_req *req;
 	struct blk_req copy;   /* the request as submitted: the device must leave it alone meanwhile */
+	uint64_t moved;        /* READ/WRITE: bytes moved so far (a short transfer the fake resumes) */
 };
 
 struct fz_backend {
@@ -224,7 +228,7 @@ struct fz_backend {
 static struct {
 	uint64_t disk_bytes;   /* what the device may address: its capacity */
 	bool readonly;
-	uint64_t read_bytes, write_bytes;    /* moved by completions of current-generation requests or not */
+	uint64_t read_bytes, write_bytes;    /* moved for requests of any generation, completed or not */
 	uint64_t reads_full, writes_full;    /* completions with res == len */
 	uint64_t flush_done, discard_done, wz_done;
 	uint64_t submits;
@@ -252,86 +256,48 @@ static void check_iov_in_ram(const struct iovec *iov, unsigned int n, const char
 		      iov[i].iov_len);
 }
 
-/*
- * READ/WRITE as first submitted, per request slot, so that the remainder of a short transfer can be
- * checked: it must start exactly where the backend stopped, in the disk and in the buffers.
- */
+/* Per request slot: its chain was popped since the slot last went to the backend. */
 #define SLOTS_MAX 512
 
-static struct rw_rec {
-	bool fresh;        /* the slot's chain was popped since its last submit */
-	bool valid;
-	uint64_t offset0, len0, progress;
-	unsigned int iovcnt0;
-	struct iovec iov0[VIRTQ_ELEM_MAX_SEGS];
-} recs[SLOTS_MAX];
-
+static bool fresh[SLOTS_MAX];
 static struct vblk_dev *cur_dev;
 
-static struct rw_rec *rec_of_slot(const struct vblk_req *r)
+static bool *fresh_of_slot(const struct vblk_req *r)
 {
 	ptrdiff_t i = r - cur_dev->reqs;
 
 	CHECK(i >= 0 && i < (ptrdiff_t)cur_dev->queue_size && i < SLOTS_MAX, "not one of the device's request slots");
-	return &recs[i];
+	return &fresh[i];
 }
 
-static struct rw_rec *rec_of(const struct blk_req *req)
+static bool *fresh_of(const struct blk_req *req)
 {
 	const struct vblk_req *r = req->opaque;
-	struct rw_rec *rec = rec_of_slot(r);
+	bool *f = fresh_of_slot(r);
 
 	CHECK(&r->breq == req, "a backend request that is not its slot's");
-	return rec;
+	return f;
 }
 
-/* The remainder of rec's transfer after progress bytes must be exactly req. */
-static void rec_check_resume(const struct rw_rec *rec, const struct blk_req *req)
+/* Bytes a backend moved for req (for the stats checks). */
+static void account_bytes(const struct blk_req *req, uint64_t n)
 {
-	uint64_t skip = rec->progress;
-	unsigned int k = 0;
-
-	CHECK(rec->valid, "a request was resubmitted that was never submitted whole");
-	CHECK(req->offset == rec->offset0 + skip && req->len == rec->len0 - skip,
-	      "remainder at %llu+%llu, the first %llu of %llu+%llu bytes were done", (unsigned long long)req->offset,
-	      (unsigned long long)req->len, (unsigned long long)skip, (unsigned long long)rec->offset0,
-	      (unsigned long long)rec->len0);
-	for (unsigned int i = 0; i < rec->iovcnt0; i++) {
-		const uint8_t *b = rec->iov0[i].iov_base;
-		uint64_t l = rec->iov0[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		CHECK(k < req->iovcnt && req->iov[k].iov_base == b + skip && req->iov[k].iov_len == l - skip,
-		      "remainder's iov %u does not continue the buffers where the transfer stopped", k);
-		skip = 0;
-		k++;
-	}
-	CHECK(k == req->iovcnt, "remainder has %u iovs, %u expected", req->iovcnt, k);
+	if (req->op == BLK_OP_READ)
+		bst.read_bytes += n;
+	else if (req->op == BLK_OP_WRITE)
+		bst.write_bytes += n;
 }
 
-/* What a completion tells the checks: bytes moved, and where a short transfer must resume. */
+/* What a completion tells the stats checks. */
 static void account(const struct blk_req *req, int res)
 {
-	uint64_t n = res > 0 ? ((uint64_t)res < req->len ? (uint64_t)res : req->len) : 0;
-
 	switch (req->op) {
-	case BLK_OP_READ:
-		bst.read_bytes += n;
-		bst.reads_full += res > 0 && (uint64_t)res == req->len;
-		break;
-	case BLK_OP_WRITE:
-		bst.write_bytes += n;
-		bst.writes_full += res > 0 && (uint64_t)res == req->len;
-		break;
+	case BLK_OP_READ: bst.reads_full += res > 0 && (uint64_t)res == req->len; break;
+	case BLK_OP_WRITE: bst.writes_full += res > 0 && (uint64_t)res == req->len; break;
 	case BLK_OP_FLUSH: bst.flush_done++; break;
 	case BLK_OP_DISCARD: bst.discard_done += res >= 0; break;
 	case BLK_OP_WRITE_ZEROES: bst.wz_done += res >= 0; break;
 	}
-	if ((req->op == BLK_OP_READ || req->op == BLK_OP_WRITE) && res > 0 && (uint64_t)res < req->len)
-		rec_of(req)->progress += (uint64_t)res;
 }
 
 /* A hash of a WRITE's data. */
@@ -374,21 +340,10 @@ static int fz_submit(struct blk_backend *be, struct blk_req *req)
 			sum += req->iov[i].iov_len;
 		CHECK(sum == req->len, "iov total %llu != len %llu", (unsigned long long)sum,
 		      (unsigned long long)req->len);
-
-		struct rw_rec *rec = rec_of(req);
-
-		if (rec->fresh) {
-			rec->fresh = false;
-			rec->valid = true;
-			rec->offset0 = req->offset;
-			rec->len0 = req->len;
-			rec->progress = 0;
-			rec->iovcnt0 = req->iovcnt;
-			memcpy(rec->iov0, req->iov, req->iovcnt * sizeof(req->iov[0]));
-		} else {
-			rec_check_resume(rec, req);
-		}
 	}
+	/* Refused (-EAGAIN), a chain goes back to the ring and comes out fresh again. */
+	CHECK(*fresh_of(req), "op %d went to the backend twice for one pop", (int)req->op);
+	*fresh_of(req) = false;
 	if (req->op == BLK_OP_DISCARD || req->op == BLK_OP_WRITE_ZEROES)
 		CHECK(req->len % VBLK_SECTOR == 0 && req->len <= (uint64_t)VBLK_MAX_DWZ_SECTORS * VBLK_SECTOR,
 		      "discard/write-zeroes of %llu bytes", (unsigned long long)req->len);
@@ -417,6 +372,7 @@ static int fz_submit(struct blk_backend *be, struct blk_req *req)
 	CHECK(fb->npending + fb->ndone < BE_MAX, "more requests in the backend than the device has slots");
 	fb->pending[fb->npending].req = req;
 	fb->pending[fb->npending].copy = *req;
+	fb->pending[fb->npending].moved = 0;
 	fb->npending++;
 	return 0;
 }
@@ -620,7 +576,8 @@ static void px_complete(void *ctx, struct blk_req *req, int res)
 	CHECK(fb->inner_inflight > 0, "a completion for nothing in flight");
 	fb->inner_inflight--;
 	CHECK(res < 0 || (req->op != BLK_OP_READ && req->op != BLK_OP_WRITE) || (uint64_t)res == req->len,
-	      "the backend moved %d of %llu bytes", res, (unsigned long long)req->len);
+	      "the backend completed %d of %llu bytes", res, (unsigned long long)req->len);
+	account_bytes(req, res > 0 ? (uint64_t)res : 0);
 	account(req, res);
 	fb->be.complete(fb->be.complete_ctx, req, res);
 }
@@ -679,46 +636,71 @@ static const struct blk_backend_ops fz_ops = {
 
 static const int errnos[] = { -EIO, -ENOSPC, -EAGAIN, -EINTR, -ENOMEM, -EINVAL, -EFBIG, -1 };
 
-/* Finish pending request i with a result of the given kind (see OP_FINISH). */
+/* Move bytes [from, from + n) of pending READ/WRITE req: a pattern of the disk offset into a read's buffers; a write's are read (ASan sees every byte). */
+static void be_move(struct blk_req *req, uint64_t from, uint64_t n)
+{
+	uint64_t off = req->offset + from;
+
+	account_bytes(req, n);
+	for (unsigned int k = 0; k < req->iovcnt && n > 0; k++) {
+		uint8_t *p = req->iov[k].iov_base;
+		uint64_t l = req->iov[k].iov_len;
+
+		if (from >= l) {
+			from -= l;
+			continue;
+		}
+		uint64_t take = l - from < n ? l - from : n;
+
+		for (uint64_t j = from; j < from + take; j++, off++) {
+			if (req->op == BLK_OP_READ)
+				p[j] = (uint8_t)(off * 7 + (off >> 9));
+			else
+				bst.sink ^= p[j];
+		}
+		from = 0;
+		n -= take;
+	}
+}
+
+/*
+ * Let pending request i progress as the given kind says (see OP_FINISH): 0 all of it, 1 -EIO, 2 part of
+ * a READ/WRITE's bytes (it stays pending: a short transfer the backend resumes), 3 a result of 0,
+ * 4 more bytes than asked, 5 an errno. 3 and 4 break the contract for a READ/WRITE on purpose.
+ */
 static void be_finish(struct fz_backend *fb, unsigned int i, unsigned int kind, uint32_t arg)
 {
-	struct blk_req *req = fb->pending[i].req;
-	const struct blk_req *c = &fb->pending[i].copy;
+	struct be_slot *sl = &fb->pending[i];
+	struct blk_req *req = sl->req;
+	const struct blk_req *c = &sl->copy;
 	bool rw = req->op == BLK_OP_READ || req->op == BLK_OP_WRITE;
-	uint64_t full = rw ? req->len : 0;
+	uint64_t full = rw ? req->len : 0, left = full - sl->moved;
 	int64_t res;
 
 	CHECK(req->op == c->op && req->offset == c->offset && req->len == c->len && req->iov == c->iov &&
 	      req->iovcnt == c->iovcnt && req->opaque == c->opaque,
 	      "the device changed a request while the backend held it");
-	memmove(&fb->pending[i], &fb->pending[i + 1], (fb->npending - i - 1) * sizeof(fb->pending[0]));
-	fb->npending--;
 	switch (kind % 6) {
 	case 0: res = full; break;
 	case 1: res = -EIO; break;
-	case 2: res = full > 1 ? (int64_t)(1 + arg % (full - 1)) : (int64_t)full; break;   /* short */
+	case 2:
+		if (left > 1) {
+			uint64_t n = 1 + arg % (left - 1);
+
+			be_move(req, sl->moved, n);
+			sl->moved += n;
+			return;
+		}
+		res = full;
+		break;
 	case 3: res = 0; break;
-	case 4: res = full + 1 + arg % 4096; break;                             /* more than asked */
+	case 4: res = full + 1 + arg % 4096; break;
 	default: res = errnos[arg % (sizeof(errnos) / sizeof(errnos[0]))]; break;
 	}
-	if (rw && res > 0) {
-		uint64_t n = (uint64_t)res < req->len ? (uint64_t)res : req->len;
-		uint64_t off = req->offset;
-
-		/* A pattern of the disk offset for reads; writes are read (ASan sees every byte). */
-		for (unsigned int k = 0; k < req->iovcnt && n > 0; k++) {
-			uint8_t *p = req->iov[k].iov_base;
-			uint64_t take = req->iov[k].iov_len < n ? req->iov[k].iov_len : n;
-
-			for (uint64_t j = 0; j < take; j++, off++) {
-				if (req->op == BLK_OP_READ)
-					p[j] = (uint8_t)(off * 7 + (off >> 9));
-				else
-					bst.sink ^= p[j];
-			}
-			n -= take;
-		}
-	}
+	if (rw && res > 0)
+		be_move(req, sl->moved, left);
+	memmove(sl, sl + 1, (fb->npending - i - 1) * sizeof(*sl));
+	fb->npending--;
 	fb->done[fb->ndone] = req;
 	fb->done_res[fb->ndone] = (int)res;
 	fb->ndone++;
@@ -839,7 +821,7 @@ int __wrap_virtq_pop(struct virtq *vq, struct virtq_elem *elem)
 
 		o->status = (uint8_t *)last->iov_base + last->iov_len - 1;
 	}
-	rec_of_slot((const struct vblk_req *)((const char *)elem - offsetof(struct vblk_req, elem)))->fresh = true;
+	*fresh_of_slot((const struct vblk_req *)((const char *)elem - offsetof(struct vblk_req, elem))) = true;
 	ws.last_pop = (int)ws.nout;
 	ws.nout++;
 	ws.consumed++;
@@ -999,17 +981,17 @@ static void thread_sleep(void)
 		bool again;
 
 		pthread_mutex_lock(&ws.dev->lock);
-		again = ws.dev->round_capped;
-		ws.dev->round_capped = false;
+		again = ws.dev->sched.round_capped;
+		ws.dev->sched.round_capped = false;
 		pthread_mutex_unlock(&ws.dev->lock);
 		if (again) {
-			int n = vblk_process_queue(ws.dev);
+			int n = vblk_sched_process_queue(ws.dev);
 
 			CHECK(n <= (int)ws.dev->vq.size, "one round popped %d chains from a ring of %u", n,
 			      ws.dev->vq.size);
 			continue;
 		}
-		vblk_kicks_rearm(ws.dev);
+		vblk_sched_kicks_rearm(ws.dev);
 		break;
 	}
 }
@@ -1081,19 +1063,19 @@ static void thread_wake(enum wake why)
 	irq_watch_begin(&w);
 	switch (why) {
 	case WAKE_KICK:
-		n = vblk_process_queue(ws.dev);
+		n = vblk_sched_process_queue(ws.dev);
 		CHECK(n <= (int)ws.dev->vq.size, "one round popped %d chains from a ring of %u", n, ws.dev->vq.size);
 		break;
 	case WAKE_COMPLETION:
-		(void)vblk_process_completions(ws.dev);
+		(void)vblk_sched_process_completions(ws.dev);
 		break;
 	case WAKE_POLL:
-		(void)vblk_poll(ws.dev, 0);
+		(void)vblk_sched_poll(ws.dev, 0);
 		break;
 	case WAKE_PARK_TIMER:
 		pthread_mutex_lock(&ws.dev->lock);
-		if (ws.dev->parked_until_ns)
-			(void)vblk_park_expired_locked(ws.dev);
+		if (ws.dev->sched.parked_until_ns)
+			(void)vblk_sched_park_expired_locked(ws.dev);
 		pthread_mutex_unlock(&ws.dev->lock);
 		break;
 	}
@@ -1151,7 +1133,7 @@ enum {
 	OP_DESC,         /* table:u16 idx:u16 addr:u64 len:u32 flags:u16 next:u16 (table 0xffff: the queue's) */
 	OP_AVAIL,        /* n:u8 heads:u16[n]: make available, kick if the device asks */
 	OP_KICK,         /* QueueNotify, the I/O thread processes the queue */
-	OP_FINISH,       /* i:u8 kind:u8 arg:u32: the backend finishes pending request i */
+	OP_FINISH,       /* i:u8 kind:u8 arg:u32: pending request i progresses (be_finish) */
 	OP_REAP,         /* the I/O thread reaps completions */
 	OP_BACKEND,      /* capacity:u8 fail:u8 */
 	OP_AVAIL_IDX,    /* idx:u16: set avail->idx to anything */
@@ -1302,21 +1284,28 @@ static void run_ops(struct in *in, struct fz_backend *fb)
 }
 
 /*
- * The guest adds nothing more; the backend finishes each request (in full, or once short first when
- * shorts is set), and the I/O thread runs on its own wake-ups: completions and the park timer.
+ * The guest adds nothing more; the backend finishes each request (in full, or, when shorts is set, a
+ * READ/WRITE in two parts a round apart), and the I/O thread runs on its own wake-ups: completions and
+ * the park timer.
  */
 static bool drain(struct fz_backend *fb, bool shorts)
 {
 	for (unsigned int round = 0; round < 4 * ws.dev->queue_size + 64; round++) {
 		bool moved = fb->npending > 0 || fb->inner_inflight > 0;
 
-		while (fb->npending)
-			be_finish(fb, 0, shorts ? 2 : 0, 1 + round);
+		/* In submission order; a request moved in part keeps its place. */
+		for (unsigned int i = 0, n = fb->npending; n > 0; n--) {
+			unsigned int before = fb->npending;
+
+			be_finish(fb, i, shorts ? 2 : 0, 1 + round);
+			if (fb->npending == before)
+				i++;
+		}
 		shorts = false;
 		ram_check_writes("backend");
 		if (fb->ndone || fb->inner_inflight)
 			thread_wake(WAKE_COMPLETION);
-		if (ws.dev->parked_until_ns) {
+		if (ws.dev->sched.parked_until_ns) {
 			moved = true;
 			thread_wake(WAKE_PARK_TIMER);
 		}
@@ -1423,7 +1412,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(img.size % VBLK_SECTOR == 0, "an image of %llu bytes was accepted", (unsigned long long)img.size);
 	ws.dev = dev;
 	cur_dev = dev;
-	memset(recs, 0, sizeof(recs[0]) * (dev->queue_size < SLOTS_MAX ? dev->queue_size : SLOTS_MAX));
+	memset(fresh, 0, sizeof(fresh));
 	bst.disk_bytes = (img.size - img.size % img.logical_block);
 	bst.readonly = img.readonly;
 

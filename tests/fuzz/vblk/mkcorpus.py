@@ -318,7 +318,8 @@ def seeds():
     g.avail_push(g.request(T_IN, 0, 512))
     s['reset-inflight'] = header() + g.ops
 
-    # A short read whose remainder the backend refuses (full): it waits in the retry list, and a reset drops it.
+    # A read the backend has moved part of (a short transfer it resumes) when the guest resets, and a
+    # submit refused after: the reset drops the read's result.
     g = Guest()
     g.setup(RW_FEATS)
     g.avail_push(g.request(T_IN, 0, 1024), g.request(T_IN, 8, 512))
@@ -328,7 +329,7 @@ def seeds():
     g.setup(RW_FEATS)
     g.finish(); g.reap()
     g.avail_push(g.request(T_IN, 0, 512))
-    s['reset-with-retry-pending'] = header() + g.ops
+    s['reset-with-partial-in-backend'] = header() + g.ops
 
     g = Guest()
     g.setup(BASE_FEATS | bits(RO))

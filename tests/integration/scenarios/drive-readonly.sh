@@ -3,6 +3,7 @@
 # Scenario: readonly=on: the guest reads the image, cannot write it (its kernel refuses to open the
 # read-only disk for writing; when the guest forces the block device writable, the device answers
 # IOERR, so EIO), and the image is byte-for-byte unchanged.
+# arch: x86_64 arm64
 . "${ITEST_LIB:-$(dirname "$0")/../lib.sh}"
 
 img=$SCRATCH/ro.img

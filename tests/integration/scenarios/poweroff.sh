@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Scenario: `poweroff -f` in the guest (ACPI S5) ends vmm with status 0.
+# Scenario: `poweroff -f` in the guest (ACPI S5; arm64: PSCI SYSTEM_OFF) ends vmm with status 0.
+# arch: x86_64 arm64
 . "${ITEST_LIB:-$(dirname "$0")/../lib.sh}"
 
 # Exit 9 if poweroff returns, so a halt-instead-of-poweroff is not mistaken

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Scenario: --timeout ends a guest that never finishes with status 124, promptly.
+# arch: x86_64 arm64
 . "${ITEST_LIB:-$(dirname "$0")/../lib.sh}"
 
 boot_guest --timeout 2 -- 'sleep 1000000'

@@ -15,6 +15,7 @@
 #include "blk_backend.h"
 #include "blk_internal.h"
 #include "blk_test_util.h"
+#include "short_io.h"
 
 #ifndef BLK_TEST_URING
 #error "build with -DBLK_TEST_URING=0 or 1"
@@ -584,6 +585,199 @@ static void test_read_past_end_is_eio(void **state)
 	assert_int_equal(bt_rw(t, BLK_OP_READ, IMG_SIZE - 512, buf, sizeof(buf), false), -EIO);
 }
 
+/*
+ * ---- Short transfers ----
+ * A backend resumes a READ or WRITE that moved fewer bytes than asked where
+ * it stopped, and complete() sees every byte or -errno (blk_backend.h). The
+ * sync engine's preadv/pwritev2, and io_uring's inline pwritev2, are made
+ * short by the wrappers of short_io.h; io_uring's ring reads, by ending the
+ * image inside the request and growing it only once the short completion
+ * has been posted and before poll() resumes it.
+ */
+
+#if BLK_TEST_URING
+/* Wait until the eventfd says poll() has work (a completion was posted), and drain it. */
+static void bt_event_wait(struct bt *t)
+{
+	struct pollfd pfd = { .fd = blk_backend_event_fd(t->be), .events = POLLIN };
+	uint64_t v;
+
+	assert_int_equal(poll(&pfd, 1, 10000), 1);
+	assert_true(read(pfd.fd, &v, sizeof(v)) == sizeof(v) || errno == EAGAIN);
+}
+
+/* Append bytes [from, to) of pattern 1 to the image, which ends at from. */
+static void bt_grow(struct bt *t, uint64_t from, uint64_t to)
+{
+	static uint8_t buf[8192];
+	int fd = open(t->path, O_WRONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0 && to - from <= sizeof(buf));
+	blk_test_fill(buf, from, to - from, 1);
+	assert_int_equal(pwrite(fd, buf, to - from, (off_t)from), (ssize_t)(to - from));
+	close(fd);
+}
+#endif
+
+/* A READ comes back short twice, the second time mid-buffer: resumed, its bytes land in the right buffers. */
+static void test_short_read_resumes(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t b0[512], b1[1024], b2[512], want[2048];
+	struct iovec v[3] = { { b0, 512 }, { b1, 1024 }, { b2, 512 } };
+	unsigned int calls = 0;
+	struct blk_req r = { .op = BLK_OP_READ, .len = 2048, .iov = v, .iovcnt = 3, .opaque = &calls };
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+#if BLK_TEST_URING
+	/* The image ends 700 bytes into the request, then 800, then after it. */
+	r.offset = IMG_SIZE - 700;
+	assert_int_equal(blk_backend_submit(t->be, &r), 0);
+	assert_int_equal(blk_backend_kick(t->be), 0);
+	bt_event_wait(t);
+	bt_grow(t, IMG_SIZE, IMG_SIZE + 100);
+	assert_int_equal(blk_backend_poll(t->be), 0);   /* 700 of 2048: resumed, not completed */
+	bt_event_wait(t);
+	bt_grow(t, IMG_SIZE + 100, IMG_SIZE + 1348);
+	assert_int_equal(blk_backend_poll(t->be), 0);   /* 100 more */
+	bt_wait(t, 1);
+#else
+	static const long caps[] = { 700, 100 };
+
+	r.offset = 4 * 512;
+	short_io_script(caps, 2);
+	assert_int_equal(blk_backend_submit(t->be, &r), 0);
+	bt_wait(t, 1);
+	assert_int_equal(short_io_calls(), 3);
+#endif
+	assert_int_equal(calls, 1);
+	assert_int_equal(t->done_res[0], 2048);
+	blk_test_fill(want, r.offset, sizeof(want), 1);
+	assert_memory_equal(b0, want, 512);
+	assert_memory_equal(b1, want + 512, 1024);
+	assert_memory_equal(b2, want + 1536, 512);
+}
+
+/* A WRITE comes back short mid-buffer (io_uring: its inline pwritev2; the ring writes the rest). */
+static void test_short_write_resumes(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t wbuf[8192], disk[8192];
+	static const long caps[] = { 5000 };
+	struct iovec v[2] = { { wbuf, 4096 }, { wbuf + 4096, 4096 } };
+	struct blk_req w = { .op = BLK_OP_WRITE, .offset = 16384, .len = 8192, .iov = v, .iovcnt = 2 };
+	struct blk_backend_counters c;
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+	blk_test_fill(wbuf, 16384, sizeof(wbuf), 9);
+	short_io_script(caps, 1);
+	assert_int_equal(bt_run(t, &w), 8192);
+	assert_int_equal(blk_test_file_read(t->path, 16384, disk, sizeof(disk)), 0);
+	assert_memory_equal(disk, wbuf, sizeof(disk));
+	blk_backend_counters_get(t->be, &c);
+#if BLK_TEST_URING
+	assert_int_equal(short_io_calls(), 1);
+	assert_int_equal(c.inline_writes, 1);
+#else
+	assert_int_equal(short_io_calls(), 2);
+#endif
+	assert_int_equal(c.submitted, 1);
+}
+
+/* A transfer that moved some bytes and then failed completes with the error, not with the bytes it moved. */
+static void test_short_then_error(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t buf[512];
+	/* The host copies the first buffer, then faults on the second (the zero page is never mapped). */
+	struct iovec v[2] = { { buf, 512 }, { (void *)4096, 3584 } };
+	struct blk_req r = { .op = BLK_OP_READ, .offset = 8192, .len = 4096, .iov = v, .iovcnt = 2 };
+	struct blk_req w = { .op = BLK_OP_WRITE, .offset = 8192, .len = 4096, .iov = v, .iovcnt = 2 };
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+	assert_int_equal(bt_run(t, &r), -EFAULT);
+	assert_int_equal(bt_run(t, &w), -EFAULT);
+#if !BLK_TEST_URING
+	{
+		static const long caps[] = { 512, -ENOSPC };
+		static uint8_t big[2048];
+		struct iovec g = { big, sizeof(big) };
+		struct blk_req w2 = { .op = BLK_OP_WRITE, .offset = 0, .len = sizeof(big), .iov = &g, .iovcnt = 1 };
+
+		/* Short, then an error that is not a fault; and short, then no progress at all. */
+		short_io_script(caps, 2);
+		assert_int_equal(bt_run(t, &w2), -ENOSPC);
+		short_io_script((const long[]){ 100, 0 }, 2);
+		assert_int_equal(bt_run(t, &w2), -EIO);
+	}
+#endif
+}
+
+/*
+ * A short transfer keeps its place in the backend: its remainder needs no
+ * free slot, and a request refused for want of one (-EAGAIN) goes once the
+ * whole transfer is done. Two short transfers at once are each resumed.
+ */
+static void test_short_keeps_its_slot(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t a[1024], b[1024], want[2048];
+	struct iovec va = { a, sizeof(a) }, vb = { b, sizeof(b) };
+	unsigned int ca = 0, cb = 0;
+	struct blk_req ra = { .op = BLK_OP_READ, .len = 1024, .iov = &va, .iovcnt = 1, .opaque = &ca };
+	struct blk_req rb = { .op = BLK_OP_READ, .len = 1024, .iov = &vb, .iovcnt = 1, .opaque = &cb };
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 1);
+#if BLK_TEST_URING
+	ra.offset = IMG_SIZE - 300;
+	rb.offset = IMG_SIZE - 600;
+	assert_int_equal(blk_backend_submit(t->be, &ra), 0);
+	assert_int_equal(blk_backend_submit(t->be, &rb), -EAGAIN);
+	assert_int_equal(blk_backend_kick(t->be), 0);
+	bt_event_wait(t);
+	bt_grow(t, IMG_SIZE, IMG_SIZE + 724);
+	assert_int_equal(blk_backend_poll(t->be), 0);   /* 300 of 1024: resumed in its own slot */
+	assert_int_equal(blk_backend_submit(t->be, &rb), -EAGAIN);
+	bt_wait(t, 1);
+	/* Two at once: depth 2, both end past the image, both resumed by one poll. */
+	blk_backend_destroy(t->be);
+	assert_int_equal(backend_create(&t->img, 2, bt_complete, t, &t->be), 0);
+	ra.offset = IMG_SIZE + 724 - 300;
+	rb.offset = IMG_SIZE + 724 - 600;
+	ca = 0;
+	assert_int_equal(blk_backend_submit(t->be, &ra), 0);
+	assert_int_equal(blk_backend_submit(t->be, &rb), 0);
+	assert_int_equal(blk_backend_kick(t->be), 0);
+	bt_event_wait(t);
+	bt_grow(t, IMG_SIZE + 724, IMG_SIZE + 724 + 724);
+	assert_true(blk_backend_poll(t->be) >= 0);   /* both resumed (reads of cached pages complete at submit) */
+	bt_wait(t, 3);
+	blk_test_fill(want, IMG_SIZE + 724 - 600, sizeof(want), 1);
+	assert_memory_equal(b, want, 1024);
+	assert_memory_equal(a, want + 300, 1024);
+#else
+	static const long caps[] = { 300, 1 << 20, 600 };
+
+	ra.offset = 0;
+	rb.offset = 4096;
+	short_io_script(caps, 3);
+	assert_int_equal(blk_backend_submit(t->be, &ra), 0);
+	assert_int_equal(blk_backend_submit(t->be, &rb), -EAGAIN);
+	bt_wait(t, 1);
+	assert_int_equal(blk_backend_submit(t->be, &rb), 0);
+	bt_wait(t, 2);   /* 600, then the rest */
+	assert_int_equal(short_io_calls(), 4);
+	blk_test_fill(want, 0, 1024, 1);
+	assert_memory_equal(a, want, 1024);
+	blk_test_fill(want, 4096, 1024, 1);
+	assert_memory_equal(b, want, 1024);
+#endif
+	assert_int_equal(ca, 1);
+	assert_int_equal(cb, 1);
+	for (unsigned int i = 0; i < t->ndone; i++)
+		assert_int_equal(t->done_res[i], 1024);
+}
+
 static void test_bad_requests(void **state)
 {
 	struct bt *t = *state;
@@ -1136,6 +1330,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_direct_rmw_runs_alone, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_error_is_errno, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_read_past_end_is_eio, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_short_read_resumes, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_short_write_resumes, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_short_then_error, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_short_keeps_its_slot, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_nothing_before_kick, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_poll_events_busy_poll, bt_setup, bt_teardown),

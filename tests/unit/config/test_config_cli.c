@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the command line: sizes, options, errors, merging over INI files, --print-config and validation. */
+/* Unit tests of the command line: options, errors, merging over INI files, --print-config and --help. */
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -74,40 +74,6 @@ static const char *write_ini(const char *name, const char *text, char *path, siz
 	assert_int_equal(fputs(text, f) >= 0, 1);
 	assert_int_equal(fclose(f), 0);
 	return path;
-}
-
-static void test_size_parse(void **state)
-{
-	static const struct {
-		const char *s;
-		uint64_t bytes;
-	} good[] = {
-		{ "512M", 512ull << 20 }, { "2G", 2ull << 30 }, { "64", 64ull << 20 },
-		{ "1024K", 1ull << 20 }, { "1T", 1ull << 40 }, { "3g", 3ull << 30 },
-		{ "1", 1ull << 20 },
-	};
-	static const struct {
-		const char *s;
-		int ret;
-	} bad[] = {
-		{ "", -EINVAL }, { "12X", -EINVAL }, { "-1", -EINVAL }, { "1.5G", -EINVAL },
-		{ " 1G", -EINVAL }, { "1GB", -EINVAL }, { "G", -EINVAL }, { "0", -ERANGE },
-		{ "0G", -ERANGE }, { "99999999999999999999", -ERANGE }, { "17179869184G", -ERANGE },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		uint64_t v = 0;
-
-		assert_int_equal(vm_config_parse_size(good[i].s, &v), 0);
-		assert_int_equal(v, good[i].bytes);
-	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		uint64_t v = 7;
-
-		assert_int_equal(vm_config_parse_size(bad[i].s, &v), bad[i].ret);
-		assert_int_equal(v, 7);
-	}
 }
 
 static void test_all_options(void **state)
@@ -247,7 +213,7 @@ static void test_err_bad_drive(void **state)
 			 "none, writethrough, directsync or unsafe)",
 			 "--kernel", "k", "--drive", "file=x,cache=unsafee");
 	EXPECT_CLI_ERROR("--drive file=x,size=1G: unknown key \"size\" (expected file, cache, readonly, id, "
-			 "serial, poll or format)", "--kernel", "k", "--drive", "file=x,size=1G");
+			 "serial, poll, format or snapshot)", "--kernel", "k", "--drive", "file=x,size=1G");
 	EXPECT_CLI_ERROR("--drive file=x,format=qcow2: \"qcow2\" is not a format vmm takes: it takes raw images only "
 			 "(convert one with qemu-img convert -O raw IMAGE DISK.img, and set format to raw or leave it "
 			 "out)", "--kernel", "k", "--drive", "file=x,format=qcow2");
@@ -320,7 +286,7 @@ static void test_err_control_characters(void **state)
 	EXPECT_CLI_ERROR("unexpected argument \"\\x1d\\t\\r\\x7f\": options look like --kernel PATH (see vmm --help)",
 			 "--kernel", "k", "\x1d\t\r\x7f");
 	EXPECT_CLI_ERROR("--drive file=a,\\x1b[2J: \"\\x1b[2J\" is not key=value (keys: file, cache, readonly, id, "
-			 "serial, poll, format)", "--kernel", "k", "--drive", "file=a,\x1b[2J");
+			 "serial, poll, format, snapshot)", "--kernel", "k", "--drive", "file=a,\x1b[2J");
 }
 
 /*
@@ -461,6 +427,7 @@ static void assert_same_vm(const struct vm_config *a, const struct vm_config *b)
 		assert_int_equal(a->drives[i].readonly, b->drives[i].readonly);
 		assert_int_equal(a->drives[i].poll_us, b->drives[i].poll_us);
 		assert_int_equal(a->drives[i].format_raw, b->drives[i].format_raw);
+		assert_int_equal(a->drives[i].snapshot, b->drives[i].snapshot);
 		if (a->drives[i].serial || b->drives[i].serial)
 			assert_string_equal(a->drives[i].serial, b->drives[i].serial);
 	}
@@ -589,51 +556,76 @@ static void test_print_unrepresentable(void **state)
 	vm_config_free(&cfg);
 }
 
-/* ---- vm_config_validate over hand-filled structs ---- */
+/* ---- snapshot drives ---- */
 
-static void test_validate(void **state)
+/* snapshot=on|off per drive; --snapshot turns it on where a drive says nothing and is not read-only. */
+static void test_snapshot(void **state)
 {
-	struct vm_config cfg;
+	struct vm_config cfg, back;
 	struct vm_config_error err;
+	char path[128];
+	char *text;
+	int ret;
 
 	(void)state;
-	vm_config_init(&cfg);
-	cfg.kernel = strdup("/k");
-	assert_int_equal(vm_config_validate(&cfg, &err), 0);
-
-	cfg.memory = 16ull << 20;
-	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
-	assert_string_equal(err.msg, "--memory: 16777216 bytes is out of range (expected a whole number of "
-			    "MiB from 64M to 1T)");
-	cfg.memory = VM_DEFAULT_MEMORY;
-
-	cfg.cpus = VM_MAX_CPUS + 1;
-	cfg.where.cpus = (struct vm_config_origin){ "vm.ini", 7 };
-	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
-	assert_string_equal(err.msg, "vm.ini:7: cpus: 65 is out of range (expected 1 to 64)");
-	cfg.cpus = 1;
-
-	cfg.ndrives = 2;
-	cfg.drives[0].id = strdup("a");
-	cfg.drives[0].file = strdup("/a");
-	cfg.drives[0].origin = (struct vm_config_origin){ "vm.ini", 3 };
-	cfg.drives[1].id = strdup("a");
-	cfg.drives[1].file = strdup("/b");
-	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
-	assert_string_equal(err.msg, "--drive id=a: drive id \"a\" is also used by vm.ini:3; give each "
-			    "drive its own id");
-	cfg.drives[1].id[0] = 'b';
-	assert_int_equal(vm_config_validate(&cfg, &err), 0);
-
-	cfg.drives[1].cache = (enum blk_cache_mode)42;
-	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
-	assert_string_equal(err.msg, "--drive id=b: invalid cache mode 42");
-	cfg.drives[1].cache = BLK_CACHE_NONE;
-
-	cfg.serial = VM_SERIAL_FILE;
-	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
-	assert_string_equal(err.msg, "--serial: file: needs a path (e.g. file:console.log)");
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--drive", "file=a.img,snapshot=on",
+			     "--drive", "file=b.img,snapshot=off", "--drive", "file=c.img"), 0);
+	assert_int_equal(cfg.drives[0].snapshot, VM_SNAPSHOT_ON);
+	assert_int_equal(cfg.drives[1].snapshot, VM_SNAPSHOT_OFF);
+	assert_int_equal(cfg.drives[2].snapshot, VM_SNAPSHOT_UNSET);
 	vm_config_free(&cfg);
+
+	write_ini("snap.ini", "[drive \"ro\"]\nfile = ro.img\nreadonly = on\n[drive \"off\"]\nfile = off.img\n"
+		  "snapshot = off\n[drive \"on\"]\nfile = on.img\nsnapshot = on\n", path, sizeof(path));
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "/k", "--config", path, "--snapshot", "--drive", "file=/d.img"), 0);
+	assert_int_equal(cfg.drives[0].snapshot, VM_SNAPSHOT_UNSET);   /* read-only: left as it is */
+	assert_true(cfg.drives[0].readonly);
+	assert_int_equal(cfg.drives[1].snapshot, VM_SNAPSHOT_OFF);     /* said off: off */
+	assert_int_equal(cfg.drives[2].snapshot, VM_SNAPSHOT_ON);
+	assert_int_equal(cfg.drives[3].snapshot, VM_SNAPSHOT_ON);      /* said nothing: on */
+
+	/* Printed per drive, so the INI alone gives the same VM. */
+	text = print_to_string(&cfg, &ret);
+	assert_int_equal(ret, 0);
+	assert_non_null(strstr(text, "[drive \"drive3\"]\n"));
+	assert_non_null(strstr(strstr(text, "[drive \"drive3\"]\n"), "snapshot = on\n"));
+	assert_non_null(strstr(text, "snapshot = off\n"));
+	write_ini("snap-rt.ini", text, path, sizeof(path));
+	assert_int_equal(RUN(&back, &err, "--config", path), 0);
+	assert_same_vm(&cfg, &back);
+	free(text);
+	vm_config_free(&back);
+	vm_config_free(&cfg);
+}
+
+static void test_snapshot_errors(void **state)
+{
+	char path[128], want[256];
+
+	(void)state;
+	EXPECT_CLI_ERROR("--drive file=a.img,snapshot=yes: \"yes\" is not on or off (on: the guest's "
+			 "writes go to a throwaway overlay and the image is never written)",
+			 "--kernel", "k", "--drive", "file=a.img,snapshot=yes");
+	EXPECT_CLI_ERROR("--drive file=a.img,snapshot=: snapshot= is empty (give a value or leave snapshot= out)",
+			 "--kernel", "k", "--drive", "file=a.img,snapshot=");
+	EXPECT_CLI_ERROR("--drive id=drive0: snapshot and readonly are both on: a read-only drive has no writes "
+			 "to throw away (turn one of them off)",
+			 "--kernel", "k", "--drive", "file=a.img,snapshot=on,readonly=on");
+	EXPECT_CLI_ERROR("--snapshot does not take a value; see vmm --help", "--kernel", "k", "--snapshot=on");
+	write_ini("snap-bad.ini", "[boot]\nkernel = k\n[drive \"x\"]\nfile = x.img\nreadonly = on\nsnapshot = on\n",
+		  path, sizeof(path));
+	snprintf(want, sizeof(want), "%s:3: [drive \"x\"]: snapshot and readonly are both on: a read-only drive "
+		 "has no writes to throw away (turn one of them off)", path);
+	EXPECT_CLI_ERROR(want, "--config", path);
+	/* --snapshot does not make an explicit read-only drive an error. */
+	{
+		struct vm_config cfg;
+		struct vm_config_error err;
+
+		assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--snapshot", "--drive", "file=a.img,readonly=on"), 0);
+		assert_int_equal(cfg.drives[0].snapshot, VM_SNAPSHOT_UNSET);
+		vm_config_free(&cfg);
+	}
 }
 
 static void test_usage(void **state)
@@ -658,7 +650,6 @@ static void test_usage(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_size_parse),
 		cmocka_unit_test(test_all_options),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_help_version_skip_checks),
@@ -676,7 +667,8 @@ int main(void)
 		cmocka_unit_test(test_merge_errors),
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_print_unrepresentable),
-		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_snapshot_errors),
 		cmocka_unit_test(test_usage),
 	};
 

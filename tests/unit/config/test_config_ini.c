@@ -387,6 +387,11 @@ static void test_err_poll(void **state)
 	expect_error("[drive.d]\nfile = a\nformat = vmdk\n",
 		     "/etc/vmm/vm.ini:3: format: \"vmdk\" is not a format vmm takes: it takes raw images only (convert "
 		     "one with qemu-img convert -O raw IMAGE DISK.img, and set format to raw or leave it out)");
+	expect_error("[drive.d]\nfile = a\nsnapshot = true\n",
+		     "/etc/vmm/vm.ini:3: snapshot: \"true\" is not on or off (on: the guest's writes go to a throwaway "
+		     "overlay and the image is never written)");
+	expect_error("[boot]\nsnapshot = on\n",
+		     "/etc/vmm/vm.ini:2: snapshot: not a [boot] setting; put it under [drive \"ID\"]");
 }
 
 static void test_err_serial_mode(void **state)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -46,7 +47,9 @@ static int fake_submit(struct blk_backend *be, struct blk_req *req)
 		.op = req->op, .offset = req->offset, .len = len, .iovcnt = req->iovcnt, .durable = req->durable,
 		.unmap = req->unmap,
 	};
+	fb->moved[fb->npending] = 0;
 	fb->pending[fb->npending++] = req;
+	pthread_cond_broadcast(&fb->changed);
 	return 0;
 }
 
@@ -55,6 +58,7 @@ static int fake_kick(struct blk_backend *be)
 	struct fake_backend *fb = fb_of(be);
 
 	fb->kicks++;
+	pthread_cond_broadcast(&fb->changed);
 	if (fb->fail_kicks) {
 		fb->fail_kicks--;
 		return -EAGAIN;
@@ -77,6 +81,7 @@ static int fake_poll(struct blk_backend *be)
 	fb->ndone = 0;
 	for (unsigned int i = 0; i < n; i++)
 		be->complete(be->complete_ctx, done[i], res[i]);
+	pthread_cond_broadcast(&fb->changed);
 	if (fb->poll_fails) {
 		int r = fb->poll_fails;
 
@@ -95,6 +100,7 @@ static void fake_destroy(struct blk_backend *be)
 {
 	struct fake_backend *fb = fb_of(be);
 
+	pthread_cond_destroy(&fb->changed);
 	close(fb->efd);
 	free(fb->disk);
 	free(fb);
@@ -114,35 +120,60 @@ struct fake_backend *fake_backend_new(uint64_t disk_size)
 
 	if (!fb)
 		return NULL;
+	pthread_condattr_t ca;
+
 	fb->disk = calloc(1, disk_size);
 	fb->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (!fb->disk || fb->efd < 0) {
-		free(fb->disk);
-		free(fb);
-		return NULL;
+	/* Timed waits on it are bounded in CLOCK_MONOTONIC, which no clock setting moves. */
+	if (!fb->disk || fb->efd < 0 || pthread_condattr_init(&ca) != 0)
+		goto free_fake;
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 || pthread_cond_init(&fb->changed, &ca) != 0) {
+		pthread_condattr_destroy(&ca);
+		goto free_fake;
 	}
+	pthread_condattr_destroy(&ca);
 	fb->disk_size = disk_size;
 	fb->be.ops = &fake_ops;
 	return fb;
+
+free_fake:
+	if (fb->efd >= 0)
+		close(fb->efd);
+	free(fb->disk);
+	free(fb);
+	return NULL;
 }
 
-int fake_backend_full_res(const struct blk_req *req)
+static bool is_rw(const struct blk_req *req)
 {
-	return (req->op == BLK_OP_READ || req->op == BLK_OP_WRITE) ? (int)req->len : 0;
+	return req->op == BLK_OP_READ || req->op == BLK_OP_WRITE;
 }
 
-static void transfer(struct fake_backend *fb, struct blk_req *req, uint64_t n)
+/* The result that finishes pending request i: what is left of a READ/WRITE, 0 for the other ops. */
+static int rest_of(const struct fake_backend *fb, unsigned int i)
 {
-	uint64_t off = req->offset;
+	return is_rw(fb->pending[i]) ? (int)(fb->pending[i]->len - fb->moved[i]) : 0;
+}
 
-	assert_true(off <= fb->disk_size && n <= fb->disk_size - off);
+/* Move bytes [from, from + n) of req between the disk and its iov. */
+static void transfer(struct fake_backend *fb, struct blk_req *req, uint64_t from, uint64_t n)
+{
+	uint64_t off = req->offset + from;
+
+	assert_true(req->offset <= fb->disk_size && from + n <= fb->disk_size - req->offset);
 	for (unsigned int i = 0; i < req->iovcnt && n > 0; i++) {
-		uint64_t take = req->iov[i].iov_len < n ? req->iov[i].iov_len : n;
+		uint64_t take;
 
+		if (from >= req->iov[i].iov_len) {
+			from -= req->iov[i].iov_len;
+			continue;
+		}
+		take = req->iov[i].iov_len - from < n ? req->iov[i].iov_len - from : n;
 		if (req->op == BLK_OP_READ)
-			memcpy(req->iov[i].iov_base, fb->disk + off, take);
+			memcpy((uint8_t *)req->iov[i].iov_base + from, fb->disk + off, take);
 		else
-			memcpy(fb->disk + off, req->iov[i].iov_base, take);
+			memcpy(fb->disk + off, (uint8_t *)req->iov[i].iov_base + from, take);
+		from = 0;
 		off += take;
 		n -= take;
 	}
@@ -153,10 +184,21 @@ struct blk_req *fake_backend_finish(struct fake_backend *fb, unsigned int i, int
 	assert_true(i < fb->npending);
 	struct blk_req *req = fb->pending[i];
 
+	if (is_rw(req) && res >= 0) {
+		uint64_t left = req->len - fb->moved[i];
+
+		/* No progress is -EIO, and no host call moves more than asked. */
+		assert_true(res > 0 && (uint64_t)res <= left);
+		transfer(fb, req, fb->moved[i], (uint64_t)res);
+		fb->moved[i] += (uint64_t)res;
+		if (fb->moved[i] < req->len)
+			return req;   /* short: resumed, still pending */
+		res = (int)req->len;
+	}
+	assert_true(is_rw(req) || res <= 0);
 	memmove(&fb->pending[i], &fb->pending[i + 1], (fb->npending - i - 1) * sizeof(fb->pending[0]));
+	memmove(&fb->moved[i], &fb->moved[i + 1], (fb->npending - i - 1) * sizeof(fb->moved[0]));
 	fb->npending--;
-	if ((req->op == BLK_OP_READ || req->op == BLK_OP_WRITE) && res > 0)
-		transfer(fb, req, (uint64_t)res);
 	if (req->op == BLK_OP_WRITE_ZEROES && res == 0)
 		memset(fb->disk + req->offset, 0, req->len);
 	fb->done[fb->ndone] = req;
@@ -169,5 +211,5 @@ struct blk_req *fake_backend_finish(struct fake_backend *fb, unsigned int i, int
 void fake_backend_finish_all(struct fake_backend *fb)
 {
 	while (fb->npending > 0)
-		fake_backend_finish(fb, 0, fake_backend_full_res(fb->pending[0]));
+		fake_backend_finish(fb, 0, rest_of(fb, 0));
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* A fake block backend for the virtio-blk tests: records every call, completes only when the test says, over an in-memory disk. */
+/* A fake block backend for the virtio-blk tests: records every call, completes only when the test says, over an in-memory disk, under the backend contract. */
 #ifndef VMM_FAKE_BACKEND_H
 #define VMM_FAKE_BACKEND_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -36,26 +37,36 @@ struct fake_backend {
 	unsigned int capacity;        /* submit returns -EAGAIN at this many pending; 0: unlimited */
 	int fail_next_submit;         /* nonzero: the next submit returns this */
 	struct blk_req *pending[FAKE_MAX_PENDING];   /* submitted, not yet finished */
+	uint64_t moved[FAKE_MAX_PENDING];            /* READ/WRITE: bytes of pending[i] moved so far */
 	unsigned int npending;
 	struct blk_req *done[FAKE_MAX_PENDING];      /* finished, waiting for poll */
 	int done_res[FAKE_MAX_PENDING];
 	unsigned int ndone;
 	bool destroyed_with_pending;
+	/*
+	 * Broadcast after every submit, kick and poll. The I/O thread makes those
+	 * calls with the device lock held, so a test waits on this with that lock
+	 * (fx_wait_more) and sees each call's effects whole.
+	 */
+	pthread_cond_t changed;
 };
 
 /* A fake over a zeroed disk of disk_size bytes; NULL on allocation failure. Freed by blk_backend_destroy. */
 struct fake_backend *fake_backend_new(uint64_t disk_size);
 
 /*
- * Finish pending request i (0 = oldest) with res. For READ/WRITE with res > 0
- * the first res bytes really move between the disk and the iov; with res ==
- * the request length everything does. The completion is delivered by the
- * next poll. Returns the blk_req.
+ * Let pending request i (0 = oldest) progress by res, as a real backend
+ * would under the contract of blk_complete_fn: complete() sees all of a
+ * READ/WRITE's bytes or -errno. For a READ/WRITE, res > 0 moves that many
+ * more bytes between the disk and the iov; while bytes are left the request
+ * stays pending (a short transfer, resumed), and once none are it completes
+ * with its length. res < 0 completes it with that error (after whatever was
+ * moved). For the other ops res is 0 or -errno. A completion is delivered by
+ * the next poll. Returns the blk_req. A res that breaks the contract (0 or
+ * more than what is left of a READ/WRITE) fails the test.
  */
 struct blk_req *fake_backend_finish(struct fake_backend *fb, unsigned int i, int res);
 /* Finish every pending request in full (in submission order). */
 void fake_backend_finish_all(struct fake_backend *fb);
-/* The natural result for req: its length for READ/WRITE, 0 otherwise. */
-int fake_backend_full_res(const struct blk_req *req);
 
 #endif

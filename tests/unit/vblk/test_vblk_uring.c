@@ -58,9 +58,8 @@ static void run(enum blk_cache_mode mode)
 	assert_int_equal(vblk_start(f->dev), 0);
 
 	/* Write 4 KiB at sector 8. The buffer is only 16-byte aligned: under O_DIRECT the backend bounces it. */
-	struct treq w = fx_submit(f, VIRTIO_BLK_T_OUT, 8, 4096);
+	struct treq w = fx_submit_filled(f, VIRTIO_BLK_T_OUT, 8, 4096, pattern);
 
-	memcpy(gp(f, w.data), pattern, sizeof(pattern));
 	kick_and_wait(f, 1);
 	fx_expect_used(f, &w, 1, VIRTIO_BLK_S_OK);
 

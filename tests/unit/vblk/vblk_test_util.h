@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -23,11 +24,44 @@
 #define TRAM (4u << 20)
 #define TDISK (1u << 20)   /* 2048 sectors */
 
+/*
+ * The device's clock in the tests (struct vblk_clock): it starts at 1 s and
+ * moves on step ns at every read, so a busy-poll window or a deadline ends
+ * after so many reads, however slow the machine; with step 0 it moves only
+ * when a test moves it. Atomic: the I/O thread reads it.
+ */
+struct fake_clock {
+	uint64_t now;
+	uint64_t step;
+};
+
+#define FX_CLOCK_START 1000000000ull
+#define FX_CLOCK_STEP 1000ull
+
+static inline uint64_t fake_clock_read(void *ctx)
+{
+	struct fake_clock *c = ctx;
+
+	/* Relaxed: the clock orders nothing; the device lock orders what the tests look at. */
+	return __atomic_add_fetch(&c->now, __atomic_load_n(&c->step, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+}
+
+static inline void fake_clock_advance(struct fake_clock *c, uint64_t ns)
+{
+	__atomic_add_fetch(&c->now, ns, __ATOMIC_RELAXED);
+}
+
+static inline void fake_clock_step(struct fake_clock *c, uint64_t step)
+{
+	__atomic_store_n(&c->step, step, __ATOMIC_RELAXED);
+}
+
 struct fx {
 	struct vtest_guest g;
 	struct blk_image img;
 	struct fake_backend *fb;
 	struct vblk_dev *dev;
+	struct fake_clock clock;
 };
 
 struct treq {
@@ -92,6 +126,67 @@ static inline void fx_bringup(struct fx *f, uint64_t mask)
 	assert_true(mmio_r32(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DRIVER_OK);
 }
 
+/* How long a test waits for the I/O thread before it fails (a bound on a failure, not a threshold). */
+#define FX_WAIT_S 10
+
+struct fx_wait {
+	struct timespec end;   /* CLOCK_MONOTONIC */
+};
+
+static inline void fx_wait_begin(struct fx_wait *w)
+{
+	clock_gettime(CLOCK_MONOTONIC, &w->end);
+	w->end.tv_sec += FX_WAIT_S;
+}
+
+/*
+ * Let go of the device lock until something may have changed: the fake
+ * backend's next call (it broadcasts at each), or a millisecond for what
+ * changes elsewhere (a reset, the thread going to sleep). False once
+ * FX_WAIT_S have passed.
+ */
+static inline bool fx_wait_more(struct fx *f, struct fx_wait *w)
+{
+	struct timespec now, next;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec > w->end.tv_sec || (now.tv_sec == w->end.tv_sec && now.tv_nsec >= w->end.tv_nsec))
+		return false;
+	next = now;
+	next.tv_nsec += 1000000;
+	if (next.tv_nsec >= 1000000000) {
+		next.tv_sec++;
+		next.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&f->fb->changed, &f->dev->lock, &next);
+	return true;
+}
+
+/*
+ * With the device lock held: wait until cond holds (re-evaluated under the
+ * lock), true; or false after FX_WAIT_S. Whether it holds never depends on
+ * how fast the machine is, only when.
+ */
+#define FX_WAIT_LOCKED(f, cond)                                              \
+	({                                                                   \
+		struct fx_wait w_;                                           \
+		bool ok_;                                                    \
+									     \
+		fx_wait_begin(&w_);                                          \
+		while (!(ok_ = (cond)) && fx_wait_more((f), &w_)) {          \
+		}                                                            \
+		ok_;                                                         \
+	})
+
+/* The same, taking the device lock. */
+#define FX_WAIT(f, cond)                                                     \
+	({                                                                   \
+		pthread_mutex_lock(&(f)->dev->lock);                         \
+		bool r_ = FX_WAIT_LOCKED(f, cond);                           \
+		pthread_mutex_unlock(&(f)->dev->lock);                       \
+		r_;                                                          \
+	})
+
 /* Device over a fake backend with the given cache-mode props; the queue is not brought up. */
 static inline struct fx *fx_new_props(const struct blk_cache_props *props, enum blk_cache_mode mode, bool readonly)
 {
@@ -108,6 +203,8 @@ static inline struct fx *fx_new_props(const struct blk_cache_props *props, enum 
 	struct vblk_params p = { .image = &f->img, .serial = "vmm-serial-0123456789", .queue_size = TQSIZE };
 
 	assert_int_equal(vblk_create_with_backend(&p, &f->g.mem, props, &f->fb->be, &f->dev), 0);
+	f->clock = (struct fake_clock){ .now = FX_CLOCK_START, .step = FX_CLOCK_STEP };
+	vblk_sched_clock_set(f->dev, &(struct vblk_clock){ .now_ns = fake_clock_read, .ctx = &f->clock });
 	return f;
 }
 
@@ -118,8 +215,31 @@ static inline struct fx *fx_new(bool readonly)
 	return fx_new_props(&props, BLK_CACHE_WRITEBACK, readonly);
 }
 
+/*
+ * With the device lock held: finish whatever the fake holds until nothing is
+ * in flight (the I/O thread may still be submitting). False after FX_WAIT_S.
+ */
+static inline bool fx_drain_locked(struct fx *f)
+{
+	struct fx_wait w;
+
+	fx_wait_begin(&w);
+	do {
+		fake_backend_finish_all(f->fb);
+		if (f->dev->inflight == 0)
+			return true;
+	} while (fx_wait_more(f, &w));
+	return false;
+}
+
 static inline void fx_free(struct fx *f)
 {
+	/* A stop waits for the requests in flight: a test that failed half-way may have left some. */
+	if (vblk_sched_thread_running(f->dev)) {
+		pthread_mutex_lock(&f->dev->lock);
+		(void)fx_drain_locked(f);
+		pthread_mutex_unlock(&f->dev->lock);
+	}
 	vblk_destroy(f->dev);
 	vtest_guest_fini(&f->g);
 	free(f);
@@ -145,8 +265,12 @@ static inline uint64_t fx_header(struct fx *f, uint32_t type, uint64_t sector)
 /*
  * Make a standard request available: header, data (data_len bytes, writable
  * for IN/GET_ID, readable otherwise; none when 0), status byte (0xee before).
+ * fill, when not NULL, is copied into the data buffer before the request is
+ * published: with the I/O thread running, the device may take the request
+ * the moment it is in the avail ring, so a write's bytes must be there first.
  */
-static inline struct treq fx_submit(struct fx *f, uint32_t type, uint64_t sector, uint32_t data_len)
+static inline struct treq fx_submit_filled(struct fx *f, uint32_t type, uint64_t sector, uint32_t data_len,
+					   const void *fill)
 {
 	struct treq r = { .data_len = data_len };
 	bool wr = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
@@ -157,6 +281,8 @@ static inline struct treq fx_submit(struct fx *f, uint32_t type, uint64_t sector
 	segs[n++] = (struct vtest_seg){ r.hdr, 16, false };
 	if (data_len) {
 		r.data = vtest_alloc(&f->g, data_len);
+		if (fill)
+			memcpy(gp(f, r.data), fill, data_len);
 		segs[n++] = (struct vtest_seg){ r.data, data_len, wr };
 	}
 	r.st = vtest_alloc(&f->g, 1);
@@ -164,6 +290,11 @@ static inline struct treq fx_submit(struct fx *f, uint32_t type, uint64_t sector
 	segs[n++] = (struct vtest_seg){ r.st, 1, true };
 	r.head = vtest_submit(&f->g, segs, n);
 	return r;
+}
+
+static inline struct treq fx_submit(struct fx *f, uint32_t type, uint64_t sector, uint32_t data_len)
+{
+	return fx_submit_filled(f, type, sector, data_len, NULL);
 }
 
 /* A DISCARD / WRITE_ZEROES request with one segment. */
@@ -217,7 +348,7 @@ static inline bool fx_irq_fired(struct fx *f)
 static inline void fx_complete_all(struct fx *f)
 {
 	fake_backend_finish_all(f->fb);
-	assert_true(vblk_process_completions(f->dev) >= 0);
+	assert_true(vblk_sched_process_completions(f->dev) >= 0);
 }
 
 static inline struct vblk_stats fx_stats(struct fx *f)
@@ -230,5 +361,45 @@ static inline struct vblk_stats fx_stats(struct fx *f)
 
 #define ALL_FEATURES (~0ull)
 #define NO_EVENT_IDX (~(1ull << VIRTIO_RING_F_EVENT_IDX))
+
+/* cmocka fixtures: a device with its queue up, read-write or read-only, with or without EVENT_IDX. */
+static inline int setup_rw(void **state)
+{
+	struct fx *f = fx_new(false);
+
+	fx_bringup(f, ALL_FEATURES);
+	*state = f;
+	return 0;
+}
+
+static inline int setup_rw_no_event_idx(void **state)
+{
+	struct fx *f = fx_new(false);
+
+	fx_bringup(f, NO_EVENT_IDX);
+	*state = f;
+	return 0;
+}
+
+static inline int setup_ro(void **state)
+{
+	struct fx *f = fx_new(true);
+
+	fx_bringup(f, ALL_FEATURES);
+	*state = f;
+	return 0;
+}
+
+static inline int teardown(void **state)
+{
+	fx_free(*state);
+	return 0;
+}
+
+static inline void fill_disk(struct fx *f)
+{
+	for (uint32_t i = 0; i < TDISK; i++)
+		f->fb->disk[i] = (uint8_t)(i * 7 + (i >> 9));
+}
 
 #endif

@@ -47,6 +47,29 @@ static void unlocked_tx(void *ctx, uint8_t b)
 	sink_tx(ctx, b);
 }
 
+/* As a bus device: one register a byte; a read writes data[0] only, a write takes data[0]. */
+static void test_bus_access(void **state)
+{
+	uint8_t data[4] = { 'b', 'x', 'y', 'z' };
+	struct serial u;
+	struct sink k = { 0 };
+
+	(void)state;
+	serial_init(&u, &ops, &k);
+	serial_bus_write(&u, 0, data, 4);
+	assert_int_equal(k.nout, 1);
+	assert_int_equal(k.out[0], 'b');
+	memset(data, 0xff, sizeof(data));
+	serial_bus_read(&u, 5, data, 4);
+	assert_int_equal(data[0], 0x60);   /* LSR: transmitter empty */
+	assert_int_equal(data[1], 0xff);
+	assert_int_equal(data[3], 0xff);
+	serial_bus_write(&u, 7, (const uint8_t[]){ 0x5a }, 1);   /* scratch register */
+	serial_bus_read(&u, 7, data, 1);
+	assert_int_equal(data[0], 0x5a);
+	serial_destroy(&u);
+}
+
 static void test_tx_outside_lock(void **state)
 {
 	static const struct serial_ops uops = { .tx = unlocked_tx, .set_irq = sink_irq };
@@ -175,6 +198,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tx_and_lsr),
+		cmocka_unit_test(test_bus_access),
 		cmocka_unit_test(test_tx_outside_lock),
 		cmocka_unit_test(test_divisor_latch),
 		cmocka_unit_test(test_fifo_identifies_16550a),

@@ -12,28 +12,11 @@
 #include "x86_boot.h"
 #include "x86_test_guest.h"
 
-#define MiB (1ULL << 20)
-#define GiB (1ULL << 30)
 #define ZP  X86_ZERO_PAGE_ADDR
-
-static struct gmem guest;   /* 64 MiB */
-
-static int guest_setup(void **state)
-{
-	(void)state;
-	return test_guest_map(&guest, 64 * MiB);
-}
-
-static int guest_teardown(void **state)
-{
-	(void)state;
-	test_guest_unmap(&guest);
-	return 0;
-}
 
 static uint64_t zp(uint64_t off, unsigned int n)
 {
-	return test_guest_read(&guest, ZP + off, n);
+	return test_guest_read(&test_guest, ZP + off, n);
 }
 
 static struct x86_kernel elf_kernel(void)
@@ -73,8 +56,8 @@ static void test_elf_synthesised_header(void **state)
 
 	(void)state;
 	/* Garbage first: the build must start from a clean page. */
-	memset(gmem_ptr(&guest, ZP, 4096), 0xA5, 4096);
-	assert_int_equal(x86_boot_params_build(&guest, &k, 64 * MiB, X86_CMDLINE_ADDR,
+	memset(gmem_ptr(&test_guest, ZP, 4096), 0xA5, 4096);
+	assert_int_equal(x86_boot_params_build(&test_guest, &k, 64 * MiB, X86_CMDLINE_ADDR,
 					       48 * MiB, 5 * MiB + 17, 0xE0000), 0);
 	assert_int_equal(zp(0x1FE, 2), 0xAA55);
 	assert_int_equal(zp(0x202, 4), 0x53726448);    /* "HdrS" */
@@ -101,7 +84,7 @@ static void test_e820_in_zero_page(void **state)
 	struct x86_kernel k = elf_kernel();
 
 	(void)state;
-	assert_int_equal(x86_boot_params_build(&guest, &k, 64 * MiB, X86_CMDLINE_ADDR, 0, 0, 0), 0);
+	assert_int_equal(x86_boot_params_build(&test_guest, &k, 64 * MiB, X86_CMDLINE_ADDR, 0, 0, 0), 0);
 	assert_int_equal(zp(0x1E8, 1), 3);
 	/* entry i at 0x2D0 + 20 * i: addr (8), size (8), type (4) */
 	assert_int_equal(zp(0x2D0, 8), 0);
@@ -130,7 +113,7 @@ static void test_loader_fields_not_from_image(void **state)
 	k.hdr.setup_data = 0x3000000;
 	k.hdr.hardware_subarch = 2;
 	k.hdr.hardware_subarch_data = 0x4000000;
-	assert_int_equal(x86_boot_params_build(&guest, &k, 64 * MiB, X86_CMDLINE_ADDR, 0, 0, 0), 0);
+	assert_int_equal(x86_boot_params_build(&test_guest, &k, 64 * MiB, X86_CMDLINE_ADDR, 0, 0, 0), 0);
 	assert_int_equal(zp(0x218, 4), 0);   /* ramdisk_image */
 	assert_int_equal(zp(0x21C, 4), 0);   /* ramdisk_size */
 	assert_int_equal(zp(0x250, 8), 0);   /* setup_data */
@@ -143,7 +126,7 @@ static void test_bzimage_header_copied(void **state)
 	struct x86_kernel k = bz_kernel();
 
 	(void)state;
-	assert_int_equal(x86_boot_params_build(&guest, &k, 64 * MiB, X86_CMDLINE_ADDR, 0, 0, 0xF0000), 0);
+	assert_int_equal(x86_boot_params_build(&test_guest, &k, 64 * MiB, X86_CMDLINE_ADDR, 0, 0, 0xF0000), 0);
 	assert_int_equal(zp(0x20E, 2), 0x4321);           /* kernel_version from the image */
 	assert_int_equal(zp(0x258, 8), 0x1000000);        /* pref_address */
 	assert_int_equal(zp(0x260, 4), 0x2000000);        /* init_size */
@@ -158,7 +141,7 @@ static void test_bzimage_header_copied(void **state)
 static void test_initrd_above_4g(void **state)
 {
 	static uint8_t high[2 * 4096];
-	struct gmem mem = guest;
+	struct gmem mem = test_guest;
 	struct x86_kernel k = bz_kernel();
 	uint64_t initrd = 0x100000000ULL + 4096;
 
@@ -195,13 +178,13 @@ static void test_errors(void **state)
 	/* Zero page at 0x7000 is not in a 4 KiB guest. */
 	assert_int_equal(x86_boot_params_build(&tiny, &k, 64 * MiB, 0x100, 0, 0, 0), -EFAULT);
 	/* cmdline outside RAM, initrd outside RAM. */
-	assert_int_equal(x86_boot_params_build(&guest, &k, 64 * MiB, 64 * MiB, 0, 0, 0), -EFAULT);
-	assert_int_equal(x86_boot_params_build(&guest, &k, 64 * MiB, X86_CMDLINE_ADDR,
+	assert_int_equal(x86_boot_params_build(&test_guest, &k, 64 * MiB, 64 * MiB, 0, 0, 0), -EFAULT);
+	assert_int_equal(x86_boot_params_build(&test_guest, &k, 64 * MiB, X86_CMDLINE_ADDR,
 					       60 * MiB, 8 * MiB, 0), -EFAULT);
-	assert_int_equal(x86_boot_params_build(&guest, &k, 64 * MiB, X86_CMDLINE_ADDR,
+	assert_int_equal(x86_boot_params_build(&test_guest, &k, 64 * MiB, X86_CMDLINE_ADDR,
 					       UINT64_MAX - 10, 100, 0), -EFAULT);
 	/* mem_bytes too small for an e820 map. */
-	assert_int_equal(x86_boot_params_build(&guest, &k, 4096, X86_CMDLINE_ADDR, 0, 0, 0), -EINVAL);
+	assert_int_equal(x86_boot_params_build(&test_guest, &k, 4096, X86_CMDLINE_ADDR, 0, 0, 0), -EINVAL);
 }
 
 int main(void)
@@ -215,5 +198,5 @@ int main(void)
 		cmocka_unit_test(test_errors),
 	};
 
-	return cmocka_run_group_tests(tests, guest_setup, guest_teardown);
+	return cmocka_run_group_tests(tests, test_guest_setup, test_guest_teardown);
 }

@@ -12,35 +12,18 @@
 #include "x86_boot.h"
 #include "x86_test_guest.h"
 
-#define MiB (1ULL << 20)
-
-static struct gmem guest;   /* 4 MiB is plenty for the boot data */
-
-static int guest_setup(void **state)
-{
-	(void)state;
-	return test_guest_map(&guest, 4 * MiB);
-}
-
-static int guest_teardown(void **state)
-{
-	(void)state;
-	test_guest_unmap(&guest);
-	return 0;
-}
-
 /* Walk the tables the way the MMU does for a 2 MiB page; UINT64_MAX if not mapped. */
 static uint64_t translate(uint64_t cr3, uint64_t va)
 {
 	uint64_t e;
 
-	e = test_guest_read(&guest, cr3 + ((va >> 39) & 511) * 8, 8);
+	e = test_guest_read(&test_guest, cr3 + ((va >> 39) & 511) * 8, 8);
 	if (!(e & 1))
 		return UINT64_MAX;
-	e = test_guest_read(&guest, (e & 0x000FFFFFFFFFF000ULL) + ((va >> 30) & 511) * 8, 8);
+	e = test_guest_read(&test_guest, (e & 0x000FFFFFFFFFF000ULL) + ((va >> 30) & 511) * 8, 8);
 	if (!(e & 1) || (e & 0x80))
 		return UINT64_MAX;
-	e = test_guest_read(&guest, (e & 0x000FFFFFFFFFF000ULL) + ((va >> 21) & 511) * 8, 8);
+	e = test_guest_read(&test_guest, (e & 0x000FFFFFFFFFF000ULL) + ((va >> 21) & 511) * 8, 8);
 	if (!(e & 1) || !(e & 0x80) || !(e & 2))
 		return UINT64_MAX;
 	return (e & 0x000FFFFFFFE00000ULL) | (va & 0x1FFFFF);
@@ -52,14 +35,14 @@ static void test_page_tables(void **state)
 
 	(void)state;
 	/* Stale entries beyond the first 4 GiB must be cleared. */
-	memset(gmem_ptr(&guest, X86_PML4_ADDR, 4096), 0xFF, 4096);
-	memset(gmem_ptr(&guest, X86_PDPT_ADDR, 4096), 0xFF, 4096);
-	assert_int_equal(x86_page_tables_build(&guest), 0);
-	assert_int_equal(test_guest_read(&guest, X86_PML4_ADDR, 8), 0xA003);
-	assert_int_equal(test_guest_read(&guest, X86_PDPT_ADDR, 8), 0xB003);
-	assert_int_equal(test_guest_read(&guest, X86_PDPT_ADDR + 24, 8), 0xE003);
-	assert_int_equal(test_guest_read(&guest, X86_PD_ADDR, 8), 0x83);
-	assert_int_equal(test_guest_read(&guest, X86_PD_ADDR + 8, 8), 0x200083);
+	memset(gmem_ptr(&test_guest, X86_PML4_ADDR, 4096), 0xFF, 4096);
+	memset(gmem_ptr(&test_guest, X86_PDPT_ADDR, 4096), 0xFF, 4096);
+	assert_int_equal(x86_page_tables_build(&test_guest), 0);
+	assert_int_equal(test_guest_read(&test_guest, X86_PML4_ADDR, 8), 0xA003);
+	assert_int_equal(test_guest_read(&test_guest, X86_PDPT_ADDR, 8), 0xB003);
+	assert_int_equal(test_guest_read(&test_guest, X86_PDPT_ADDR + 24, 8), 0xE003);
+	assert_int_equal(test_guest_read(&test_guest, X86_PD_ADDR, 8), 0x83);
+	assert_int_equal(test_guest_read(&test_guest, X86_PD_ADDR + 8, 8), 0x200083);
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
 		assert_int_equal(translate(X86_PML4_ADDR, probes[i]), probes[i]);
 	assert_int_equal(translate(X86_PML4_ADDR, 0x100000000ULL), UINT64_MAX);
@@ -81,13 +64,13 @@ static void test_page_tables_no_room(void **state)
 static void test_gdt(void **state)
 {
 	(void)state;
-	assert_int_equal(x86_gdt_build(&guest), 0);
-	assert_int_equal(test_guest_read(&guest, X86_GDT_ADDR + 0x00, 8), 0);
-	assert_int_equal(test_guest_read(&guest, X86_GDT_ADDR + 0x08, 8), 0);
-	assert_int_equal(test_guest_read(&guest, X86_GDT_ADDR + 0x10, 8), 0x00AF9B000000FFFFULL);
-	assert_int_equal(test_guest_read(&guest, X86_GDT_ADDR + 0x18, 8), 0x00CF93000000FFFFULL);
-	assert_int_equal(test_guest_read(&guest, X86_GDT_ADDR + 0x20, 8), 0x00008B0000000067ULL);
-	assert_int_equal(test_guest_read(&guest, X86_GDT_ADDR + 0x28, 8), 0);
+	assert_int_equal(x86_gdt_build(&test_guest), 0);
+	assert_int_equal(test_guest_read(&test_guest, X86_GDT_ADDR + 0x00, 8), 0);
+	assert_int_equal(test_guest_read(&test_guest, X86_GDT_ADDR + 0x08, 8), 0);
+	assert_int_equal(test_guest_read(&test_guest, X86_GDT_ADDR + 0x10, 8), 0x00AF9B000000FFFFULL);
+	assert_int_equal(test_guest_read(&test_guest, X86_GDT_ADDR + 0x18, 8), 0x00CF93000000FFFFULL);
+	assert_int_equal(test_guest_read(&test_guest, X86_GDT_ADDR + 0x20, 8), 0x00008B0000000067ULL);
+	assert_int_equal(test_guest_read(&test_guest, X86_GDT_ADDR + 0x28, 8), 0);
 }
 
 static void check_data_seg(const struct kvm_segment *s)
@@ -164,16 +147,16 @@ static void test_sregs_match_gdt(void **state)
 	(void)state;
 	memset(&s, 0, sizeof(s));
 	x86_sregs_long_mode(&s);
-	assert_int_equal(x86_gdt_build(&guest), 0);
+	assert_int_equal(x86_gdt_build(&test_guest), 0);
 	assert_true(s.cs.selector + 8u <= s.gdt.limit + 1u);
 	assert_true(s.tr.selector + 16u <= s.gdt.limit + 1u);
-	cs = test_guest_read(&guest, s.gdt.base + s.cs.selector, 8);
-	ds = test_guest_read(&guest, s.gdt.base + s.ds.selector, 8);
+	cs = test_guest_read(&test_guest, s.gdt.base + s.cs.selector, 8);
+	ds = test_guest_read(&test_guest, s.gdt.base + s.ds.selector, 8);
 	assert_int_equal((cs >> 53) & 1, s.cs.l);
 	assert_int_equal((cs >> 40) & 0xF, s.cs.type);
 	assert_int_equal((ds >> 54) & 1, s.ds.db);
 	assert_int_equal((ds >> 40) & 0xF, s.ds.type);
-	assert_int_equal((test_guest_read(&guest, s.gdt.base + s.tr.selector, 8) >> 40) & 0xF,
+	assert_int_equal((test_guest_read(&test_guest, s.gdt.base + s.tr.selector, 8) >> 40) & 0xF,
 			 s.tr.type);
 }
 
@@ -205,5 +188,5 @@ int main(void)
 		cmocka_unit_test(test_regs),
 	};
 
-	return cmocka_run_group_tests(tests, guest_setup, guest_teardown);
+	return cmocka_run_group_tests(tests, test_guest_setup, test_guest_teardown);
 }

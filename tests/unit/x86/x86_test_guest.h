@@ -1,51 +1,28 @@
 /* SPDX-License-Identifier: MIT */
-/* Test helper: guest RAM backed by anonymous mappings, described as a struct gmem. */
+/* Test fixture for the x86 tests: guest RAM laid out by x86_ram_layout and mapped as vmm maps it. */
 #ifndef VMM_X86_TEST_GUEST_H
 #define VMM_X86_TEST_GUEST_H
 
 #include <stdint.h>
-#include <string.h>
-#include <sys/mman.h>
 
-#include "x86_layout.h"
+#include "x86_boot.h"
 
-/* Map regions for mem_bytes laid out by x86_ram_layout(); NORESERVE keeps big guests cheap. */
-static inline int test_guest_map(struct gmem *mem, uint64_t mem_bytes)
-{
-	struct gmem_region r[2];
-	unsigned int n = x86_ram_layout(mem_bytes, r);
+#define MiB (1ULL << 20)
+#define GiB (1ULL << 30)
 
-	memset(mem, 0, sizeof(*mem));
-	for (unsigned int i = 0; i < n; i++) {
-		void *p = mmap(NULL, r[i].size, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+/* The group's guest: TEST_GUEST_BYTES of RAM, mapped by test_guest_setup. */
+#define TEST_GUEST_BYTES (64 * MiB)
+extern struct gmem test_guest;
 
-		if (p == MAP_FAILED)
-			return -1;
-		r[i].host = p;
-		mem->regions[mem->nregions++] = r[i];
-	}
-	return 0;
-}
+/* cmocka group set-up and tear-down for test_guest. */
+int test_guest_setup(void **state);
+int test_guest_teardown(void **state);
 
-static inline void test_guest_unmap(struct gmem *mem)
-{
-	for (unsigned int i = 0; i < mem->nregions; i++)
-		munmap(mem->regions[i].host, mem->regions[i].size);
-	mem->nregions = 0;
-}
+/* Map mem_bytes of guest RAM laid out by x86_ram_layout() into *mem (as gmem_map does for vmm): 0 or -errno. */
+int test_guest_map(struct gmem *mem, uint64_t mem_bytes);
+void test_guest_unmap(struct gmem *mem);
 
-/* Read a little-endian integer of n bytes at guest address gpa (test asserts it is mapped). */
-static inline uint64_t test_guest_read(const struct gmem *mem, uint64_t gpa, unsigned int n)
-{
-	const uint8_t *p = gmem_ptr(mem, gpa, n);
-	uint64_t v = 0;
-
-	if (!p)
-		return UINT64_MAX;
-	for (unsigned int i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
+/* Read a little-endian integer of n bytes at guest address gpa; UINT64_MAX if it is not in RAM. */
+uint64_t test_guest_read(const struct gmem *mem, uint64_t gpa, unsigned int n);
 
 #endif

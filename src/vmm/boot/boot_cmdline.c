@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Kernel command line assembly: user parameters, VMM parameters, then init's arguments after "--". */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
-#include "x86_boot.h"
-
-#define X86_CMDLINE_DEFAULT "console=ttyS0"
+#include "boot.h"
 
 static bool is_space(char c)
 {
@@ -64,7 +63,7 @@ static int cmdline_append(char *out, size_t cap, size_t *pos, const char *s, siz
 	return 0;
 }
 
-int x86_cmdline_build(char *out, size_t cap, const char *user, const char *vmm_params)
+int boot_cmdline_build(char *out, size_t cap, const char *user, const char *vmm_params)
 {
 	size_t pos = 0, sep;
 	int ret;
@@ -73,7 +72,7 @@ int x86_cmdline_build(char *out, size_t cap, const char *user, const char *vmm_p
 		return -ENAMETOOLONG;
 	out[0] = '\0';
 	if (!user)
-		user = X86_CMDLINE_DEFAULT;
+		user = "";
 	if (!vmm_params)
 		vmm_params = "";
 

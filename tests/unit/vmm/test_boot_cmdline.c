@@ -9,21 +9,23 @@
 
 #include <cmocka.h>
 
-#include "x86_boot.h"
+#include "boot.h"
 
 static void expect_line(const char *user, const char *vmm, const char *want)
 {
-	char out[X86_CMDLINE_MAX];
+	char out[BOOT_CMDLINE_MAX];
 
-	assert_int_equal(x86_cmdline_build(out, sizeof(out), user, vmm), (int)strlen(want));
+	assert_int_equal(boot_cmdline_build(out, sizeof(out), user, vmm), (int)strlen(want));
 	assert_string_equal(out, want);
 }
 
+/* No user line (the core passes the arch's default instead, e.g. "console=ttyS0" on x86). */
 static void test_default(void **state)
 {
 	(void)state;
-	expect_line(NULL, "reboot=k panic=-1", "console=ttyS0 reboot=k panic=-1");
-	expect_line(NULL, NULL, "console=ttyS0");
+	expect_line(NULL, "reboot=k panic=-1", "reboot=k panic=-1");
+	expect_line(NULL, NULL, "");
+	expect_line("console=ttyS0", "reboot=k panic=-1", "console=ttyS0 reboot=k panic=-1");
 }
 
 static void test_user_plain(void **state)
@@ -62,30 +64,30 @@ static void test_overflow(void **state)
 
 	(void)state;
 	/* "0123456789 abcd" is 15 bytes: fits exactly with its NUL. */
-	assert_int_equal(x86_cmdline_build(out, sizeof(out), "0123456789", "abcd"), 15);
+	assert_int_equal(boot_cmdline_build(out, sizeof(out), "0123456789", "abcd"), 15);
 	assert_string_equal(out, "0123456789 abcd");
 	memset(out, 'x', sizeof(out));
-	assert_int_equal(x86_cmdline_build(out, sizeof(out), "0123456789", "abcde"), -ENAMETOOLONG);
+	assert_int_equal(boot_cmdline_build(out, sizeof(out), "0123456789", "abcde"), -ENAMETOOLONG);
 	assert_string_equal(out, "");
-	assert_int_equal(x86_cmdline_build(out, sizeof(out), "0123456789abcdef", NULL),
+	assert_int_equal(boot_cmdline_build(out, sizeof(out), "0123456789abcdef", NULL),
 			 -ENAMETOOLONG);
-	assert_int_equal(x86_cmdline_build(out, sizeof(out), "a -- 0123456789", "v"),
+	assert_int_equal(boot_cmdline_build(out, sizeof(out), "a -- 0123456789", "v"),
 			 -ENAMETOOLONG);
-	assert_int_equal(x86_cmdline_build(out, 0, "a", NULL), -ENAMETOOLONG);
-	assert_int_equal(x86_cmdline_build(out, 1, "", NULL), 0);
-	assert_int_equal(x86_cmdline_build(out, 1, "a", NULL), -ENAMETOOLONG);
+	assert_int_equal(boot_cmdline_build(out, 0, "a", NULL), -ENAMETOOLONG);
+	assert_int_equal(boot_cmdline_build(out, 1, "", NULL), 0);
+	assert_int_equal(boot_cmdline_build(out, 1, "a", NULL), -ENAMETOOLONG);
 }
 
 static void test_kernel_limit(void **state)
 {
-	static char big[X86_CMDLINE_MAX + 1];
-	char out[X86_CMDLINE_MAX];
+	static char big[BOOT_CMDLINE_MAX + 1];
+	char out[BOOT_CMDLINE_MAX];
 
 	(void)state;
-	memset(big, 'a', X86_CMDLINE_MAX - 1);
-	big[X86_CMDLINE_MAX - 1] = '\0';
-	assert_int_equal(x86_cmdline_build(out, sizeof(out), big, NULL), X86_CMDLINE_MAX - 1);
-	assert_int_equal(x86_cmdline_build(out, sizeof(out), big, "x"), -ENAMETOOLONG);
+	memset(big, 'a', BOOT_CMDLINE_MAX - 1);
+	big[BOOT_CMDLINE_MAX - 1] = '\0';
+	assert_int_equal(boot_cmdline_build(out, sizeof(out), big, NULL), BOOT_CMDLINE_MAX - 1);
+	assert_int_equal(boot_cmdline_build(out, sizeof(out), big, "x"), -ENAMETOOLONG);
 }
 
 int main(void)

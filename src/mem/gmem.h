@@ -54,6 +54,18 @@ static inline void *gmem_ptr(const struct gmem *mem, uint64_t gpa, uint64_t len)
 	return r ? (char *)r->host + (gpa - r->gpa) : NULL;
 }
 
+/*
+ * Map anonymous host memory for each of the n regions of layout (gpa and size
+ * as arch_ram_layout gives them; host ignored) into *mem, which is replaced:
+ * private, not reserved against overcommit, left out of core dumps, and
+ * offered transparent huge pages. 0, or -errno with nothing left mapped and
+ * mem->nregions 0. n is at most GMEM_MAX_REGIONS.
+ */
+int gmem_map(struct gmem *mem, const struct gmem_region *layout, unsigned int n);
+
+/* Unmap what gmem_map mapped and set mem->nregions to 0. */
+void gmem_unmap(struct gmem *mem);
+
 /* Total bytes of guest RAM described by mem. */
 static inline uint64_t gmem_total(const struct gmem *mem)
 {
