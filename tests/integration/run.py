@@ -645,7 +645,7 @@ def meson_scenario(p, name, mode, with_qemu):
         return 77
     if mode == "direct":
         # Real KVM: no batch to share; run just this scenario.
-        build_images(p, False, scenario_needs_rootfs(path))
+        build_images(p, False, rootfs=scenario_needs_rootfs(path))
         r = run_direct(p, [(name, path, scenario_timeout(path))], {}, stream=True)[name]
         return verdict(name, r, printed=True)
 
@@ -671,8 +671,8 @@ def meson_scenario(p, name, mode, with_qemu):
             os.unlink(key_file)
         except OSError:
             pass
-        build_images(p, False, any(scenario_needs_rootfs(os.path.join(SCENARIOS, n + ".sh"))
-                                   for n in scenario_names()))
+        build_images(p, False, rootfs=any(scenario_needs_rootfs(os.path.join(SCENARIOS, n + ".sh"))
+                                          for n in scenario_names(p.arch)))
         # Rebuilt images change the digest: take it again after building.
         key = session_id() + "\n" + inputs_digest(p, with_qemu)
         items = [(n, os.path.join(SCENARIOS, n + ".sh"),

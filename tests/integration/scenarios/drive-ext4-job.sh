@@ -23,9 +23,12 @@ done
 
 # The guest's job, as a function of the mount point and drive id: write, copy,
 # delete, then print the file count and one hash over the sorted per-file hashes.
+# The sync before the rm makes ext4 allocate the small files' blocks first: with
+# delayed allocation, files deleted before writeback free no blocks, and b's
+# -o discard then sends no DISCARD at all, depending on how fast the guest ran.
 job='j() { mkdir -p $1/job/src && dd if=/dev/urandom of=$1/job/big bs=1M count=8 2>/dev/null &&
 i=0; while [ $i -lt 300 ]; do echo "file $i on $1" >$1/job/src/f$i; i=$((i + 1)); done &&
-cp $1/job/big $1/job/copy && rm $1/job/src/f1* && sync &&
+cp $1/job/big $1/job/copy && sync && rm $1/job/src/f1* && sync &&
 echo guest-files-$2=$(($(find $1/job -type f | wc -l))) &&
 echo guest-tree-$2=$(cd $1/job && find . -type f | sort | xargs sha256sum | sha256sum | cut -d" " -f1); }'
 boot_guest --drive "file=$SCRATCH/a.img,cache=none,id=a" --drive "file=$SCRATCH/b.img,cache=unsafe,id=b" \
