@@ -21,3 +21,5 @@ JOB=$VMM_CI_JOBS/$CUSTOM_ENV_CI_JOB_ID
 WS=$JOB/ws
 # The job directory's path is written into the guest's stage wrapper.
 case $JOB in *[!A-Za-z0-9/._-]*) system_failure "VMM_CI_JOBS=$VMM_CI_JOBS: use a path of letters, digits and / . _ - only" ;; esac
+# The golden image's path goes into vmm's --drive, where a comma separates keys.
+case $VMM_CI_GOLDEN in *,*) system_failure "VMM_CI_GOLDEN=$VMM_CI_GOLDEN: a path with a comma cannot go into vmm's --drive file=" ;; esac

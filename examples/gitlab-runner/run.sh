@@ -5,7 +5,10 @@
 # GitLab Runner calls this once per stage, in order, with the path of a bash
 # script it generated and the stage's name. The stages that run the user's
 # commands (step_*, build_script, after_script) run inside a VM booted from
-# the job's copy of the golden image; the others (git, caches, artifacts) need
+# the golden image itself with snapshot=on: the guest may write its root file
+# system, but the writes go to a throwaway overlay in VMM_CI_TMPDIR and the
+# image never changes, so every VM stage starts from the image as built and
+# only the builds directory carries over. The others (git, caches, artifacts) need
 # the network and GitLab's helper, which the VM does not have, and run here in
 # the job's builds directory, as the shell executor would run them.
 #
@@ -56,9 +59,9 @@ restore() { rm -rf "$WS/builds"; mv "$JOB/builds.host" "$WS/builds"; }
 timeout=${CUSTOM_ENV_CI_JOB_TIMEOUT:-$VMM_CI_TIMEOUT}
 case $timeout in '' | *[!0-9]*) timeout=$VMM_CI_TIMEOUT ;; esac
 rm -f "$JOB/stats.json"
-"$VMM_CI_VMM" --kernel "$VMM_CI_GOLDEN/vmlinuz" --initrd "$VMM_CI_GOLDEN/initrd.img" \
+TMPDIR=$VMM_CI_TMPDIR "$VMM_CI_VMM" --kernel "$VMM_CI_GOLDEN/vmlinuz" --initrd "$VMM_CI_GOLDEN/initrd.img" \
 	--memory "$VMM_CI_MEMORY" --cpus "$VMM_CI_CPUS" --timeout "$timeout" \
-	--drive "file=$JOB/root.img,cache=unsafe,id=root" \
+	--drive "file=$VMM_CI_GOLDEN/rootfs.img,snapshot=on,id=root" \
 	--drive "file=$JOB/ws.img,cache=unsafe,id=workspace" \
 	--cmdline "console=ttyS0 root=/dev/vda rw quiet" --stats "$JOB/stats.json" </dev/null &
 pid=$!

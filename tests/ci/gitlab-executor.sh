@@ -8,7 +8,9 @@
 # passes every stage and its artifact reaches the host's upload stage, that a
 # failing job maps to BUILD_FAILURE_EXIT_CODE (and its own status to
 # BUILD_EXIT_CODE_FILE), a job that hangs too, and that a VM that never starts
-# the job or a vmm that fails maps to SYSTEM_FAILURE_EXIT_CODE.
+# the job or a vmm that fails maps to SYSTEM_FAILURE_EXIT_CODE. The VM
+# stages boot the golden image itself with snapshot=on, and no stage script
+# ever copies it.
 set -u
 . "$(dirname "$0")/lib.sh"
 REPO=$(cd "$1" && pwd)
@@ -18,7 +20,7 @@ trap 'rm -rf "$T"' EXIT
 
 # The executor's installation: the four scripts, its settings and
 # workspace.sh beside them, as config.toml says.
-mkdir -p "$T/opt" "$T/bin" "$T/golden" "$T/jobs"
+mkdir -p "$T/opt" "$T/bin" "$T/golden" "$T/jobs" "$T/overlays"
 cp "$EX"/*.sh "$EX/vmm-executor.conf" "$T/opt/"
 cp "$REPO/scripts/workspace.sh" "$T/opt/workspace.sh"
 cp "$REPO/tests/ci/fake-vmm" "$T/bin/vmm"
@@ -26,8 +28,16 @@ head -c 1048576 /dev/urandom >"$T/golden/rootfs.img"
 echo kernel >"$T/golden/vmlinuz"
 echo initrd >"$T/golden/initrd.img"
 golden_sum=$(md5sum <"$T/golden/rootfs.img")
-export PATH="$T/bin:$PATH" VMM_CI_GOLDEN=$T/golden VMM_CI_JOBS=$T/jobs
+export PATH="$T/bin:$PATH" VMM_CI_GOLDEN=$T/golden VMM_CI_JOBS=$T/jobs VMM_CI_TMPDIR="$T/overlays"
 export FAKE_VMM_LOG=$T/vmm.log FAKE_WORKSPACE_SH=$REPO/scripts/workspace.sh FAKE_JOBS=$T/jobs
+export FAKE_SCAN_DIR="$T" FAKE_GOLDEN="$T/golden/rootfs.img" FAKE_GOLDEN_SUM="$golden_sum"
+# golden_copies: the files under $T, besides the golden image, that are copies of it
+# (the same size, then the same md5: the workspace images are large and sparse).
+golden_copies() {
+	find "$T" -type f -size 1048576c ! -path "$T/golden/rootfs.img" | while IFS= read -r f; do
+		[ "$(md5sum <"$f")" = "$golden_sum" ] && echo "$f"
+	done
+}
 # What GitLab Runner sets for every stage script: its failure codes (not the
 # usual 1 and 2 here, so a script that hard-codes those fails the test) and
 # the job's variables with the CUSTOM_ENV_ prefix.
@@ -66,6 +76,7 @@ job() {
 	prep=$?
 	echo "+ prepare.sh -> $prep"
 	sed 's/^/  | /' "$T/out.prepare"
+	copies_after_prepare=$(golden_copies)
 	[ "$prep" = 0 ] || return 0
 	st_prepare_script= st_step= st_after= st_upload=
 	stage prepare_script 'echo "Running on $(hostname)"'
@@ -97,7 +108,7 @@ echo "=== a job that passes"
 rm -f "$T/uploaded"
 job 0
 check "prepare passes" [ "$prep" = 0 ]
-check "the job's root image is a copy of the golden image" [ "$(md5sum <"$T/jobs/4242/root.img")" = "$golden_sum" ]
+check "prepare made no copy of the golden image" [ -z "$copies_after_prepare" ]
 check "config.sh gives a builds_dir of this job's own" [ "$BUILDS" = "$T/jobs/4242/ws/builds" ]
 check "step_script passes" [ "$st_step" = 0 ]
 check "the step ran in the VM and its output reached the job log" grep -q '^step-ran$' "$T/out.step_script"
@@ -107,8 +118,12 @@ check "the artifact the VM built (and after_script extended) reached the host's 
 	[ "$(cat "$T/uploaded" 2>/dev/null)" = "built from int main(void) { return 0; }
 after" ]
 check "vmm ran once per VM stage (step_script, after_script), and only for those" [ "$(grep -c '^vmm --kernel ' "$FAKE_VMM_LOG")" = 2 ]
-check "vmm got the job's root copy and the workspace as drives" \
-	grep -q -- "--drive file=$T/jobs/4242/root.img,cache=unsafe,id=root --drive file=$T/jobs/4242/ws.img,cache=unsafe,id=workspace" "$FAKE_VMM_LOG"
+drives="--drive file=$T/golden/rootfs.img,snapshot=on,id=root --drive file=$T/jobs/4242/ws.img,cache=unsafe,id=workspace --cmdline"
+check "each VM stage's vmm got the golden image itself, snapshot=on, as root and the workspace as its drives" \
+	[ "$(grep -c -e "$drives" "$FAKE_VMM_LOG")" = 2 ]
+check "vmm's snapshot overlays go to VMM_CI_TMPDIR" [ "$(grep -c "^tmpdir $T/overlays\$" "$FAKE_VMM_LOG")" = 2 ]
+check "no copy of the golden image existed while a VM ran" sh -c "! grep '^golden-copy ' '$FAKE_VMM_LOG'"
+check "nor after the job's last stage" [ -z "$(golden_copies)" ]
 check "vmm got CI_JOB_TIMEOUT as --timeout, the golden kernel and --stats" \
 	grep -q -- "--kernel $T/golden/vmlinuz --initrd $T/golden/initrd.img .*--timeout 600 .*--stats $T/jobs/4242/stats.json" "$FAKE_VMM_LOG"
 check "the root file system is /dev/vda, read-write" grep -q -- "--cmdline console=ttyS0 root=/dev/vda rw quiet" "$FAKE_VMM_LOG"
@@ -143,6 +158,18 @@ echo "=== a vmm that fails before the VM runs"
 FAKE_VMM_MODE=crash job 0
 check "step_script gives SYSTEM_FAILURE_EXIT_CODE" [ "$st_step" = 38 ]
 check "the host's builds directory is back as it was" [ -f "$PROJECT/main.c" ]
+cleanup
+
+echo "=== a runner whose VMM_CI_TMPDIR does not exist"
+VMM_CI_TMPDIR=$T/no-such-dir job 0
+check "prepare gives SYSTEM_FAILURE_EXIT_CODE" [ "$prep" = 38 ]
+check "and names VMM_CI_TMPDIR" grep -q "VMM_CI_TMPDIR=$T/no-such-dir is not a writable directory" "$T/out.prepare"
+cleanup
+
+echo "=== a golden image whose path has a comma (vmm's --drive could not take it)"
+VMM_CI_GOLDEN=$T/gold,en job 0
+check "prepare gives SYSTEM_FAILURE_EXIT_CODE" [ "$prep" = 38 ]
+check "and says why" grep -q "VMM_CI_GOLDEN=$T/gold,en: a path with a comma" "$T/out.prepare"
 cleanup
 
 echo "=== a runner without its golden image"
