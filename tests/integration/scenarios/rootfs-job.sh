@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Scenario: the project's Debian rootfs (scripts/make-rootfs.sh) boots with systemd under vmm and runs CI jobs:
 # a gcc build from a workspace drive (vmm exits with the job's status, unpack finds the artifact), `vmm-exit 3`, `poweroff`.
-# The root drive is the image itself with snapshot=on, never copied: afterwards its md5 is what it was before, and
-# TMPDIR, where the overlays were, holds nothing.
+# The root drive is the image itself with snapshot=on, never copied: afterwards its size, blocks, mtime and ctime
+# are what they were (any write(2) to it would move both times; snapshot-rootfs checks a smaller base to the byte,
+# which here would cost two passes of about 80 s over 4 GiB in the test host), and TMPDIR, where the overlays
+# were, holds nothing.
 # needs: rootfs
 # timeout: 600
 . "${ITEST_LIB:-$(dirname "$0")/../lib.sh}"
@@ -16,9 +18,8 @@ fi
 W="sh $WORKSPACE_SH"
 ROOT=$ROOTFS_DIR/rootfs.img
 snapshot_tmpdir
-t0=$(now_s)
-sum=$(md5sum <"$ROOT" | cut -d' ' -f1)
-echo "+ md5 of the rootfs image ($sum) taken in $(($(now_s) - t0))s"
+root_stat() { stat -c '%s bytes, %b blocks, mtime %Y, ctime %Z' "$ROOT"; }
+root_before=$(root_stat)
 
 # boot_rootfs [VMM-ARGS...] -- JOB: the rootfs under vmm, root on /dev/vda
 # (the image itself, snapshot=on), Debian's own vmlinuz (KERNEL=vmlinux: the
@@ -88,10 +89,8 @@ boot_rootfs --stats "$SCRATCH/stats.json" -- poweroff
 expect_status 0 "poweroff"
 expect_true "--stats: poweroff" [ "$(stat_field exit)" = poweroff ]
 
-# 4. Three guests wrote to their root file system on the image; it is the
-#    same file, to the byte, and their overlays left nothing behind.
-t0=$(now_s)
-expect_sum "$ROOT" "$sum"
-echo "+ md5 again in $(($(now_s) - t0))s"
+# 4. Three guests wrote to their root file system on the image; nothing
+#    wrote the file, and their overlays left nothing behind.
+expect_true "the rootfs image was not written ($(root_stat))" [ "$(root_stat)" = "$root_before" ]
 expect_no_files "$SNAP_TMP"
 finish
