@@ -14,7 +14,7 @@ fi
 
 pkgs=(
 	# build
-	gcc meson ninja-build pkg-config liburing-dev libinih-dev libcmocka-dev libfdt-dev zlib1g-dev
+	gcc meson ninja-build pkg-config liburing-dev libinih-dev libcmocka-dev libfdt-dev zlib1g-dev libseccomp-dev
 	# guest image and emulated test host (tests/guest, tests/host)
 	busybox-static cpio kmod xz-utils e2fsprogs qemu-system-x86 python3
 	# the Debian rootfs (scripts/make-rootfs.sh) and the man page test
