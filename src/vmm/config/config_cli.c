@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config_ini_internal.h"
 #include "config_internal.h"
@@ -21,6 +22,8 @@ enum cli_opt {
 	OPT_CONFIG,
 	OPT_SERIAL,
 	OPT_STATS,
+	OPT_SANDBOX,
+	OPT_USER,
 	OPT_PRINT_CONFIG,
 	OPT_SNAPSHOT,
 	OPT_VERSION,
@@ -39,6 +42,8 @@ static const struct option cli_options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
 	{ "snapshot", no_argument, NULL, OPT_SNAPSHOT },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
@@ -60,6 +65,8 @@ static const char *cli_metavar(int val)
 			       "[,snapshot=on|off]";
 	case OPT_CONFIG: case OPT_STATS: return "FILE";
 	case OPT_SERIAL: return "stdio|none|file:PATH";
+	case OPT_SANDBOX: return "on|off";
+	case OPT_USER: return "USER[:GROUP]";
 	default: return "VALUE";
 	}
 }
@@ -75,7 +82,7 @@ static const char *cli_name(int val)
 
 /* Raw option values, before any is interpreted; argv owns the strings. */
 struct cli_args {
-	const char *kernel, *initrd, *cmdline, *memory, *cpus, *timeout, *serial, *stats;
+	const char *kernel, *initrd, *cmdline, *memory, *cpus, *timeout, *serial, *stats, *sandbox, *user;
 	const char **drives;
 	unsigned int ndrives;
 	const char **configs;
@@ -161,6 +168,8 @@ static int cli_scan(struct cli_args *a, int argc, char **argv, struct vm_config_
 		case OPT_TIMEOUT: a->timeout = optarg; break;
 		case OPT_SERIAL: a->serial = optarg; break;
 		case OPT_STATS: a->stats = optarg; break;
+		case OPT_SANDBOX: a->sandbox = optarg; break;
+		case OPT_USER: a->user = optarg; break;
 		case OPT_DRIVE: a->drives[a->ndrives++] = optarg; break;
 		case OPT_CONFIG: a->configs[a->nconfigs++] = optarg; break;
 		case OPT_PRINT_CONFIG: a->print_config = true; break;
@@ -336,6 +345,32 @@ static int cli_path_set(char **slot, struct vm_config_origin *where, const char 
 	return 0;
 }
 
+/* --sandbox and --user. */
+static int cli_security_apply(struct vm_config *cfg, const struct cli_args *a, struct vm_config_error *err)
+{
+	char why[400];
+
+	if (a->sandbox) {
+		if (config_sandbox_parse(a->sandbox, &cfg->sandbox, why, sizeof(why)) < 0) {
+			config_err_set(err, "--sandbox %s: %s", a->sandbox, why);
+			return -EINVAL;
+		}
+		cfg->where.sandbox = (struct vm_config_origin){ 0 };
+	}
+	if (a->user) {
+		if (config_user_check(a->user, why, sizeof(why)) < 0) {
+			config_err_set(err, "--user %s: %s", a->user, why);
+			return -EINVAL;
+		}
+		if (config_str_set(&cfg->user, a->user) < 0) {
+			config_err_set(err, "out of memory");
+			return -ENOMEM;
+		}
+		cfg->where.user = (struct vm_config_origin){ 0 };
+	}
+	return 0;
+}
+
 static int cli_scalars_apply(struct vm_config *cfg, const struct cli_args *a,
 			     struct vm_config_error *err)
 {
@@ -388,7 +423,7 @@ static int cli_scalars_apply(struct vm_config *cfg, const struct cli_args *a,
 			goto nomem;
 		cfg->where.serial = cli;
 	}
-	return 0;
+	return cli_security_apply(cfg, a, err);
 nomem:
 	config_err_set(err, "out of memory");
 	return -ENOMEM;
@@ -508,6 +543,10 @@ int vm_config_from_args(struct vm_config *cfg, int argc, char **argv, struct vm_
 	if (a.snapshot)
 		cli_snapshot_apply(cfg);
 	ret = vm_config_validate(cfg, err);
+	if (ret < 0)
+		goto free_lists;
+	/* --print-config's file may well be run by root: only whether the names exist is checked then. */
+	ret = vm_config_user_resolve(cfg, cfg->print_config ? 0 : geteuid(), err);
 free_lists:
 	free(a.drives);
 	free(a.configs);

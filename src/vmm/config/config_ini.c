@@ -64,7 +64,7 @@ static int ini_header_check(struct ini_ctx *c, const char *p, const char *end)
 		return 0;
 	if (close == p + 1) {
 		ini_fail(c, c->lineno, -EINVAL, "empty section name []: write [machine], [boot], "
-			 "[drive \"ID\"] or [output]");
+			 "[drive \"ID\"], [output] or [security]");
 		return -EINVAL;
 	}
 	for (q = close + 1; q < end && isspace((unsigned char)*q); q++)

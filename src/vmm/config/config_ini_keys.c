@@ -69,6 +69,7 @@ static const char *ini_key_home(const char *key)
 		{ "readonly", "[drive \"ID\"]" }, { "poll", "[drive \"ID\"]" }, { "format", "[drive \"ID\"]" },
 		{ "snapshot", "[drive \"ID\"]" },
 		{ "stats", "[output]" },
+		{ "sandbox", "[security]" }, { "user", "[security]" },
 	};
 
 	for (size_t i = 0; i < sizeof(homes) / sizeof(homes[0]); i++) {
@@ -159,7 +160,7 @@ static int ini_drive_slot_take(struct ini_ctx *c, struct ini_seen_section *s)
 
 int ini_section_begin(struct ini_ctx *c, const char *section, int line)
 {
-	static const char *const plain[] = { "machine", "boot", "output" };
+	static const char *const plain[] = { "machine", "boot", "output", "security" };
 	struct ini_seen_section *grown, *s;
 	char *id = NULL;
 	bool known = false;
@@ -174,7 +175,7 @@ int ini_section_begin(struct ini_ctx *c, const char *section, int line)
 		known |= strcmp(section, plain[i]) == 0;
 	if (!id && !known) {
 		ini_fail(c, line, -EINVAL, "unknown section [%s] (expected [machine], [boot], "
-			 "[drive \"ID\"] or [output])", section);
+			 "[drive \"ID\"], [output] or [security])", section);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < c->nsections; i++) {
@@ -386,6 +387,33 @@ static int ini_output_key(struct ini_ctx *c, const char *key, const char *value,
 	return ret;
 }
 
+static int ini_security_key(struct ini_ctx *c, const char *key, const char *value, int line)
+{
+	struct vm_config *cfg = c->cfg;
+	struct vm_config_origin here = { c->name, line };
+	char why[300];
+
+	if (strcmp(key, "sandbox") == 0) {
+		if (config_sandbox_parse(value, &cfg->sandbox, why, sizeof(why)) < 0)
+			goto bad;
+		cfg->where.sandbox = here;
+	} else if (strcmp(key, "user") == 0) {
+		if (config_user_check(value, why, sizeof(why)) < 0)
+			goto bad;
+		if (config_str_set(&cfg->user, value) < 0) {
+			ini_fail(c, line, -ENOMEM, "out of memory");
+			return -ENOMEM;
+		}
+		cfg->where.user = here;
+	} else {
+		return ini_unknown_key(c, "[security]", key, "sandbox or user", line);
+	}
+	return 0;
+bad:
+	ini_fail(c, line, -EINVAL, "%s: %s", key, why);
+	return -EINVAL;
+}
+
 int ini_key_set(struct ini_ctx *c, const char *section, const char *key, const char *value, int line)
 {
 	int ret;
@@ -397,7 +425,7 @@ int ini_key_set(struct ini_ctx *c, const char *section, const char *key, const c
 			ini_fail(c, line, -EINVAL, "%s: setting outside a section; put it under %s", key, home);
 		else
 			ini_fail(c, line, -EINVAL, "\"%s\" is outside a section (sections are [machine], "
-				 "[boot], [drive \"ID\"] and [output])", key);
+				 "[boot], [drive \"ID\"], [output] and [security])", key);
 		return -EINVAL;
 	}
 	/*
@@ -417,5 +445,7 @@ int ini_key_set(struct ini_ctx *c, const char *section, const char *key, const c
 		return ini_machine_key(c, key, value, line);
 	if (strcmp(section, "boot") == 0)
 		return ini_boot_key(c, key, value, line);
+	if (strcmp(section, "security") == 0)
+		return ini_security_key(c, key, value, line);
 	return ini_output_key(c, key, value, line);
 }

@@ -211,6 +211,12 @@ int vm_config_print(const struct vm_config *cfg, FILE *out)
 		if (ret < 0)
 			return ret;
 	}
+
+	fprintf(out, "\n[security]\n");
+	fprintf(out, "sandbox = %s\n", cfg->sandbox ? "on" : "off");
+	/* As given, by name: the printed file may run on another host, where the numbers differ. */
+	if (cfg->user)
+		fprintf(out, "user = %s\n", cfg->user);
 	if (fflush(out) == EOF || ferror(out))
 		return -EIO;
 	return 0;

@@ -52,6 +52,13 @@ void vm_config_usage(FILE *out)
 "                       guest accesses\n"
 "  -h, --help           show this help and exit\n"
 "      --version        show the version and exit\n"
+"Security (docs/security.md):\n"
+"  --sandbox on|off     once set up, confine each vmm thread to the system\n"
+"                       calls it needs (seccomp), with no_new_privs and no\n"
+"                       file access but --stats (Landlock); default on, off\n"
+"                       is for debugging a filter\n"
+"  --user USER[:GROUP]  started as root, become this user (name or number)\n"
+"                       and group (default: the user's own) once set up\n"
 "\n"
 "Exit status:\n"
 "    0  the guest powered off\n"
@@ -63,6 +70,8 @@ void vm_config_usage(FILE *out)
 "  124  --timeout expired\n"
 "  125  KVM internal error or failed VM entry (registers printed)\n"
 "  130  stopped by SIGINT, 143 by SIGTERM (drives are flushed per their cache\n"
-"       mode first)\n",
+"       mode first)\n"
+"  159  the sandbox stopped vmm: a thread made a system call its filter\n"
+"       forbids (one line on stderr names it)\n",
 	      out);
 }

@@ -234,3 +234,42 @@ int config_drive_serial_check(const char *s, char *why, size_t n)
 	}
 	return 0;
 }
+
+int config_sandbox_parse(const char *s, bool *on, char *why, size_t n)
+{
+	if (strcmp(s, "on") == 0 || strcmp(s, "off") == 0) {
+		*on = s[1] == 'n';
+		return 0;
+	}
+	snprintf(why, n, "\"%.*s%s\" is neither on nor off (the sandbox is on by default; off is for debugging a "
+		 "filter, see docs/security.md)", CONFIG_QUOTE(s));
+	return -EINVAL;
+}
+
+int config_user_check(const char *s, char *why, size_t n)
+{
+	const char *colon = strchr(s, ':');
+	size_t len = strlen(s);
+
+	if (len == 0) {
+		snprintf(why, n, "user is empty (give USER or USER:GROUP, by name or number)");
+		return -EINVAL;
+	}
+	if (len > VM_USER_MAX) {
+		snprintf(why, n, "user \"%.*s%s\" is %zu bytes, longer than the %d vmm takes", CONFIG_QUOTE(s), len,
+			 VM_USER_MAX);
+		return -EINVAL;
+	}
+	for (const char *p = s; *p; p++) {
+		if (!isgraph((unsigned char)*p) || *p == ';') {
+			snprintf(why, n, "user \"%.*s%s\" has a character other than printable ASCII without blanks or ';'",
+				 CONFIG_QUOTE(s));
+			return -EINVAL;
+		}
+	}
+	if (colon == s || (colon && (!colon[1] || strchr(colon + 1, ':')))) {
+		snprintf(why, n, "\"%.*s%s\" is not USER or USER:GROUP (each a name or a number)", CONFIG_QUOTE(s));
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -34,6 +34,14 @@ int config_format_parse(const char *s, bool *raw, char *why, size_t n);
 int config_serial_parse(const char *s, enum vm_serial_mode *mode, const char **path,
 			char *why, size_t n);
 int config_id_check(const char *s, char *why, size_t n);
+/* --sandbox: on or off, and nothing else (no yes/no: a switch that guards vmm is spelt one way). */
+int config_sandbox_parse(const char *s, bool *on, char *why, size_t n);
+/*
+ * --user: the form USER or USER:GROUP, each part a name or a number of
+ * printable ASCII without blanks or ';', at most VM_USER_MAX bytes in all;
+ * whether they exist is vm_config_user_resolve's business.
+ */
+int config_user_check(const char *s, char *why, size_t n);
 int config_drive_serial_check(const char *s, char *why, size_t n);
 
 /*

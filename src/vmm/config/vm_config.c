@@ -9,6 +9,7 @@
 
 #include "config_internal.h"
 #include "config_value_internal.h"
+#include "sandbox.h"
 #include "vm_config.h"
 
 int config_str_set(char **slot, const char *s)
@@ -68,6 +69,7 @@ void vm_config_init(struct vm_config *cfg)
 	cfg->cpus = 1;
 	cfg->timeout = 0;
 	cfg->serial = VM_SERIAL_STDIO;
+	cfg->sandbox = true;
 	for (unsigned int i = 0; i < VM_MAX_DRIVES; i++)
 		cfg->drives[i].cache = BLK_CACHE_WRITEBACK;
 }
@@ -79,6 +81,7 @@ void vm_config_free(struct vm_config *cfg)
 	free(cfg->cmdline);
 	free(cfg->serial_path);
 	free(cfg->stats_path);
+	free(cfg->user);
 	for (unsigned int i = 0; i < VM_MAX_DRIVES; i++)
 		config_drive_clear(&cfg->drives[i]);
 	for (unsigned int i = 0; i < cfg->nsources; i++)
@@ -155,7 +158,7 @@ static int validate_drive(const struct vm_config *cfg, unsigned int i, struct vm
 
 int vm_config_validate(const struct vm_config *cfg, struct vm_config_error *err)
 {
-	char pre[PATH_MAX + 64];
+	char pre[PATH_MAX + 64], why[400];
 
 	if (!cfg->kernel || !cfg->kernel[0]) {
 		if (cfg->nsources)
@@ -204,6 +207,11 @@ int vm_config_validate(const struct vm_config *cfg, struct vm_config_error *err)
 		config_err_set(err, "%sempty path", pre);
 		return -EINVAL;
 	}
+	if (cfg->user && config_user_check(cfg->user, why, sizeof(why)) < 0) {
+		where_prefix(&cfg->where.user, "user", "user", pre, sizeof(pre));
+		config_err_set(err, "%s%s", pre, why);
+		return -EINVAL;
+	}
 	if (cfg->ndrives > VM_MAX_DRIVES) {
 		config_err_set(err, "too many drives: %u (at most %d)", cfg->ndrives, VM_MAX_DRIVES);
 		return -EINVAL;
@@ -215,4 +223,67 @@ int vm_config_validate(const struct vm_config *cfg, struct vm_config_error *err)
 			return ret;
 	}
 	return 0;
+}
+
+/*
+ * The line for a --user that sandbox_user_resolve refused with r; pre is
+ * where it was given ("--user SPEC: " or "vm.ini:4: user: "). Returns
+ * -EINVAL for the user's mistakes, r for a lookup that failed.
+ */
+static int user_error(const struct vm_config *cfg, const char *pre, uid_t euid, int r, struct vm_config_error *err)
+{
+	const char *spec = cfg->user, *colon = strchr(spec, ':');
+	int ulen = colon ? (int)(colon - spec) : (int)strlen(spec);
+
+	switch (r) {
+	case SANDBOX_USER_NOT_ROOT:
+		config_err_set(err, "%sswitching to another user needs root, and vmm runs as uid %u (start vmm as root, "
+			       "or %s; docs/security.md shows how to run vmm without root)", pre, (unsigned int)euid,
+			       cfg->where.user.file ? "remove the user line" : "leave --user out");
+		return -EINVAL;
+	case SANDBOX_USER_UNKNOWN:
+		config_err_set(err, "%sno user \"%.*s\" on this host (give an existing user's name or a uid)", pre,
+			       ulen, spec);
+		return -EINVAL;
+	case SANDBOX_GROUP_UNKNOWN:
+		config_err_set(err, "%sno group \"%s\" on this host (give an existing group's name or a gid)", pre,
+			       colon + 1);
+		return -EINVAL;
+	case SANDBOX_USER_NO_GROUP:
+		config_err_set(err, "%suid %.*s has no user entry to take a group from (give one: %.*s:GROUP)", pre,
+			       ulen, spec, ulen, spec);
+		return -EINVAL;
+	case SANDBOX_USER_IS_ROOT:
+		config_err_set(err, "%s\"%s\" is root's user or group (0), which would drop nothing (name an "
+			       "unprivileged user, e.g. nobody)", pre, spec);
+		return -EINVAL;
+	case SANDBOX_USER_MALFORMED:
+		config_err_set(err, "%s\"%s\" is not USER or USER:GROUP (names, or numbers below 4294967295)", pre,
+			       spec);
+		return -EINVAL;
+	default:
+		config_err_set(err, "%scannot look \"%s\" up in the user database: %s", pre, spec, strerror(-r));
+		return r;
+	}
+}
+
+int vm_config_user_resolve(struct vm_config *cfg, uid_t euid, struct vm_config_error *err)
+{
+	struct sandbox_ids ids;
+	char pre[PATH_MAX + VM_USER_MAX + 64];
+	int r;
+
+	if (!cfg->user)
+		return 0;
+	r = sandbox_user_resolve(cfg->user, euid, &ids);
+	if (r == 0) {
+		cfg->user_uid = ids.uid;
+		cfg->user_gid = ids.gid;
+		return 0;
+	}
+	if (cfg->where.user.file)
+		snprintf(pre, sizeof(pre), "%s:%d: user: ", cfg->where.user.file, cfg->where.user.line);
+	else
+		snprintf(pre, sizeof(pre), "--user %s: ", cfg->user);
+	return user_error(cfg, pre, euid, r, err);
 }

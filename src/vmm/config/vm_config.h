@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "blk_backend.h"
 /*
@@ -59,6 +60,8 @@ struct vm_config_origins {
 	struct vm_config_origin timeout;
 	struct vm_config_origin serial;
 	struct vm_config_origin stats;
+	struct vm_config_origin sandbox;
+	struct vm_config_origin user;
 };
 
 struct vm_config {
@@ -74,6 +77,10 @@ struct vm_config {
 	char *serial_path;      /* VM_SERIAL_FILE */
 	char *stats_path;       /* NULL: no --stats */
 	int verbose;            /* -v: debug logging of unhandled accesses etc. */
+	bool sandbox;           /* --sandbox: seccomp filters, no_new_privs and Landlock once set up (default on) */
+	char *user;             /* --user as given (USER[:GROUP]), or NULL: stay who vmm was started as */
+	uid_t user_uid;         /* user, looked up by vm_config_user_resolve */
+	gid_t user_gid;
 
 	/* Actions rather than settings. */
 	bool print_config;
@@ -86,7 +93,7 @@ struct vm_config {
 	unsigned int nsources;
 };
 
-/* Defaults: 256 MiB, 1 vCPU, no timeout, stdio serial. */
+/* Defaults: 256 MiB, 1 vCPU, no timeout, stdio serial, the sandbox on. */
 void vm_config_init(struct vm_config *cfg);
 /* Frees everything cfg owns and leaves it as after vm_config_init. */
 void vm_config_free(struct vm_config *cfg);
@@ -98,6 +105,8 @@ void vm_config_free(struct vm_config *cfg);
  * with the same id=). Then validated. 0, or with err->msg set: -EINVAL
  * (bad option or value), -errno from reading a --config file (-ENOENT,
  * -EACCES, ...: also the user's mistake), or -ENOMEM / -errno of getcwd.
+ * Last, --user is looked up: vm_config_user_resolve with geteuid(), or as
+ * if root under --print-config (the file it prints may well be run by root).
  * With --help or --version the rest is neither read nor validated: 0 with
  * cfg->help / cfg->version set. cfg must come from vm_config_init.
  */
@@ -120,6 +129,17 @@ int vm_config_load_string(struct vm_config *cfg, const char *text, const char *n
 
 /* Pure check of a filled struct (required settings, ranges, duplicate ids). 0 or -EINVAL with err. */
 int vm_config_validate(const struct vm_config *cfg, struct vm_config_error *err);
+
+/*
+ * Look cfg->user up in the host's user and group databases for a process
+ * whose effective uid is euid (only root may switch users; a parameter so
+ * tests can say who they are): 0 with cfg->user_uid and cfg->user_gid set
+ * (nothing to do without --user), or -EINVAL with one line in err saying
+ * what is wrong and where (not root, no such user or group, a uid with no
+ * entry to take a group from, root itself), or -ENOMEM / -errno of a failed
+ * lookup (also with err set).
+ */
+int vm_config_user_resolve(struct vm_config *cfg, uid_t euid, struct vm_config_error *err);
 
 /*
  * Write cfg as INI that --config reads back to the same VM, with absolute

@@ -22,6 +22,8 @@
 #define VM_DRIVE_ID_MAX 32
 /* poll=: the largest busy-poll cap of a drive's I/O thread, microseconds. */
 #define VM_DRIVE_POLL_US_MAX 1000u
+/* --user USER[:GROUP]: the longest value taken, in bytes (names are short; NSS allows up to 255 each). */
+#define VM_USER_MAX 256
 
 /*
  * A drive's snapshot= setting. Unset lets --snapshot decide (which turns it

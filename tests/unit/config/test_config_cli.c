@@ -415,6 +415,9 @@ static void assert_same_vm(const struct vm_config *a, const struct vm_config *b)
 	assert_int_equal(a->cpus, b->cpus);
 	assert_int_equal(a->timeout, b->timeout);
 	assert_int_equal(a->serial, b->serial);
+	assert_int_equal(a->sandbox, b->sandbox);
+	if (a->user || b->user)
+		assert_string_equal(a->user, b->user);
 	if (a->serial_path || b->serial_path)
 		assert_string_equal(a->serial_path, b->serial_path);
 	if (a->stats_path || b->stats_path)
@@ -461,10 +464,13 @@ static void test_print_round_trip(void **state)
 		  path, sizeof(path));
 	assert_int_equal(RUN(&cfg, &err, "--config", path, "--cpus", "3", "--timeout", "600",
 			     "--cmdline", "console=ttyS0 quiet -- echo a;echo b",
-			     "--drive", "file=rel/scratch.img,cache=unsafe,format=raw", "--stats", "stats.json"), 0);
+			     "--drive", "file=rel/scratch.img,cache=unsafe,format=raw", "--stats", "stats.json",
+			     "--sandbox", "off", "--user", "nobody", "--print-config"), 0);
 
 	text = print_to_string(&cfg, &ret);
 	assert_int_equal(ret, 0);
+	/* The user as given, by name: numbers differ from host to host. */
+	assert_non_null(strstr(text, "\n[security]\nsandbox = off\nuser = nobody\n"));
 	assert_non_null(strstr(text, "memory = 1536M\n"));
 	assert_non_null(strstr(text, "\nformat = raw\n"));
 	assert_null(strstr(strstr(text, "\nformat = raw\n") + 1, "\nformat = raw\n"));   /* only the drive that has it */
@@ -644,7 +650,59 @@ static void test_usage(void **state)
 	assert_non_null(strstr(buf, "  124  --timeout expired"));
 	assert_non_null(strstr(buf, "  125  KVM internal error"));
 	assert_non_null(strstr(buf, "130  stopped by SIGINT, 143 by SIGTERM"));
+	assert_non_null(strstr(buf, "  --sandbox on|off "));
+	assert_non_null(strstr(buf, "  --user USER[:GROUP] "));
+	assert_non_null(strstr(buf, "  159  the sandbox stopped vmm"));
 	free(buf);
+}
+
+/* --sandbox on|off and --user USER[:GROUP]: parsed, checked, and --user looked up for whoever runs the test. */
+static void test_security_options(void **state)
+{
+	struct vm_config cfg;
+	struct vm_config_error err;
+	char want[300];
+
+	(void)state;
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "k"), 0);
+	assert_true(cfg.sandbox);
+	assert_null(cfg.user);
+	vm_config_free(&cfg);
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--sandbox=off", "--sandbox", "on"), 0);
+	assert_true(cfg.sandbox);
+	vm_config_free(&cfg);
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--sandbox", "off"), 0);
+	assert_false(cfg.sandbox);
+	vm_config_free(&cfg);
+
+	EXPECT_CLI_ERROR("--sandbox maybe: \"maybe\" is neither on nor off (the sandbox is on by default; off is for "
+			 "debugging a filter, see docs/security.md)", "--kernel", "k", "--sandbox", "maybe");
+	EXPECT_CLI_ERROR("--sandbox yes: \"yes\" is neither on nor off (the sandbox is on by default; off is for "
+			 "debugging a filter, see docs/security.md)", "--kernel", "k", "--sandbox=yes");
+	EXPECT_CLI_ERROR("--sandbox needs a value, e.g. --sandbox on|off", "--kernel", "k", "--sandbox");
+	EXPECT_CLI_ERROR("--user : user is empty (give USER or USER:GROUP, by name or number)", "--kernel", "k",
+			 "--user", "");
+	EXPECT_CLI_ERROR("--user a:b:c: \"a:b:c\" is not USER or USER:GROUP (each a name or a number)", "--kernel", "k",
+			 "--user", "a:b:c");
+	EXPECT_CLI_ERROR("--user took \"--kernel\" as its value; give --user a USER[:GROUP]", "--user", "--kernel",
+			 "k");
+	/* --print-config looks names up whoever runs it (its file may be run by root later). */
+	EXPECT_CLI_ERROR("--user vmm-no-such-user-x: no user \"vmm-no-such-user-x\" on this host (give an existing "
+			 "user's name or a uid)", "--kernel", "k", "--user", "vmm-no-such-user-x", "--print-config");
+	assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--user", "nobody", "--print-config"), 0);
+	assert_string_equal(cfg.user, "nobody");
+	vm_config_free(&cfg);
+	/* To run, only root may switch. */
+	if (geteuid() == 0) {
+		assert_int_equal(RUN(&cfg, &err, "--kernel", "k", "--user", "nobody"), 0);
+		assert_true(cfg.user_uid != 0 && cfg.user_gid != 0);
+		vm_config_free(&cfg);
+	} else {
+		snprintf(want, sizeof(want), "--user nobody: switching to another user needs root, and vmm runs as uid %u "
+			 "(start vmm as root, or leave --user out; docs/security.md shows how to run vmm without root)",
+			 (unsigned int)geteuid());
+		EXPECT_CLI_ERROR(want, "--kernel", "k", "--user", "nobody");
+	}
 }
 
 int main(void)
@@ -670,6 +728,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_snapshot_errors),
 		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_security_options),
 	};
 
 	return cmocka_run_group_tests(tests, tmpdir_make, tmpdir_remove);

@@ -254,9 +254,9 @@ static void test_err_section_header(void **state)
 		     "/etc/vmm/vm.ini:3: bad section header: write [name] with the closing ']'");
 	/* inih takes the name up to ']' and drops the rest: both slipped through. */
 	expect_error("[machine]\ncpus = 1\n[]\nmemory = 1G\n",
-		     "/etc/vmm/vm.ini:3: empty section name []: write [machine], [boot], [drive \"ID\"] or [output]");
+		     "/etc/vmm/vm.ini:3: empty section name []: write [machine], [boot], [drive \"ID\"], [output] or [security]");
 	expect_error("[]\n",
-		     "/etc/vmm/vm.ini:1: empty section name []: write [machine], [boot], [drive \"ID\"] or [output]");
+		     "/etc/vmm/vm.ini:1: empty section name []: write [machine], [boot], [drive \"ID\"], [output] or [security]");
 	expect_error("[machine] junk\ncpus = 1\n",
 		     "/etc/vmm/vm.ini:1: text after the section header [machine]; put it on a line of its own, "
 		     "or after ';' as a comment");
@@ -276,7 +276,7 @@ static void test_err_unknown_section(void **state)
 	(void)state;
 	expect_error("[boot]\nkernel = /k\n\n[network]\nmode = tap\n",
 		     "/etc/vmm/vm.ini:4: unknown section [network] (expected [machine], [boot], "
-		     "[drive \"ID\"] or [output])");
+		     "[drive \"ID\"], [output] or [security])");
 }
 
 /* What the file holds is quoted with its control characters escaped, so the message stays one line. */
@@ -285,7 +285,7 @@ static void test_err_control_characters(void **state)
 	(void)state;
 	expect_error("[drive\x10.a]\nfile = x\n",
 		     "/etc/vmm/vm.ini:1: unknown section [drive\\x10.a] (expected [machine], [boot], "
-		     "[drive \"ID\"] or [output])");
+		     "[drive \"ID\"], [output] or [security])");
 	expect_error("[machine]\nmemory = 1\r2G\n",
 		     "/etc/vmm/vm.ini:2: memory: bad size \"1\\r2G\" (expected a number with an optional K, M, G "
 		     "or T suffix, e.g. 512M or 2G; a bare number is MiB)");
@@ -421,11 +421,11 @@ static void test_err_empty_unknown_section(void **state)
 	(void)state;
 	expect_error("[boot]\nkernel = /k\n[machin]\n[output]\nserial = stdio\n",
 		     "/etc/vmm/vm.ini:3: unknown section [machin] (expected [machine], [boot], "
-		     "[drive \"ID\"] or [output])");
+		     "[drive \"ID\"], [output] or [security])");
 	/* Last in the file, so found at the end rather than at the next header. */
 	expect_error("[boot]\nkernel = /k\n\n[netwrok]\n; nothing yet\n",
 		     "/etc/vmm/vm.ini:4: unknown section [netwrok] (expected [machine], [boot], "
-		     "[drive \"ID\"] or [output])");
+		     "[drive \"ID\"], [output] or [security])");
 }
 
 static void test_err_empty_drive_section(void **state)
@@ -458,11 +458,11 @@ static void test_bom(void **state)
 	static const char bom[] = "\xef\xbb\xbf";
 	static const char *const bad[][2] = {
 		{ "[machin]\n[boot]\nkernel = /k\n",
-		  "/etc/vmm/vm.ini:1: unknown section [machin] (expected [machine], [boot], [drive \"ID\"] or [output])" },
+		  "/etc/vmm/vm.ini:1: unknown section [machin] (expected [machine], [boot], [drive \"ID\"], [output] or [security])" },
 		{ "[boot] junk\nkernel = /k\n",
 		  "/etc/vmm/vm.ini:1: text after the section header [boot]; put it on a line of its own, "
 		  "or after ';' as a comment" },
-		{ "  []\n", "/etc/vmm/vm.ini:1: empty section name []: write [machine], [boot], [drive \"ID\"] or [output]" },
+		{ "  []\n", "/etc/vmm/vm.ini:1: empty section name []: write [machine], [boot], [drive \"ID\"], [output] or [security]" },
 		{ "[drive \"d\"]\n[boot]\nkernel = /k\n", "/etc/vmm/vm.ini:1: [drive \"d\"] has no file; add \"file = PATH\"" },
 	};
 	struct vm_config cfg;
@@ -592,9 +592,40 @@ static void test_shipped_examples(void **state)
 	}
 }
 
+/* [security]: sandbox = on|off, user = USER[:GROUP], with the same words as the options. */
+static void test_security_section(void **state)
+{
+	struct vm_config cfg;
+	struct vm_config_error err;
+
+	(void)state;
+	assert_int_equal(load(&cfg, "[security]\nsandbox = off\nuser = nobody:nogroup\n", &err), 0);
+	assert_false(cfg.sandbox);
+	assert_string_equal(cfg.user, "nobody:nogroup");
+	assert_string_equal(cfg.where.user.file, "/etc/vmm/vm.ini");
+	assert_int_equal(cfg.where.user.line, 3);
+	assert_int_equal(cfg.where.sandbox.line, 2);
+	vm_config_free(&cfg);
+	expect_error("[security]\nsandbox = maybe\n", "/etc/vmm/vm.ini:2: sandbox: \"maybe\" is neither on nor off "
+		     "(the sandbox is on by default; off is for debugging a filter, see docs/security.md)");
+	expect_error("[security]\nuser = a b\n", "/etc/vmm/vm.ini:2: user: user \"a b\" has a character other than "
+		     "printable ASCII without blanks or ';'");
+	expect_error("[security]\nuser = nobody:\n", "/etc/vmm/vm.ini:2: user: \"nobody:\" is not USER or "
+		     "USER:GROUP (each a name or a number)");
+	expect_error("[security]\ncpus = 2\n", "/etc/vmm/vm.ini:2: cpus: not a [security] setting; put it under "
+		     "[machine]");
+	expect_error("[security]\nseccomp = on\n", "/etc/vmm/vm.ini:2: unknown key \"seccomp\" in [security] "
+		     "(expected sandbox or user)");
+	expect_error("[machine]\nuser = nobody\n", "/etc/vmm/vm.ini:2: user: not a [machine] setting; put it under "
+		     "[security]");
+	expect_error("sandbox = off\n", "/etc/vmm/vm.ini:1: sandbox: setting outside a section; put it under "
+		     "[security]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_security_section),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_defaults_kept),
 		cmocka_unit_test(test_drive_id_named_like_section),

@@ -93,6 +93,56 @@ static void test_checkers(void **state)
 			    "',' or ';'");
 }
 
+/* --sandbox takes on and off only; --user is USER or USER:GROUP in printable ASCII without blanks or ';'. */
+static void test_security_values(void **state)
+{
+	char why[400], long_user[VM_USER_MAX + 2];
+	bool on = true;
+
+	(void)state;
+	assert_int_equal(config_sandbox_parse("off", &on, why, sizeof(why)), 0);
+	assert_false(on);
+	assert_int_equal(config_sandbox_parse("on", &on, why, sizeof(why)), 0);
+	assert_true(on);
+	for (const char *const *v = (const char *const[]){ "yes", "ON", "", "maybe", NULL }; *v; v++) {
+		char want[300];
+
+		on = true;
+		assert_int_equal(config_sandbox_parse(*v, &on, why, sizeof(why)), -EINVAL);
+		snprintf(want, sizeof(want), "\"%s\" is neither on nor off (the sandbox is on by default; off is for "
+			 "debugging a filter, see docs/security.md)", *v);
+		assert_string_equal(why, want);
+		assert_true(on);
+	}
+
+	for (const char *const *v = (const char *const[]){ "nobody", "nobody:nogroup", "1000:1000", "ad\\user@x",
+							   NULL }; *v; v++)
+		assert_int_equal(config_user_check(*v, why, sizeof(why)), 0);
+	assert_int_equal(config_user_check("", why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "user is empty (give USER or USER:GROUP, by name or number)");
+	for (const char *const *v = (const char *const[]){ ":", "nobody:", ":nogroup", "a:b:c", NULL }; *v; v++) {
+		char want[300];
+
+		assert_int_equal(config_user_check(*v, why, sizeof(why)), -EINVAL);
+		snprintf(want, sizeof(want), "\"%s\" is not USER or USER:GROUP (each a name or a number)", *v);
+		assert_string_equal(why, want);
+	}
+	for (const char *const *v = (const char *const[]){ "a b", "a;b", "caf\xc3\xa9", "a\tb", NULL }; *v; v++) {
+		char want[300];
+
+		assert_int_equal(config_user_check(*v, why, sizeof(why)), -EINVAL);
+		snprintf(want, sizeof(want), "user \"%s\" has a character other than printable ASCII without blanks or "
+			 "';'", *v);
+		assert_string_equal(why, want);
+	}
+	memset(long_user, 'u', VM_USER_MAX + 1);
+	long_user[VM_USER_MAX + 1] = '\0';
+	assert_int_equal(config_user_check(long_user, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "...\" is 257 bytes, longer than the 256 vmm takes"));
+	long_user[VM_USER_MAX] = '\0';
+	assert_int_equal(config_user_check(long_user, why, sizeof(why)), 0);
+}
+
 /* A long value is quoted as its first CONFIG_QUOTE_MAX bytes and "...". */
 static void test_quote(void **state)
 {
@@ -212,6 +262,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_size_parse),
 		cmocka_unit_test(test_checkers),
+		cmocka_unit_test(test_security_values),
 		cmocka_unit_test(test_quote),
 		cmocka_unit_test(test_msg_char),
 		cmocka_unit_test(test_err_set_escapes),

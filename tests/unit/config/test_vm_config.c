@@ -24,6 +24,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.cpus, 1);
 	assert_int_equal(cfg.timeout, 0);
 	assert_int_equal(cfg.serial, VM_SERIAL_STDIO);
+	assert_true(cfg.sandbox);
+	assert_null(cfg.user);
 	assert_null(cfg.kernel);
 	assert_null(cfg.cmdline);
 	assert_int_equal(cfg.ndrives, 0);
@@ -127,7 +129,73 @@ static void test_validate(void **state)
 	cfg.serial = VM_SERIAL_FILE;
 	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
 	assert_string_equal(err.msg, "--serial: file: needs a path (e.g. file:console.log)");
+	cfg.serial = VM_SERIAL_STDIO;
+
+	cfg.user = strdup("a:b:c");
+	cfg.where.user = (struct vm_config_origin){ "vm.ini", 9 };
+	assert_int_equal(vm_config_validate(&cfg, &err), -EINVAL);
+	assert_string_equal(err.msg, "vm.ini:9: user: \"a:b:c\" is not USER or USER:GROUP (each a name or a number)");
 	vm_config_free(&cfg);
+}
+
+/* vm_config_user_resolve with cfg->user = spec given at where, as a process of effective uid euid. */
+static int user_resolve(const char *spec, const struct vm_config_origin *where, uid_t euid, struct vm_config *cfg,
+			struct vm_config_error *err)
+{
+	vm_config_init(cfg);
+	if (spec)
+		cfg->user = strdup(spec);
+	if (where)
+		cfg->where.user = *where;
+	memset(err->msg, 0, sizeof(err->msg));
+	return vm_config_user_resolve(cfg, euid, err);
+}
+
+/* Expects spec to be refused with -EINVAL and exactly msg, as root unless euid says otherwise. */
+static void expect_user_error(const char *spec, const struct vm_config_origin *where, uid_t euid, const char *msg)
+{
+	struct vm_config cfg;
+	struct vm_config_error err;
+
+	assert_int_equal(user_resolve(spec, where, euid, &cfg, &err), -EINVAL);
+	assert_string_equal(err.msg, msg);
+	vm_config_free(&cfg);
+}
+
+/* --user is looked up for the euid the caller gives: each refusal says what, where, and the fix. */
+static void test_user_resolve(void **state)
+{
+	const struct vm_config_origin ini = { "vm.ini", 4 };
+	struct vm_config_error err;
+	struct vm_config cfg;
+
+	(void)state;
+	/* Nothing to do without --user, whoever runs vmm. */
+	assert_int_equal(user_resolve(NULL, NULL, 1000, &cfg, &err), 0);
+	vm_config_free(&cfg);
+	assert_int_equal(user_resolve("4000000000:4000000001", NULL, 0, &cfg, &err), 0);
+	assert_int_equal(cfg.user_uid, 4000000000u);
+	assert_int_equal(cfg.user_gid, 4000000001u);
+	vm_config_free(&cfg);
+
+	expect_user_error("nobody", NULL, 1000, "--user nobody: switching to another user needs root, and vmm runs as "
+			  "uid 1000 (start vmm as root, or leave --user out; docs/security.md shows how to run vmm "
+			  "without root)");
+	expect_user_error("nobody", &ini, 1000, "vm.ini:4: user: switching to another user needs root, and vmm runs "
+			  "as uid 1000 (start vmm as root, or remove the user line; docs/security.md shows how to run "
+			  "vmm without root)");
+	expect_user_error("vmm-no-such-user-x:nogroup", NULL, 0, "--user vmm-no-such-user-x:nogroup: no user "
+			  "\"vmm-no-such-user-x\" on this host (give an existing user's name or a uid)");
+	expect_user_error("nobody:vmm-no-such-group-x", &ini, 0, "vm.ini:4: user: no group \"vmm-no-such-group-x\" on "
+			  "this host (give an existing group's name or a gid)");
+	expect_user_error("4000000000", NULL, 0, "--user 4000000000: uid 4000000000 has no user entry to take a group "
+			  "from (give one: 4000000000:GROUP)");
+	expect_user_error("root", NULL, 0, "--user root: \"root\" is root's user or group (0), which would drop "
+			  "nothing (name an unprivileged user, e.g. nobody)");
+	expect_user_error("nobody:0", NULL, 0, "--user nobody:0: \"nobody:0\" is root's user or group (0), which "
+			  "would drop nothing (name an unprivileged user, e.g. nobody)");
+	expect_user_error("4294967295:1", NULL, 0, "--user 4294967295:1: \"4294967295:1\" is not USER or USER:GROUP "
+			  "(names, or numbers below 4294967295)");
 }
 
 int main(void)
@@ -137,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_fill_helpers),
 		cmocka_unit_test(test_origin_format),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_user_resolve),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
