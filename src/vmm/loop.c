@@ -72,20 +72,30 @@ close_loop:
 	return r;
 }
 
-/* Start the drives' I/O threads, then the vCPUs. On a failure a stop is requested (the loop then ends at once). */
+/*
+ * Start the drives' I/O threads, then the vCPUs, and wait until each has
+ * entered its sandbox filter and main its own (confine.c). On a failure a
+ * stop is requested (the loop then ends at once).
+ */
 static void vm_machine_start(struct vm *vm)
 {
-	for (unsigned int i = 0; i < vm->ndrives; i++) {
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < vm->ndrives; i++, n++) {
 		int r = vblk_start(vm->drives[i]);
 
 		if (r < 0) {
 			struct vm_exit e = { .kind = VM_EXIT_ERROR, .err = r, .what = "starting a drive's I/O thread" };
 
 			vm_request_exit(vm, &e);
-			return;
+			break;
 		}
 	}
-	vm_vcpus_start(vm);
+	if (n == vm->ndrives)
+		vm_vcpus_start(vm);
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		n += vm->vcpus[i].started;
+	vm_confine_all(vm, n);
 }
 
 /* Stop the vCPUs, then drain and flush the drives per cache mode, so a stop by signal keeps what the guest wrote. */

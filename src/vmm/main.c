@@ -12,6 +12,7 @@
 
 #include "blk_backend.h"
 #include "report.h"
+#include "sandbox.h"
 #include "vm.h"
 #include "vm_config.h"
 
@@ -130,38 +131,114 @@ static int drives_open(const struct vm_config *cfg, struct blk_image *images, st
 	return 0;
 }
 
+/* -v: what the sandbox enforces. */
+static void sandbox_log(const struct vm_config *cfg, const struct sandbox *sb)
+{
+	int abi = sandbox_landlock_abi(sb);
+
+	if (!cfg->verbose)
+		return;
+	report_line("sandbox: seccomp filters of %u (main), %u (vCPU), %u (drive I/O) BPF instructions",
+		    sandbox_filter_len(sb, SANDBOX_ROLE_MAIN), sandbox_filter_len(sb, SANDBOX_ROLE_VCPU),
+		    sandbox_filter_len(sb, SANDBOX_ROLE_IO));
+	if (abi > 0)
+		report_line("sandbox: Landlock ABI %d", abi);
+	else
+		report_line("sandbox: no Landlock: %s", abi == -ENOSYS ? "the kernel is built without it"
+							      : "the kernel does not enable it (lsm=)");
+}
+
+/*
+ * Once every file vmm needs is open and before any thread exists: --user,
+ * then (unless --sandbox off) the filters, no_new_privs and Landlock, which
+ * the threads vm_run starts inherit and enter (docs/security.md). 0 with *sb
+ * (NULL under --sandbox off), or -1 after one line.
+ */
+static int sandbox_setup(const struct vm_config *cfg, int stats_dir, struct vm *vm, struct sandbox **sb)
+{
+	struct sandbox_params p = { .stats_dir_fd = stats_dir };
+	struct sandbox_ids ids = { .uid = cfg->user_uid, .gid = cfg->user_gid };
+	int r;
+
+	*sb = NULL;
+	if (cfg->user && (r = sandbox_ids_drop(&ids)) < 0) {
+		report_line("--user %s: cannot become uid %u gid %u: %s", cfg->user, (unsigned)ids.uid,
+			    (unsigned)ids.gid, strerror(-r));
+		return -1;
+	}
+	if (!cfg->sandbox)
+		return 0;
+	r = sandbox_create(&p, sb);
+	if (r < 0) {
+		report_line("sandbox: cannot build the seccomp filters: %s (--sandbox off runs without them)",
+			    strerror(-r));
+		return -1;
+	}
+	r = sandbox_restrict(*sb);
+	if (r < 0) {
+		report_line("sandbox: cannot set no_new_privs or Landlock: %s (--sandbox off runs without them)",
+			    strerror(-r));
+		sandbox_destroy(*sb);
+		*sb = NULL;
+		return -1;
+	}
+	sandbox_log(cfg, *sb);
+	vm_sandbox_set(vm, *sb);
+	return 0;
+}
+
+/* After vm_run: the --stats file, and the status it may change. */
+static int stats_write(const struct vm_config *cfg, struct vm *vm, const struct vm_exit *ex, int dir, int status)
+{
+	int r = vm_stats_write(vm, ex, dir, cfg->stats_path);
+
+	if (r < 0) {
+		report_line("--stats %s: cannot write: %s", cfg->stats_path, strerror(-r));
+		if (status == EXIT_OK)
+			status = EXIT_VMM_ERROR;
+	}
+	return status;
+}
+
 /* Build, run and take apart the VM: the exit status. kernel is what vm_boot_check opened; it is freed. */
 static int vm_launch(const struct vm_config *cfg, struct vm_kernel_image *kernel, const struct vm_drive *drives,
 		     uint64_t t_start)
 {
 	struct vm_log log = { .fn = report_debug, .verbose = cfg->verbose };
+	struct sandbox *sb = NULL;
 	struct vm_error verr;
 	struct vm_exit ex;
 	struct vm *vm = NULL;
-	int status, r;
+	int status = EXIT_VMM_ERROR, stats_dir = -1, r;
 
 	r = vm_create(cfg, kernel, drives, cfg->ndrives, &log, t_start, &vm, &verr);
 	vm_kernel_image_free(kernel);
 	if (r < 0)
 		return report_vm_error(cfg, &verr);
+	/* The sandbox lets main write the stats file only relative to its directory, opened now. */
+	if (cfg->stats_path && (stats_dir = vm_stats_dir_open(cfg->stats_path)) < 0) {
+		report_line("--stats %s: cannot open its directory: %s", cfg->stats_path, strerror(-stats_dir));
+		goto destroy_vm;
+	}
+	if (sandbox_setup(cfg, stats_dir, vm, &sb) < 0)
+		goto close_stats;
 	if (cfg->serial == VM_SERIAL_STDIO)
 		tty_make_raw();
 	r = vm_run(vm, &ex);
 	tty_restore();
 	if (r < 0) {
 		report_line("running the VM: %s", strerror(-r));
-		vm_destroy(vm);
-		return EXIT_VMM_ERROR;
+		goto free_sandbox;
 	}
 	status = report_exit(cfg, &ex);
-	if (cfg->stats_path) {
-		r = vm_stats_write(vm, &ex, cfg->stats_path);
-		if (r < 0) {
-			report_line("--stats %s: cannot write: %s", cfg->stats_path, strerror(-r));
-			if (status == EXIT_OK)
-				status = EXIT_VMM_ERROR;
-		}
-	}
+	if (cfg->stats_path)
+		status = stats_write(cfg, vm, &ex, stats_dir, status);
+free_sandbox:
+	sandbox_destroy(sb);
+close_stats:
+	if (stats_dir >= 0)
+		close(stats_dir);
+destroy_vm:
 	vm_destroy(vm);
 	return status;
 }

@@ -132,12 +132,33 @@ static FILE *vm_stats_tmp_open(int dfd, char *tmp)
 	return f;
 }
 
-int vm_stats_write(struct vm *vm, const struct vm_exit *ex, const char *path)
+/* The directory part of path ("." for none, "/" for the root). 0, or -ENAMETOOLONG. */
+static int vm_stats_dir(const char *path, char dir[4096])
 {
-	char dir[4096], tmp[64];
-	const char *base;
+	const char *slash = strrchr(path, '/');
+
+	if (snprintf(dir, 4096, "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".") >= 4096)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int vm_stats_dir_open(const char *path)
+{
+	char dir[4096];
+	int r = vm_stats_dir(path, dir);
+
+	if (r < 0)
+		return r;
+	r = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return r < 0 ? -errno : r;
+}
+
+int vm_stats_write(struct vm *vm, const struct vm_exit *ex, int dfd, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char tmp[64];
 	FILE *f;
-	int dfd, r = 0;
+	int r = 0;
 
 	/*
 	 * Write to a temporary name and rename, so a reader never sees half a
@@ -145,20 +166,10 @@ int vm_stats_write(struct vm *vm, const struct vm_exit *ex, const char *path)
 	 * (opened once, so neither name is joined to the directory path): any
 	 * name the target may have, up to NAME_MAX, works.
 	 */
-	base = strrchr(path, '/');
-	if (snprintf(dir, sizeof(dir), "%.*s", base ? (int)(base - path) + 1 : 1, base ? path : ".") >=
-	    (int)sizeof(dir))
-		return -ENAMETOOLONG;
 	base = base ? base + 1 : path;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
 	f = vm_stats_tmp_open(dfd, tmp);
-	if (!f) {
-		r = -errno;
-		close(dfd);
-		return r;
-	}
+	if (!f)
+		return -errno;
 	vm_stats_print(vm, ex, f);
 	if (ferror(f))
 		r = -EIO;
@@ -168,6 +179,5 @@ int vm_stats_write(struct vm *vm, const struct vm_exit *ex, const char *path)
 		r = -errno;
 	if (r)
 		unlinkat(dfd, tmp, 0);
-	close(dfd);
 	return r;
 }

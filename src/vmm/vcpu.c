@@ -114,7 +114,10 @@ static void *vm_vcpu_thread(void *arg)
 	sigaddset(&set, VM_SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
-	while (!atomic_load(&vm->stopping)) {
+	/* Filtered, then held until every thread is; a failure has asked for the stop already. */
+	bool confined = vm_confine_vcpu(vm) == 0;
+
+	while (confined && !atomic_load(&vm->stopping)) {
 		int r;
 
 		if (v->kvm.id == 0) {

@@ -86,6 +86,9 @@ static int vm_drive_create(struct vm *vm, const struct vm_drive *drive, unsigned
 		.queue_size = VM_QUEUE_SIZE,
 		/* Busy-poll before sleeping (docs/configuration.md, docs/benchmarks.md); negative: never. */
 		.poll_max_ns = drive->cfg->poll_us ? (int64_t)drive->cfg->poll_us * 1000 : -1,
+		/* The I/O thread enters its sandbox filter first thing (confine.c). */
+		.thread_enter = vm_confine_io,
+		.thread_enter_ctx = vm,
 	};
 	struct arch_mmio_window w;
 	struct bus_range br;
@@ -163,6 +166,7 @@ static struct vm *vm_alloc(const struct vm_config *cfg, const struct vm_log *log
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&vm->vcpu_ended, &ca);
+	pthread_cond_init(&vm->confine_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	vm_console_init(vm);
 	vm->exit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -242,6 +246,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->exit_fd);
 	pthread_mutex_destroy(&vm->exit_lock);
 	pthread_cond_destroy(&vm->vcpu_ended);
+	pthread_cond_destroy(&vm->confine_cond);
 	pthread_mutex_destroy(&vm->vcpu_lock);
 	free(vm);
 }

@@ -24,6 +24,7 @@ struct vm_drive {
 };
 
 struct vm;
+struct sandbox;
 
 /*
  * The kernel file as vm_boot_check found it: open, with its first bytes (every
@@ -63,14 +64,29 @@ int vm_create(const struct vm_config *cfg, const struct vm_kernel_image *kernel,
 	      unsigned int ndrives, const struct vm_log *log, uint64_t t_start_ns, struct vm **out,
 	      struct vm_error *err);
 
+/*
+ * The sandbox vm_run's threads enter as they start, and main once they all
+ * have, before any vCPU runs the guest (NULL: --sandbox off, none). Call
+ * before vm_run; sb must outlive it.
+ */
+void vm_sandbox_set(struct vm *vm, const struct sandbox *sb);
+
 /* Run until the guest stops or a signal/timeout ends it; 0 and *ex filled, or -errno. */
 int vm_run(struct vm *vm, struct vm_exit *ex);
 
 /*
- * Write the --stats JSON (boot_ms, setup_us, exit, per-drive counters).
- * Call after vm_run. 0 or -errno.
+ * Open the directory the --stats file path goes to (O_PATH), before the
+ * sandbox: the fd for vm_stats_write and sandbox_params, or -errno.
  */
-int vm_stats_write(struct vm *vm, const struct vm_exit *ex, const char *path);
+int vm_stats_dir_open(const char *path);
+
+/*
+ * Write the --stats JSON (boot_ms, setup_us, exit, per-drive counters) to
+ * path's last component in dirfd (vm_stats_dir_open's), through a temporary
+ * name there: every call relative to dirfd, as the sandbox allows. Call
+ * after vm_run. 0 or -errno.
+ */
+int vm_stats_write(struct vm *vm, const struct vm_exit *ex, int dirfd, const char *path);
 
 void vm_destroy(struct vm *vm);
 

@@ -63,6 +63,18 @@ struct vm {
 	pthread_mutex_t vcpu_lock;
 	pthread_cond_t vcpu_ended;
 
+	/*
+	 * The sandbox (NULL: --sandbox off). Each thread vm_run starts enters
+	 * its filter and counts itself in `confined` (vcpu_lock); vCPU threads
+	 * then wait for `go`, which main gives once all have and it has entered
+	 * its own (confine.c).
+	 */
+	const struct sandbox *sb;
+	unsigned int confined;
+	int confine_err;
+	bool go;
+	pthread_cond_t confine_cond;
+
 	uint64_t t_start_ns;
 	_Atomic uint64_t t_first_run_ns;
 	_Atomic uint64_t t_boot_marker_ns;
@@ -105,6 +117,21 @@ void vm_vcpus_stop(struct vm *vm);
 
 /* Close the vCPUs' fds (after vm_vcpus_stop). */
 void vm_vcpus_destroy(struct vm *vm);
+
+/* ---- confine.c: every thread into its sandbox filter before the guest's first instruction ---- */
+
+/* The I/O thread's vblk_params.thread_enter: its filter, counted. 0, or -errno (the thread must end). */
+int vm_confine_io(void *vm);
+
+/* A vCPU thread, first thing: its filter, counted, then wait for main's go. 0, or -errno (the thread must not run the guest). */
+int vm_confine_vcpu(struct vm *vm);
+
+/*
+ * Main, once nthreads threads were started: wait for all of them to have
+ * entered, enter main's own filter, then let the vCPUs go. A failure is
+ * requested as the VM's exit (VM_EXIT_ERROR) before the go, so no vCPU runs.
+ */
+void vm_confine_all(struct vm *vm, unsigned int nthreads);
 
 /* ---- console.c: the UART's host side ---- */
 

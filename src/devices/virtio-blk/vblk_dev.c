@@ -283,6 +283,8 @@ int vblk_dev_alloc(const struct vblk_params *p, const struct gmem *mem,
 	dev->offered = features_for(p->image);
 	dev->wce = props->wce ? 1 : 0;
 	vblk_sched_init(&dev->sched, poll_max);
+	dev->sched.thread_enter = p->thread_enter;
+	dev->sched.thread_enter_ctx = p->thread_enter_ctx;
 	/* NUL-padded, and not terminated when it is all 20 bytes: the GET_ID format. */
 	if (p->serial)
 		memcpy(dev->serial, p->serial, strnlen(p->serial, VBLK_ID_BYTES));

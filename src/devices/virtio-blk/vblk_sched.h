@@ -64,6 +64,8 @@ struct vblk_sched {
 	pthread_t thread;
 	int epoll_fd;
 	int stop_fd;
+	int (*thread_enter)(void *ctx);   /* vblk_params' hook, first thing on the thread; or NULL */
+	void *thread_enter_ctx;
 };
 
 /* A failed backend kick is tried again after this long. */

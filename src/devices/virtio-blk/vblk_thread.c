@@ -151,6 +151,9 @@ static void *io_thread(void *arg)
 	struct vblk_dev *dev = arg;
 	struct io_state st = { 0 };
 
+	/* Confined before any guest-driven work; a thread that cannot be serves nothing (the VMM stops). */
+	if (dev->sched.thread_enter && dev->sched.thread_enter(dev->sched.thread_enter_ctx) != 0)
+		return NULL;
 	for (;;) {
 		struct io_wake w = { .notify = st.again };
 

@@ -25,6 +25,13 @@ struct vblk_params {
 	 * docs/benchmarks.md). 0: VBLK_POLL_MAX_NS_DEFAULT; negative: never poll.
 	 */
 	int64_t poll_max_ns;
+	/*
+	 * Called first thing on the I/O thread, before it touches the queue
+	 * (the VMM confines the thread there: docs/security.md). Non-zero: the
+	 * thread ends at once and serves nothing. NULL: nothing to call.
+	 */
+	int (*thread_enter)(void *ctx);
+	void *thread_enter_ctx;
 };
 
 /* The busy-poll cap a zero poll_max_ns gets. */
