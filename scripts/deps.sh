@@ -26,7 +26,7 @@ pkgs=(
 )
 if [ "$arm64" = 1 ]; then
 	# The cross compiler and the static libraries the arm64 vmm links, and the emulated arm64 test host.
-	pkgs+=(gcc-aarch64-linux-gnu liburing-dev:arm64 libinih-dev:arm64 zlib1g-dev:arm64 qemu-system-arm)
+	pkgs+=(gcc-aarch64-linux-gnu liburing-dev:arm64 libinih-dev:arm64 zlib1g-dev:arm64 libseccomp-dev:arm64 qemu-system-arm)
 fi
 
 sudo=()

@@ -54,6 +54,36 @@ static int uring_ring_init(struct blk_uring *u)
 	return ret;
 }
 
+/*
+ * On a ring created disabled, before it is enabled: only the opcodes this
+ * image's requests use (a read-only image: reads, and the FSYNC of a FLUSH),
+ * and every request on the registered image (IOSQE_FIXED_FILE required), so
+ * a hijacked I/O thread cannot have the ring open, read or write anything
+ * else (docs/security.md). No register operation is allowed once the ring
+ * runs. A ring created enabled (a kernel before 5.10) cannot be restricted.
+ */
+static int uring_ring_restrict(struct blk_uring *u, const struct blk_image *img)
+{
+	static const uint8_t ops_ro[] = { IORING_OP_READV, IORING_OP_FSYNC };
+	static const uint8_t ops_rw[] = { IORING_OP_READV,  IORING_OP_WRITEV,    IORING_OP_WRITE,
+					  IORING_OP_FSYNC, IORING_OP_FALLOCATE };
+	const uint8_t *ops = img->readonly ? ops_ro : ops_rw;
+	unsigned int nops = img->readonly ? sizeof(ops_ro) : sizeof(ops_rw);
+	struct io_uring_restriction res[8];
+	unsigned int n = 0;
+
+	if (!u->need_enable)
+		return 0;
+	memset(res, 0, sizeof(res));
+	for (unsigned int i = 0; i < nops; i++) {
+		res[n].opcode = IORING_RESTRICTION_SQE_OP;
+		res[n++].sqe_op = ops[i];
+	}
+	res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
+	res[n++].sqe_flags = IOSQE_FIXED_FILE;
+	return io_uring_register_restrictions(&u->ring, res, n);
+}
+
 int blk_uring_create(const struct blk_image *img, unsigned int queue_depth,
 		     blk_complete_fn complete, void *ctx, struct blk_backend **out)
 {
@@ -89,6 +119,9 @@ int blk_uring_create(const struct blk_image *img, unsigned int queue_depth,
 	if (ret)
 		goto exit_ring;
 	ret = io_uring_register_eventfd(&u->ring, u->efd);
+	if (ret)
+		goto exit_ring;
+	ret = uring_ring_restrict(u, img);
 	if (ret)
 		goto exit_ring;
 

@@ -566,10 +566,22 @@ static void test_error_is_errno(void **state)
 	struct bt *t = *state;
 	static uint8_t buf[4096];
 
-	/* The fd is O_RDONLY, so the kernel itself refuses the write. */
+	/*
+	 * The fd is O_RDONLY, so the kernel itself refuses the write: EBADF from
+	 * the file, or, for a request the io_uring engine puts on its ring
+	 * rather than writing inline, EACCES from the ring, whose restrictions
+	 * (a read-only image's ring takes no write or fallocate) come first.
+	 */
 	bt_open(t, BLK_CACHE_WRITEBACK, true, 8);
-	assert_int_equal(bt_rw(t, BLK_OP_WRITE, 0, buf, sizeof(buf), false), -EBADF);
-	assert_int_equal(bt_range(t, BLK_OP_DISCARD, 0, 4096), -EBADF);
+	for (int i = 0; i < 2; i++) {
+		int r = i == 0 ? bt_rw(t, BLK_OP_WRITE, 0, buf, sizeof(buf), false) : bt_range(t, BLK_OP_DISCARD, 0, 4096);
+
+#if BLK_TEST_URING
+		if (r == -EACCES)
+			continue;
+#endif
+		assert_int_equal(r, -EBADF);
+	}
 	/* Reads still work after an error. */
 	assert_int_equal(bt_rw(t, BLK_OP_READ, 0, buf, sizeof(buf), false), sizeof(buf));
 	assert_int_equal(buf[5], blk_test_pattern(5, 1));
