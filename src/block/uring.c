@@ -255,6 +255,7 @@ static int uring_submit(struct blk_backend *be, struct blk_req *req)
 	s->zero_step = req->op == BLK_OP_WRITE_ZEROES ? blk_zero_step_first(&u->zero_host, &u->geom, req) : BLK_ZERO_DONE;
 	s->bounced = false;
 	s->rmw = false;
+	s->retries = 0;
 	if (bounce) {
 		ret = blk_bounce_prepare(&s->bounce, &u->geom, req, total);
 		if (ret)
@@ -324,6 +325,19 @@ static bool uring_slot_finish(struct blk_uring *u, struct uring_slot *s, int *re
 	struct blk_req *req = s->req;
 	int ret;
 
+	/*
+	 * -EAGAIN and -EINTR say "not now", not "failed": the same step goes
+	 * back on the SQ rather than failing the guest's request, a bounded
+	 * number of times so a kernel that keeps saying so cannot spin us.
+	 */
+	if ((*res == -EAGAIN || *res == -EINTR) && s->retries < URING_RETRY_MAX) {
+		s->retries++;
+		ret = uring_slot_prep(u, s);
+		if (ret == 0)
+			return false;
+		*res = ret;
+		return true;
+	}
 	switch (req->op) {
 	case BLK_OP_READ:
 	case BLK_OP_WRITE:

@@ -15,6 +15,8 @@
 
 /* The most requests a ring is made for (blk_uring_create). */
 #define URING_MAX_DEPTH 4096u
+/* How many times a request whose completion says -EAGAIN or -EINTR goes back on the SQ before that result stands. */
+#define URING_RETRY_MAX 16
 /* Index of the image in the registered file table (the only file registered). */
 #define URING_FILE_INDEX 0
 
@@ -29,7 +31,8 @@ struct uring_slot {
 	struct iovec *rest;     /* remainder iovecs after a short transfer (slow path, kept) */
 	unsigned int rest_cap;
 	bool bounced;
-	bool rmw;               /* holds the read-modify-write barrier */
+	bool rmw;
+	uint8_t retries;        /* -EAGAIN / -EINTR completions put back on the SQ (<= URING_RETRY_MAX) */               /* holds the read-modify-write barrier */
 	enum blk_zero_step zero_step;  /* WRITE_ZEROES: the step on the SQ */
 	int inline_res;         /* an inline write's result, until poll() reaps it */
 	struct uring_slot *next_inline;  /* on inline_q (to write in kick) or done_q (written, to reap) */

@@ -338,8 +338,14 @@ void vblk_backend_complete(void *ctx, struct blk_req *breq, int res)
 	uint8_t status;
 
 	dev->be_inflight--;
-	/* Kept even when the request itself is dropped below: the host's page cache outlives a reset. */
-	if (breq->op == BLK_OP_FLUSH && res < 0 && !dev->props.direct && !dev->flush_err)
+	/*
+	 * Kept even when the request itself is dropped below: the host's page
+	 * cache outlives a reset. Only a failure the kernel reported of the
+	 * write-back itself: -EAGAIN and -EINTR (an engine that gave up
+	 * retrying) say the flush did not run, not that pages were lost.
+	 */
+	if (breq->op == BLK_OP_FLUSH && res < 0 && res != -EAGAIN && res != -EINTR && !dev->props.direct &&
+	    !dev->flush_err)
 		dev->flush_err = res;
 	/* Any completion frees backend capacity: a queue stopped by back-pressure may go on. */
 	dev->blocked = false;

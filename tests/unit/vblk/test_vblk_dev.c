@@ -944,6 +944,15 @@ static void test_flush_error_sticks_when_buffered(void **state)
 	assert_int_equal(vblk_stop(f->dev), -EIO);
 	fx_free(f);
 
+	/* A flush that did not run (EAGAIN, EINTR) fails alone: it latches nothing. */
+	f = fx_new(false);
+	fx_bringup(f, ALL_FEATURES);
+	assert_int_equal(flush_status(f, -EAGAIN), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(flush_status(f, -EINTR), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(flush_status(f, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(vblk_stop(f->dev), 0);
+	fx_free(f);
+
 	/* O_DIRECT keeps no dirty pages on the host: a later flush may really succeed. */
 	struct blk_cache_props props = blk_cache_mode_props(BLK_CACHE_NONE);
 
