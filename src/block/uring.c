@@ -494,7 +494,12 @@ static void uring_destroy(struct blk_backend *be)
 			struct uring_slot *s;
 			int res;
 
-			if (io_uring_wait_cqe(&u->ring, &cqe) < 0)
+			int w = io_uring_wait_cqe(&u->ring, &cqe);
+
+			/* A signal cuts the wait short: wait again, the requests are still running. */
+			if (w == -EINTR || w == -EAGAIN)
+				continue;
+			if (w < 0)
 				break;
 			s = io_uring_cqe_get_data(cqe);
 			res = cqe->res;
@@ -509,7 +514,13 @@ static void uring_destroy(struct blk_backend *be)
 	}
 	io_uring_queue_exit(&u->ring);
 	close(u->efd);
-	uring_free(u);
+	/*
+	 * Requests the wait could not see finish (the ring failed): the kernel
+	 * may still write into their bounce buffers after the ring is gone, so
+	 * they stay allocated (the process is about to end anyway).
+	 */
+	if (!u->inflight)
+		uring_free(u);
 }
 
 const struct blk_backend_ops uring_ops = {
