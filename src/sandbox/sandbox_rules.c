@@ -108,6 +108,8 @@ static const struct sandbox_rule main_rules[] = {
 	ALLOW_IF(tgkill, ARG_IS(0, SANDBOX_VAL_PID), ARG_EQ(2, SIGUSR1)),
 	/* The stop waits for requests still in flight before it frees their buffers (uring_destroy). */
 	ALLOW(io_uring_enter),
+	/* The stop's hard deadline: main.c arms its timer (made at set-up) as the stop begins, and disarms it. */
+	ALLOW(timer_settime),
 	/* The exit flush of each writable drive (vblk_stop). */
 	ALLOW(fdatasync),
 	/* Teardown: eventfds, epoll and ring fds, KVM fds, drive images. */

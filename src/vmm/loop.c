@@ -164,6 +164,12 @@ static void vm_loop_wait(struct vm *vm, struct vm_loop *l)
 	}
 }
 
+void vm_stop_hook_set(struct vm *vm, void (*fn)(void *ctx, const struct vm_exit *ex), void *ctx)
+{
+	vm->stop_hook = fn;
+	vm->stop_ctx = ctx;
+}
+
 int vm_run(struct vm *vm, struct vm_exit *ex)
 {
 	struct vm_loop l;
@@ -183,6 +189,14 @@ int vm_run(struct vm *vm, struct vm_exit *ex)
 		return r;
 	vm_machine_start(vm);
 	vm_loop_wait(vm, &l);
+	if (vm->stop_hook) {
+		struct vm_exit first;
+
+		pthread_mutex_lock(&vm->exit_lock);
+		first = vm->exit;
+		pthread_mutex_unlock(&vm->exit_lock);
+		vm->stop_hook(vm->stop_ctx, &first);
+	}
 	vm_machine_stop(vm);
 	pthread_mutex_lock(&vm->exit_lock);
 	*ex = vm->exit;

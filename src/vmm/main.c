@@ -2,6 +2,7 @@
 /* vmm entry point: the order of things, and the exit status (docs/exit-status.md); report.c words every line it prints. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,88 @@ static void tty_make_raw(void)
 		tty_raw = true;
 		atexit(tty_restore);
 	}
+}
+
+/* How long the stop (vCPUs stopped, drives drained and flushed) may take after a stop signal. */
+#define STOP_DEADLINE_S 10
+
+static timer_t stop_timer;
+static bool stop_timer_made;
+static volatile sig_atomic_t stop_first_sig;
+
+static void stop_say(const char *s)
+{
+	if (write(STDERR_FILENO, s, strlen(s)) < 0)
+		return;  /* nowhere left to say it */
+}
+
+/*
+ * The stop's hard deadline: a second SIGINT/SIGTERM once the stop has begun,
+ * or SIGALRM STOP_DEADLINE_S after a stop signal, ends vmm here at once
+ * (async-signal-safe calls only, each allowed by main's filter).
+ */
+static void stop_hard(int sig)
+{
+	int status = 128 + (sig == SIGALRM ? stop_first_sig : sig);
+
+	stop_say(sig == SIGALRM ? "vmm: the stop took longer than 10 s: exiting without waiting for it"
+				: "vmm: a second stop signal: exiting at once");
+	stop_say("; the drives were not all drained and flushed, so what the guest wrote since its last FLUSH "
+		 "may not be durable (see docs/exit-status.md)\n");
+	if (tty_raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
+	_exit(status);
+}
+
+/*
+ * Before vm_run: the handlers (SIGINT and SIGTERM stay blocked on every
+ * thread until the stop begins: vm_run reads them through a signalfd) and a
+ * timer that signals the main thread alone. 0 or -errno.
+ */
+static int stop_hard_install(void)
+{
+	struct sigaction sa = { .sa_handler = stop_hard };
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGALRM };
+
+	sigfillset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+		return -errno;
+	sev._sigev_un._tid = gettid();
+	if (timer_create(CLOCK_MONOTONIC, &sev, &stop_timer) < 0)
+		return -errno;
+	stop_timer_made = true;
+	return 0;
+}
+
+/* vm_run's stop hook: arm the deadline after a stop signal; a second signal ends vmm from now on. */
+static void stop_hard_arm(void *ctx, const struct vm_exit *ex)
+{
+	struct itimerspec its = { .it_value.tv_sec = STOP_DEADLINE_S };
+	sigset_t set;
+
+	(void)ctx;
+	if (ex->kind == VM_EXIT_SIGNAL && stop_timer_made) {
+		stop_first_sig = ex->status;
+		timer_settime(stop_timer, 0, &its, NULL);
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* The stop is over: no deadline, and a stop signal now waits (blocked) until vmm has exited. */
+static void stop_hard_disarm(void)
+{
+	struct itimerspec off = { 0 };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (stop_timer_made)
+		timer_settime(stop_timer, 0, &off, NULL);
 }
 
 static uint64_t now_ns(void)
@@ -220,11 +303,18 @@ static int vm_launch(const struct vm_config *cfg, struct vm_kernel_image *kernel
 		report_line("--stats %s: cannot open its directory: %s", cfg->stats_path, strerror(-stats_dir));
 		goto destroy_vm;
 	}
+	r = stop_hard_install();
+	if (r < 0) {
+		report_line("setting up the stop's deadline: %s", strerror(-r));
+		goto close_stats;
+	}
+	vm_stop_hook_set(vm, stop_hard_arm, NULL);
 	if (sandbox_setup(cfg, stats_dir, vm, &sb) < 0)
 		goto close_stats;
 	if (cfg->serial == VM_SERIAL_STDIO)
 		tty_make_raw();
 	r = vm_run(vm, &ex);
+	stop_hard_disarm();
 	tty_restore();
 	if (r < 0) {
 		report_line("running the VM: %s", strerror(-r));

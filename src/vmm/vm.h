@@ -71,6 +71,14 @@ int vm_create(const struct vm_config *cfg, const struct vm_kernel_image *kernel,
  */
 void vm_sandbox_set(struct vm *vm, const struct sandbox *sb);
 
+/*
+ * fn(ctx, ex) is called on the main thread as the stop begins, before the
+ * vCPUs are stopped and the drives drained and flushed, with the exit that
+ * began it: main.c arms its hard deadline there (docs/exit-status.md).
+ * Call before vm_run.
+ */
+void vm_stop_hook_set(struct vm *vm, void (*fn)(void *ctx, const struct vm_exit *ex), void *ctx);
+
 /* Run until the guest stops or a signal/timeout ends it; 0 and *ex filled, or -errno. */
 int vm_run(struct vm *vm, struct vm_exit *ex);
 

@@ -75,6 +75,10 @@ struct vm {
 	bool go;
 	pthread_cond_t confine_cond;
 
+	/* vm_stop_hook_set's hook, called as the stop begins; or NULL. */
+	void (*stop_hook)(void *ctx, const struct vm_exit *ex);
+	void *stop_ctx;
+
 	uint64_t t_start_ns;
 	_Atomic uint64_t t_first_run_ns;
 	_Atomic uint64_t t_boot_marker_ns;
