@@ -18,6 +18,7 @@
 
 #include "blk_backend.h"
 #include "gmem.h"
+#include "sandbox.h"
 #include "virtio_blk.h"
 #include "virtio_mmio.h"
 #include "virtqueue.h"
@@ -70,6 +71,7 @@ struct dm_opts {
 	int64_t poll_max_ns;    /* the device's I/O-thread polling cap (vblk_params.poll_max_ns; 0: its default) */
 	bool snapshot;          /* a snapshot drive: the image read-only, writes to an overlay in $TMPDIR */
 	bool prefill;           /* write the whole image through the device first (DM_PREFILL_BS, QD4) */
+	bool sandbox;           /* the I/O thread enters vmm's drive I/O seccomp filter, as in vmm */
 	uint32_t buf_bytes;     /* each slot's data buffer: bs, or DM_PREFILL_BS when prefilling */
 };
 
@@ -681,7 +683,17 @@ static void dm_usage(FILE *f)
 		"                    read-only and writes go to an overlay in $TMPDIR\n"
 		"  --prefill         first write the whole image through the device\n"
 		"                    (1 MiB sequential writes, QD4), unmeasured\n"
+		"  --sandbox         the I/O thread runs under vmm's drive I/O seccomp filter\n"
 		"Prints one line of key=value pairs.\n");
+}
+
+/* --sandbox: the I/O thread's filter, entered as vmm's I/O thread enters it (first thing). */
+static struct sandbox *dm_sb;
+
+static int dm_io_enter(void *ctx)
+{
+	(void)ctx;
+	return sandbox_enter(dm_sb, SANDBOX_ROLE_IO);
 }
 
 static int dm_opts_parse(int argc, char **argv, struct dm_opts *o)
@@ -696,6 +708,7 @@ static int dm_opts_parse(int argc, char **argv, struct dm_opts *o)
 		{ "halt-poll-ns", required_argument, NULL, 'H' }, { "poll-max-ns", required_argument, NULL, 'P' },
 		{ "halt-poll-fixed", no_argument, NULL, 'F' },
 		{ "snapshot", no_argument, NULL, 'S' },      { "prefill", no_argument, NULL, 'W' },
+		{ "sandbox", no_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long qd = -1, bs = -1;
@@ -761,6 +774,9 @@ static int dm_opts_parse(int argc, char **argv, struct dm_opts *o)
 			break;
 		case 'W':
 			o->prefill = true;
+			break;
+		case 'X':
+			o->sandbox = true;
 			break;
 		case 'h':
 			dm_usage(stdout);
@@ -837,6 +853,16 @@ int main(int argc, char **argv)
 	}
 	struct vblk_params p = { .image = &img, .serial = "vmm-devmodel", .queue_size = DM_QUEUE_SIZE,
 				 .poll_max_ns = o.poll_max_ns };
+	struct sandbox_params sp = { .stats_dir_fd = -1 };
+
+	if (o.sandbox) {
+		r = sandbox_create(&sp, &dm_sb);
+		if (r < 0) {
+			fprintf(stderr, "vmm-devmodel: sandbox_create: %s\n", strerror(-r));
+			goto close_image;
+		}
+		p.thread_enter = dm_io_enter;
+	}
 
 	r = vblk_create(&p, &g.mem, &g.dev);
 	if (r < 0) {
@@ -900,6 +926,7 @@ stop_dev:
 destroy_dev:
 	vblk_destroy(g.dev);
 close_image:
+	sandbox_destroy(dm_sb);
 	blk_image_close(&img);
 free_slots:
 	free(g.slots);
