@@ -85,32 +85,37 @@ static int rt_run(struct rt *t, struct io_uring_sqe *sqe)
 	return res;
 }
 
+/* One 512-byte READV or WRITEV at 0 on fd (the fixed table's index, or a plain fd): its result. */
+static int rt_rw(struct rt *t, bool write, int fd, bool fixed)
+{
+	static char buf[512];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&t->u->ring);
+
+	if (write)
+		io_uring_prep_writev(sqe, fd, &iov, 1, 0);
+	else
+		io_uring_prep_readv(sqe, fd, &iov, 1, 0);
+	if (fixed)
+		sqe->flags |= IOSQE_FIXED_FILE;
+	return rt_run(t, sqe);
+}
+
 static void test_fixed_read_works(void **state)
 {
 	struct rt *t = *state;
-	char buf[512];
-	struct iovec iov = { buf, sizeof(buf) };
-	struct io_uring_sqe *sqe;
 
 	rt_open(t, true);
-	sqe = io_uring_get_sqe(&t->u->ring);
-	io_uring_prep_readv(sqe, URING_FILE_INDEX, &iov, 1, 0);
-	sqe->flags |= IOSQE_FIXED_FILE;
-	assert_int_equal(rt_run(t, sqe), (int)sizeof(buf));
+	assert_int_equal(rt_rw(t, false, URING_FILE_INDEX, true), 512);
 }
 
 static void test_non_fixed_file_refused(void **state)
 {
 	struct rt *t = *state;
-	char buf[512];
-	struct iovec iov = { buf, sizeof(buf) };
-	struct io_uring_sqe *sqe;
 
 	rt_open(t, true);
 	/* The image's own fd, but not through the registered table. */
-	sqe = io_uring_get_sqe(&t->u->ring);
-	io_uring_prep_readv(sqe, t->img.fd, &iov, 1, 0);
-	assert_int_equal(rt_run(t, sqe), -EACCES);
+	assert_int_equal(rt_rw(t, false, t->img.fd, false), -EACCES);
 }
 
 static void test_other_opcode_refused(void **state)
@@ -129,15 +134,9 @@ static void test_other_opcode_refused(void **state)
 static void test_readonly_image_takes_no_write(void **state)
 {
 	struct rt *t = *state;
-	char buf[512] = { 0 };
-	struct iovec iov = { buf, sizeof(buf) };
-	struct io_uring_sqe *sqe;
 
 	rt_open(t, true);
-	sqe = io_uring_get_sqe(&t->u->ring);
-	io_uring_prep_writev(sqe, URING_FILE_INDEX, &iov, 1, 0);
-	sqe->flags |= IOSQE_FIXED_FILE;
-	assert_int_equal(rt_run(t, sqe), -EACCES);
+	assert_int_equal(rt_rw(t, true, URING_FILE_INDEX, true), -EACCES);
 }
 
 int main(void)
