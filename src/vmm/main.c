@@ -87,7 +87,13 @@ static int stop_hard_install(void)
 {
 	struct sigaction sa = { .sa_handler = stop_hard };
 	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGALRM };
+	sigset_t stop_set;
 
+	/* Blocked from now on (vm_run blocks them too): a stop signal before the loop waits for its signalfd. */
+	sigemptyset(&stop_set);
+	sigaddset(&stop_set, SIGINT);
+	sigaddset(&stop_set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
 	sigfillset(&sa.sa_mask);
 	if (sigaction(SIGALRM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
 		return -errno;
