@@ -39,6 +39,13 @@ void blk_geom_init(struct blk_geom *g, const struct blk_image *img);
 uint64_t blk_iov_total(const struct iovec *iov, unsigned int cnt);
 
 /*
+ * The checks every engine makes of a request before it takes it: a known op,
+ * and for READ/WRITE a non-empty iov whose byte count fits past the offset.
+ * 0 with *total the READ/WRITE's byte count (0 for the other ops), or -EINVAL.
+ */
+int blk_req_check(const struct blk_req *req, uint64_t *total);
+
+/*
  * Write into out (room for cnt entries) the part of iov that follows its first
  * skip bytes. Number of entries written (0 when skip covers everything).
  */

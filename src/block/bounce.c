@@ -28,6 +28,28 @@ uint64_t blk_iov_total(const struct iovec *iov, unsigned int cnt)
 	return total;
 }
 
+int blk_req_check(const struct blk_req *req, uint64_t *total)
+{
+	*total = 0;
+	if (!req)
+		return -EINVAL;
+	switch (req->op) {
+	case BLK_OP_READ:
+	case BLK_OP_WRITE:
+		if (!req->iov || !req->iovcnt)
+			return -EINVAL;
+		*total = blk_iov_total(req->iov, req->iovcnt);
+		if (*total == 0 || *total == UINT64_MAX || req->offset > UINT64_MAX - *total)
+			return -EINVAL;
+		return 0;
+	case BLK_OP_FLUSH:
+	case BLK_OP_DISCARD:
+	case BLK_OP_WRITE_ZEROES:
+		return 0;
+	}
+	return -EINVAL;
+}
+
 unsigned int blk_iov_rest(const struct iovec *iov, unsigned int cnt, uint64_t skip, struct iovec *out)
 {
 	unsigned int n = 0;

@@ -189,25 +189,10 @@ static int sync_submit(struct blk_backend *be, struct blk_req *req)
 {
 	struct blk_sync *s = sync_of(be);
 	uint64_t total;
+	int r = blk_req_check(req, &total);
 
-	if (!req)
-		return -EINVAL;
-	switch (req->op) {
-	case BLK_OP_READ:
-	case BLK_OP_WRITE:
-		if (!req->iov || !req->iovcnt)
-			return -EINVAL;
-		total = blk_iov_total(req->iov, req->iovcnt);
-		if (total == 0 || total == UINT64_MAX || req->offset > UINT64_MAX - total)
-			return -EINVAL;
-		break;
-	case BLK_OP_FLUSH:
-	case BLK_OP_DISCARD:
-	case BLK_OP_WRITE_ZEROES:
-		break;
-	default:
-		return -EINVAL;
-	}
+	if (r < 0)
+		return r;
 	if (s->count >= s->depth)
 		return -EAGAIN;
 	s->ents[(s->head + s->count) % s->depth] = (struct sync_entry){ .req = req, .res = 0 };

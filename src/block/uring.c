@@ -201,28 +201,14 @@ static int uring_write_inline(struct blk_uring *u)
 static int uring_req_check(const struct blk_uring *u, const struct blk_req *req, uint64_t *total, bool *bounce,
 			   bool *rmw)
 {
-	*total = 0;
+	int r = blk_req_check(req, total);
+
 	*bounce = *rmw = false;
-	if (!req)
-		return -EINVAL;
-	switch (req->op) {
-	case BLK_OP_READ:
-	case BLK_OP_WRITE:
-		if (!req->iov || !req->iovcnt)
-			return -EINVAL;
-		*total = blk_iov_total(req->iov, req->iovcnt);
-		if (*total == 0 || *total == UINT64_MAX || req->offset > UINT64_MAX - *total)
-			return -EINVAL;
-		*bounce = blk_bounce_needed(&u->geom, req, *total);
-		*rmw = *bounce && blk_bounce_is_rmw(&u->geom, req, *total);
-		return 0;
-	case BLK_OP_FLUSH:
-	case BLK_OP_DISCARD:
-	case BLK_OP_WRITE_ZEROES:
-		return 0;
-	default:
-		return -EINVAL;
-	}
+	if (r < 0 || (req->op != BLK_OP_READ && req->op != BLK_OP_WRITE))
+		return r;
+	*bounce = blk_bounce_needed(&u->geom, req, *total);
+	*rmw = *bounce && blk_bounce_is_rmw(&u->geom, req, *total);
+	return 0;
 }
 
 static int uring_submit(struct blk_backend *be, struct blk_req *req)
