@@ -3,6 +3,10 @@
 #ifndef VMM_SANDBOX_INTERNAL_H
 #define VMM_SANDBOX_INTERNAL_H
 
+#ifndef VMM_MODULE_SANDBOX
+#error "sandbox_internal.h is private to src/sandbox: include sandbox.h"
+#endif
+
 #include <linux/filter.h>
 #include <stdbool.h>
 #include <stdint.h>
