@@ -45,23 +45,8 @@ static int run(struct vm_config *cfg, struct vm_config_error *err, ...)
 		vm_config_free(&cfg_);                                      \
 	} while (0)
 
-static char tmpdir[64];
-
-static int tmpdir_make(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/vmm-cli-test-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int tmpdir_remove(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#define UNIT_TMPDIR_NAME "vmm-cli-test"
+#include "../unit_tmpdir.h"
 
 /* Writes text to tmpdir/name and returns the path (static buffer per call site is enough here). */
 static const char *write_ini(const char *name, const char *text, char *path, size_t n)

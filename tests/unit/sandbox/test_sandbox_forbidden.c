@@ -23,7 +23,8 @@
 #include <cmocka.h>
 
 #include "sandbox.h"
-#include "sandbox_test_tmpdir.h"
+#define UNIT_TMPDIR_NAME "vmm-sandbox-test"
+#include "../unit_tmpdir.h"
 
 #include "sandbox_test_util.h"
 

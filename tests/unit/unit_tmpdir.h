@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* A scratch directory for a sandbox test file: made before its tests, removed after (cmocka group fixtures). */
-#ifndef VMM_SANDBOX_TEST_TMPDIR_H
-#define VMM_SANDBOX_TEST_TMPDIR_H
+/* A scratch directory for a unit test file: made before its tests, removed after (cmocka group fixtures). */
+/* Define UNIT_TMPDIR_NAME (e.g. "vmm-cli-test") before including it to name the directory. */
+#ifndef VMM_UNIT_TMPDIR_H
+#define VMM_UNIT_TMPDIR_H
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@ static char tmpdir[64];
 static int tmpdir_make(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/vmm-sandbox-test-XXXXXX");
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/" UNIT_TMPDIR_NAME "-XXXXXX");
 	return mkdtemp(tmpdir) ? 0 : -1;
 }
 
