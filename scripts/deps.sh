@@ -14,7 +14,7 @@ fi
 
 pkgs=(
 	# build
-	gcc meson ninja-build pkg-config liburing-dev libinih-dev libcmocka-dev libfdt-dev zlib1g-dev libseccomp-dev
+	gcc meson ninja-build pkg-config liburing-dev libinih-dev libcmocka-dev libfdt-dev zlib1g-dev liblzma-dev libzstd-dev libseccomp-dev
 	# guest image and emulated test host (tests/guest, tests/host)
 	busybox-static cpio kmod xz-utils e2fsprogs qemu-system-x86 python3
 	# the Debian rootfs (scripts/make-rootfs.sh) and the man page test
@@ -26,7 +26,7 @@ pkgs=(
 )
 if [ "$arm64" = 1 ]; then
 	# The cross compiler and the static libraries the arm64 vmm links, and the emulated arm64 test host.
-	pkgs+=(gcc-aarch64-linux-gnu liburing-dev:arm64 libinih-dev:arm64 zlib1g-dev:arm64 libseccomp-dev:arm64 qemu-system-arm)
+	pkgs+=(gcc-aarch64-linux-gnu liburing-dev:arm64 libinih-dev:arm64 zlib1g-dev:arm64 liblzma-dev:arm64 libzstd-dev:arm64 libseccomp-dev:arm64 qemu-system-arm)
 fi
 
 sudo=()

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "arm64_boot.h"
-#include "arm64_gzip.h"
+#include "boot_unpack.h"
 #include "arm64_layout.h"
 
 #define PAGE_4K          0x1000ULL
@@ -153,7 +153,8 @@ static int gzip_range(const struct arm64_kernel_file *f, struct gz_range *gz, st
 
 /* An opened kernel file: the Image's first bytes, and for a gzip file the stream that goes on after them. */
 struct kernel_src {
-	struct arm64_gunzip *gz;    /* NULL for a plain Image */
+	struct boot_unpack *gz;     /* NULL for a plain Image */
+	struct boot_file bf;        /* the file as the shared decoder reads it (src_read) */
 	const uint8_t *head;        /* the Image's first len bytes: f->head, or buf */
 	size_t len;
 	bool broken;                /* the stream broke after the head: the copy reports it */
@@ -162,11 +163,16 @@ struct kernel_src {
 
 static void kernel_close(struct kernel_src *s)
 {
-	if (s->gz) {
-		arm64_gunzip_end(s->gz);
-		free(s->gz);
-		s->gz = NULL;
-	}
+	boot_unpack_close(s->gz);
+	s->gz = NULL;
+}
+
+/* The decoder's reads through the loader's: bf.ctx is the struct arm64_kernel_file. */
+static int src_read(const struct boot_file *bf, void *dst, uint64_t len, uint64_t off)
+{
+	const struct arm64_kernel_file *f = bf->ctx;
+
+	return f->read(f, dst, len, off);
 }
 
 /*
@@ -187,16 +193,14 @@ static int kernel_open(const struct arm64_kernel_file *f, struct kernel_src *s, 
 		s->len = f->head_len;
 		return r;
 	}
-	s->gz = malloc(sizeof(*s->gz));
-	if (!s->gz)
-		return read_failed(fault, -ENOMEM);
-	r = arm64_gunzip_begin(s->gz, f, range.off, range.len);
+	s->bf = (struct boot_file){ .head = f->head, .head_len = f->head_len, .size = f->size, .read = src_read,
+				    .ctx = f };
+	r = boot_unpack_open(BOOT_PACK_GZIP, &s->bf, range.off, range.len, &s->gz);
 	if (r < 0) {
-		free(s->gz);
 		s->gz = NULL;
 		return read_failed(fault, r);
 	}
-	r = arm64_gunzip_read(s->gz, s->buf, sizeof(s->buf), &got);
+	r = boot_unpack_read(s->gz, s->buf, sizeof(s->buf), &got);
 	s->head = s->buf;
 	s->len = got;
 	/* A stream that breaks after the header is judged first, and refused when the rest is copied. */
@@ -290,8 +294,8 @@ static int kernel_copy(const struct arm64_kernel_file *f, struct kernel_src *s, 
 		r = n > head ? f->read(f, dst + head, n - head, head) : 0;
 		return r < 0 ? read_failed(fault, r) : 0;
 	}
-	if (head < size && !s->gz->ended)
-		r = arm64_gunzip_read(s->gz, dst + head, size - head, &got);
+	if (head < size && !boot_unpack_ended(s->gz))
+		r = boot_unpack_read(s->gz, dst + head, size - head, &got);
 	if (r == -EINVAL)
 		return gzip_broken(fault, head + got);
 	return r < 0 ? read_failed(fault, r) : 0;
