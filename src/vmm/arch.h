@@ -49,6 +49,7 @@
 #include "vm_status.h"
 
 struct boot_file;       /* boot.h: a kernel or initrd file, as loaders read it */
+struct boot_payload;    /* boot.h: where a kernel file keeps its compressed payload */
 struct bus_range;       /* bus.h: a device window on the MMIO bus */
 struct kvm_sys;         /* kvm.h */
 struct kvm_vm;
@@ -134,6 +135,14 @@ int arch_kernel_check(const struct gmem *layout, uint64_t mem_bytes, const struc
  */
 int arch_kernel_load(const struct gmem *mem, uint64_t mem_bytes, const struct boot_file *f,
 		     struct arch_kernel **out, struct vm_error *err);
+
+/*
+ * Where kernel k (arch_kernel_check's, of file f) holds a compressed payload
+ * that the host may unpack once and boot in the file's place, with f as the
+ * unpacked file's boot_file.packed (x86: a bzImage's vmlinux.bin). 0 with *p
+ * (inside f), or -ENOTSUP: k has none the arch can boot so.
+ */
+int arch_kernel_payload(const struct arch_kernel *k, const struct boot_file *f, struct boot_payload *p);
 
 /* Free what arch_kernel_check or arch_kernel_load made; NULL is fine. */
 void arch_kernel_free(struct arch_kernel *k);

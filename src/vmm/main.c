@@ -392,6 +392,7 @@ int main(int argc, char **argv)
 		status = report_vm_error(&cfg, &verr);
 		goto free_cfg;
 	}
+	report_kernel_cache(&cfg, &kernel.cache);
 	if (drives_open(&cfg, images, drives, &nopen) == 0)
 		status = vm_launch(&cfg, &kernel, drives, t_start);
 	while (nopen > 0)

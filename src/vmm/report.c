@@ -56,6 +56,34 @@ void report_debug(void *ctx, const char *fmt, va_list ap)
 	funlockfile(stderr);
 }
 
+void report_kernel_cache(const struct vm_config *cfg, const struct kcache_note *note)
+{
+	const char *kind = boot_pack_name(note->kind);
+
+	if (!cfg->verbose)
+		return;
+	switch (note->state) {
+	case KCACHE_OFF:
+		report_line("debug: kernel cache: off (--kernel-cache off): the kernel boots as given");
+		break;
+	case KCACHE_NONE:
+		if (note->kind == BOOT_PACK_OTHER)
+			report_line("debug: kernel cache: not used: the payload is %s, which vmm does not unpack", kind);
+		break;
+	case KCACHE_HIT:
+		report_line("debug: kernel cache: hit: booting %s (the %s payload unpacked)", note->path, kind);
+		break;
+	case KCACHE_MISS:
+		report_line("debug: kernel cache: miss: unpacked the %s payload to %s, booting it", kind, note->path);
+		break;
+	case KCACHE_FALLBACK:
+		report_line("debug: kernel cache: not used, the kernel boots as given: %s%s%s%s%s%s", note->why,
+			    note->err ? ": " : "", note->err ? strerror(-note->err) : "", note->path[0] ? " (" : "",
+			    note->path, note->path[0] ? ")" : "");
+		break;
+	}
+}
+
 const char *report_origin(char *buf, size_t n, const struct vm_config_origin *o, const char *key)
 {
 	if (o->file)

@@ -32,6 +32,9 @@ __attribute__((format(printf, 1, 2))) void report_line(const char *fmt, ...);
  */
 void report_lines(const char *head, const char *detail);
 
+/* -v: what the kernel cache did for this boot (docs/guest.md), one line. */
+void report_kernel_cache(const struct vm_config *cfg, const struct kcache_note *note);
+
 /* The core's -v hook (struct vm_log's fn): "vmm: debug: " and the line, whole even from vCPU threads. */
 void report_debug(void *ctx, const char *fmt, va_list ap);
 

@@ -112,6 +112,25 @@ static int check_outputs_distinct(const struct vm_config *cfg)
 	return -1;
 }
 
+/*
+ * --kernel-cache DIR: a directory, or a path to make one at. A path through
+ * or to something else is the user's mistake; one vmm may not write is not
+ * (the kernel then boots as given, and -v says why).
+ */
+static int check_kernel_cache(const struct vm_config *cfg)
+{
+	char name[PATH_MAX + 64];
+	struct stat st;
+
+	if (!cfg->kernel_cache)
+		return 0;
+	report_setting(name, sizeof(name), &cfg->where.kernel_cache, "kernel-cache", "", cfg->kernel_cache);
+	if (stat(cfg->kernel_cache, &st) == 0 ? S_ISDIR(st.st_mode) : errno != ENOTDIR)
+		return 0;
+	report_line("%s: is not a directory (give a directory for the kernel cache, or off)", name);
+	return -1;
+}
+
 int report_inputs_check(const struct vm_config *cfg)
 {
 	if (check_input_file(&cfg->where.kernel, "kernel", cfg->kernel,
@@ -121,7 +140,7 @@ int report_inputs_check(const struct vm_config *cfg)
 	    (cfg->stats_path && check_output(&cfg->where.stats, "stats", "", cfg->stats_path, true) < 0) ||
 	    (cfg->serial == VM_SERIAL_FILE &&
 	     check_output(&cfg->where.serial, "serial", "file:", cfg->serial_path, false) < 0) ||
-	    check_outputs_distinct(cfg) < 0)
+	    check_outputs_distinct(cfg) < 0 || check_kernel_cache(cfg) < 0)
 		return -1;
 	return 0;
 }

@@ -92,6 +92,7 @@ static void vm_stats_print(struct vm *vm, const struct vm_exit *ex, FILE *f)
 		fprintf(f, "  \"setup_us\": %.1f,\n", (first - vm->t_start_ns) / 1e3);
 	else
 		fprintf(f, "  \"setup_us\": null,\n");
+	fprintf(f, "  \"kernel_cache\": \"%s\",\n", kcache_state_name(vm->kcache));
 	fprintf(f, "  \"drives\": [");
 	for (unsigned int i = 0; i < vm->ndrives; i++) {
 		struct vblk_stats s;

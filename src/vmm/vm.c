@@ -185,6 +185,7 @@ int vm_create(const struct vm_config *cfg, const struct vm_kernel_image *kernel,
 	if (!vm)
 		return vm_error_set(err, VM_STAGE_MEMORY, -ENOMEM, NULL);
 	vm->drive_in = drives;
+	vm->kcache = kernel->cache.state;
 	if (vm->exit_fd < 0) {
 		r = vm_error_set(err, VM_STAGE_KVM, -errno, NULL);
 		goto destroy;

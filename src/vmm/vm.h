@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "blk_backend.h"
+#include "kcache.h"
 #include "vm_config.h"
 #include "vm_status.h"
 
@@ -30,15 +31,22 @@ struct sandbox;
  * The kernel file as vm_boot_check found it: open, with its first bytes (every
  * header the loader looks at) in vmm's own memory, so vm_create loads what the
  * checked headers describe from the same file, and reads each byte once.
+ * When the kernel cache served it, that is the unpacked payload, and the
+ * file given (a bzImage) is kept open beside it as packed_*.
  */
 struct vm_kernel_image {
 	int fd;            /* -1 when empty */
 	uint64_t size;     /* at open */
 	void *head;        /* the first head_len bytes */
 	size_t head_len;
+	int packed_fd;     /* the file given, when fd is its unpacked payload; else -1 */
+	uint64_t packed_size;
+	void *packed_head;
+	size_t packed_head_len;
+	struct kcache_note cache;   /* what the kernel cache did (main says it under -v) */
 };
 
-#define VM_KERNEL_IMAGE_INIT { .fd = -1 }
+#define VM_KERNEL_IMAGE_INIT { .fd = -1, .packed_fd = -1 }
 
 /* Close and free what vm_boot_check opened; a VM_KERNEL_IMAGE_INIT image is fine. */
 void vm_kernel_image_free(struct vm_kernel_image *kernel);

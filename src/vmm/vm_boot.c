@@ -49,21 +49,27 @@ static int vm_file_read_at(int fd, void *dst, uint64_t size, uint64_t off)
 	return 0;
 }
 
+/* ctx is the file descriptor's int. */
 static int vm_kernel_read(const struct boot_file *f, void *dst, uint64_t len, uint64_t off)
 {
-	const struct vm_kernel_image *image = f->ctx;
+	const int *fd = f->ctx;
 
-	return vm_file_read_at(image->fd, dst, len, off);
+	return vm_file_read_at(*fd, dst, len, off);
 }
 
-/* The loader's view of the file vm_kernel_open opened. */
-static void vm_kernel_file(const struct vm_kernel_image *image, struct boot_file *f)
+/*
+ * The loader's view of the file vm_kernel_open opened, and of the file given
+ * (in *packed, which must outlive *f) when the kernel cache unpacked it.
+ */
+static void vm_kernel_file(const struct vm_kernel_image *image, struct boot_file *f, struct boot_file *packed)
 {
-	f->head = image->head;
-	f->head_len = image->head_len;
-	f->size = image->size;
-	f->read = vm_kernel_read;
-	f->ctx = image;
+	*f = (struct boot_file){ .head = image->head, .head_len = image->head_len, .size = image->size,
+				 .read = vm_kernel_read, .ctx = &image->fd };
+	if (image->packed_fd < 0)
+		return;
+	*packed = (struct boot_file){ .head = image->packed_head, .head_len = image->packed_head_len,
+				      .size = image->packed_size, .read = vm_kernel_read, .ctx = &image->packed_fd };
+	f->packed = packed;
 }
 
 /*
@@ -98,7 +104,7 @@ static int vm_kernel_open(const char *path, struct vm_kernel_image *image)
 		free(head);
 		goto close_fd;
 	}
-	*image = (struct vm_kernel_image){ .fd = fd, .size = st.st_size, .head = head, .head_len = len };
+	*image = (struct vm_kernel_image){ .fd = fd, .size = st.st_size, .head = head, .head_len = len, .packed_fd = -1 };
 	return 0;
 close_fd:
 	close(fd);
@@ -110,7 +116,76 @@ void vm_kernel_image_free(struct vm_kernel_image *image)
 	free(image->head);
 	if (image->fd >= 0)
 		close(image->fd);
+	free(image->packed_head);
+	if (image->packed_fd >= 0)
+		close(image->packed_fd);
 	*image = (struct vm_kernel_image)VM_KERNEL_IMAGE_INIT;
+}
+
+/*
+ * Boot the unpacked payload of kernel k, from the kernel cache, in its place
+ * (docs/guest.md): on success image holds the unpacked file with the given one
+ * as packed_*, and *k is the arch's judgement of it. Whatever fails leaves the
+ * kernel as given; image->cache says what happened either way.
+ */
+static void vm_kernel_unpack(const struct vm_config *cfg, const struct gmem *layout, struct vm_kernel_image *image,
+			     struct arch_kernel **k)
+{
+	struct kcache_note *note = &image->cache;
+	struct vm_kernel_image given = *image;
+	struct arch_kernel *uk = NULL;
+	struct boot_file f, packed;
+	struct boot_payload p;
+	struct vm_error uerr;
+	char dir[4096];
+	uint64_t size;
+	int fd, r;
+
+	memset(note, 0, sizeof(*note));
+	note->state = KCACHE_OFF;
+	if (cfg->kernel_cache_off)
+		return;
+	note->state = KCACHE_NONE;
+	vm_kernel_file(image, &f, &packed);
+	if (arch_kernel_payload(*k, &f, &p) < 0)
+		return;
+	r = kcache_dir_resolve(cfg->kernel_cache, dir, sizeof(dir));
+	if (r < 0) {
+		note->state = KCACHE_FALLBACK;
+		note->err = r;
+		note->why = "no directory for it: neither XDG_CACHE_HOME nor HOME is set (--kernel-cache DIR names one)";
+		return;
+	}
+	if (kcache_entry_get(dir, &f, &p, note, &fd, &size) < 0)
+		return;
+	/* The unpacked file is opened as vm_kernel_open would, the given one kept as its packed_*. */
+	image->fd = fd;
+	image->size = size;
+	image->head_len = size < BOOT_FILE_HEAD_MAX ? (size_t)size : BOOT_FILE_HEAD_MAX;
+	image->head = malloc(image->head_len);
+	image->packed_fd = given.fd;
+	image->packed_size = given.size;
+	image->packed_head = given.head;
+	image->packed_head_len = given.head_len;
+	r = image->head ? vm_file_read_at(fd, image->head, image->head_len, 0) : -ENOMEM;
+	if (r == 0) {
+		vm_kernel_file(image, &f, &packed);
+		r = arch_kernel_check(layout, cfg->memory, &f, &uk, &uerr);
+		if (r < 0)
+			kcache_entry_drop(note->path);   /* not what the next boot should find either */
+	}
+	if (r < 0) {
+		free(image->head);
+		close(fd);
+		note->state = KCACHE_FALLBACK;
+		note->err = r;
+		note->why = "the loader refused what the payload unpacked to";
+		given.cache = *note;
+		*image = given;
+		return;
+	}
+	arch_kernel_free(*k);
+	*k = uk;
 }
 
 /* Read the initrd straight into guest RAM at the place the arch allows for kernel k. */
@@ -182,7 +257,7 @@ int vm_boot_check(const struct vm_config *cfg, struct vm_kernel_image *kernel, s
 	struct gmem layout = { .nregions = 0 };
 	char cmdline[BOOT_CMDLINE_MAX];
 	struct arch_kernel *k = NULL;
-	struct boot_file f;
+	struct boot_file f, packed;
 	int r;
 
 	memset(err, 0, sizeof(*err));
@@ -191,12 +266,14 @@ int vm_boot_check(const struct vm_config *cfg, struct vm_kernel_image *kernel, s
 	r = vm_kernel_open(cfg->kernel, kernel);
 	if (r < 0)
 		return vm_error_set(err, VM_STAGE_KERNEL, r, cfg->kernel);
-	vm_kernel_file(kernel, &f);
+	vm_kernel_file(kernel, &f, &packed);
 	r = arch_kernel_check(&layout, cfg->memory, &f, &k, err);
 	if (r < 0) {
 		vm_error_set(err, VM_STAGE_KERNEL, r, cfg->kernel);
 		goto free_kernel;
 	}
+	/* Judged as given first, so a kernel file that is refused is refused as it always was. */
+	vm_kernel_unpack(cfg, &layout, kernel, &k);
 	if (cfg->initrd) {
 		r = vm_initrd_check(cfg, &layout, k, err);
 		if (r < 0)
@@ -219,10 +296,10 @@ int vm_boot_load(struct vm *vm, const struct vm_kernel_image *kernel, struct vm_
 	struct arch_boot b = { .initrd_gpa = 0, .initrd_size = 0 };
 	char cmdline[BOOT_CMDLINE_MAX];
 	struct arch_kernel *k = NULL;
-	struct boot_file f;
+	struct boot_file f, packed;
 	int r;
 
-	vm_kernel_file(kernel, &f);
+	vm_kernel_file(kernel, &f, &packed);
 	r = arch_kernel_load(&vm->mem, cfg->memory, &f, &k, err);
 	if (r < 0)
 		return vm_error_set(err, VM_STAGE_KERNEL, r, cfg->kernel);

@@ -79,6 +79,8 @@ struct vm {
 	void (*stop_hook)(void *ctx, const struct vm_exit *ex);
 	void *stop_ctx;
 
+	enum kcache_state kcache;   /* what the kernel cache did for this boot, for --stats */
+
 	uint64_t t_start_ns;
 	_Atomic uint64_t t_first_run_ns;
 	_Atomic uint64_t t_boot_marker_ns;

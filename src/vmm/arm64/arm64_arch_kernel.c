@@ -59,6 +59,15 @@ int arch_kernel_load(const struct gmem *mem, uint64_t mem_bytes, const struct bo
 	return arm64_kernel_take(mem, f, true, out, err);
 }
 
+/* An Image.gz is inflated on the host at every load already; a cache of it is not made (yet). */
+int arch_kernel_payload(const struct arch_kernel *k, const struct boot_file *f, struct boot_payload *p)
+{
+	(void)k;
+	(void)f;
+	(void)p;
+	return -ENOTSUP;
+}
+
 void arch_kernel_free(struct arch_kernel *k)
 {
 	free(k);

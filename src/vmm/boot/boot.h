@@ -33,6 +33,22 @@ struct boot_file {
 	 */
 	int (*read)(const struct boot_file *f, void *dst, uint64_t len, uint64_t off);
 	const void *ctx;    /* read's own: the image, a file descriptor */
+	/*
+	 * The file this one was unpacked from (a bzImage whose payload the host
+	 * decompressed: docs/guest.md), whose headers the loader may still
+	 * take what the unpacked file lacks from; NULL for a file given as it is.
+	 */
+	const struct boot_file *packed;
+};
+
+/*
+ * A kernel's compressed payload, as its arch names it: bytes [off, off + len)
+ * of the file, which unpack to at most max_out bytes.
+ */
+struct boot_payload {
+	uint64_t off;
+	uint64_t len;
+	uint64_t max_out;
 };
 
 /* f over an image wholly in memory (size bytes at image); f keeps the pointer. */

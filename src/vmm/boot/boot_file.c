@@ -20,4 +20,5 @@ void boot_file_mem(struct boot_file *f, const void *image, size_t size)
 	f->size = size;
 	f->read = mem_read;
 	f->ctx = image;
+	f->packed = NULL;
 }

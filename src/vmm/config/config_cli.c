@@ -15,6 +15,7 @@ enum cli_opt {
 	OPT_KERNEL = 256,
 	OPT_INITRD,
 	OPT_CMDLINE,
+	OPT_KERNEL_CACHE,
 	OPT_MEMORY,
 	OPT_CPUS,
 	OPT_TIMEOUT,
@@ -35,6 +36,7 @@ static const struct option cli_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
 	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "kernel-cache", required_argument, NULL, OPT_KERNEL_CACHE },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -58,6 +60,7 @@ static const char *cli_metavar(int val)
 	switch (val) {
 	case OPT_KERNEL: case OPT_INITRD: return "PATH";
 	case OPT_CMDLINE: return "STRING";
+	case OPT_KERNEL_CACHE: return "DIR|off";
 	case OPT_MEMORY: return "SIZE (e.g. 512M or 2G)";
 	case OPT_CPUS: return "N";
 	case OPT_TIMEOUT: return "SECONDS";
@@ -82,7 +85,7 @@ static const char *cli_name(int val)
 
 /* Raw option values, before any is interpreted; argv owns the strings. */
 struct cli_args {
-	const char *kernel, *initrd, *cmdline, *memory, *cpus, *timeout, *serial, *stats, *sandbox, *user;
+	const char *kernel, *initrd, *cmdline, *kernel_cache, *memory, *cpus, *timeout, *serial, *stats, *sandbox, *user;
 	const char **drives;
 	unsigned int ndrives;
 	const char **configs;
@@ -167,6 +170,7 @@ static int cli_scan(struct cli_args *a, int argc, char **argv, struct vm_config_
 		case OPT_CPUS: a->cpus = optarg; break;
 		case OPT_TIMEOUT: a->timeout = optarg; break;
 		case OPT_SERIAL: a->serial = optarg; break;
+		case OPT_KERNEL_CACHE: a->kernel_cache = optarg; break;
 		case OPT_STATS: a->stats = optarg; break;
 		case OPT_SANDBOX: a->sandbox = optarg; break;
 		case OPT_USER: a->user = optarg; break;
@@ -384,6 +388,16 @@ static int cli_scalars_apply(struct vm_config *cfg, const struct cli_args *a,
 		return ret;
 	if (a->stats && (ret = cli_path_set(&cfg->stats_path, &cfg->where.stats, "stats", a->stats, err)) < 0)
 		return ret;
+	/* "off" is the switch; a directory of that name is ./off. */
+	if (a->kernel_cache) {
+		cfg->kernel_cache_off = strcmp(a->kernel_cache, "off") == 0;
+		if (cfg->kernel_cache_off)
+			config_str_set(&cfg->kernel_cache, NULL);   /* only frees: cannot fail */
+		else if ((ret = cli_path_set(&cfg->kernel_cache, &cfg->where.kernel_cache, "kernel-cache",
+					     a->kernel_cache, err)) < 0)
+			return ret;
+		cfg->where.kernel_cache = cli;
+	}
 	if (a->cmdline) {
 		if (config_str_set(&cfg->cmdline, a->cmdline) < 0)
 			goto nomem;

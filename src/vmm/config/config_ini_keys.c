@@ -65,6 +65,7 @@ static const char *ini_key_home(const char *key)
 	} homes[] = {
 		{ "memory", "[machine]" }, { "cpus", "[machine]" }, { "timeout", "[machine]" },
 		{ "kernel", "[boot]" }, { "initrd", "[boot]" }, { "cmdline", "[boot]" },
+		{ "kernel-cache", "[boot]" },
 		{ "file", "[drive \"ID\"]" }, { "cache", "[drive \"ID\"]" },
 		{ "readonly", "[drive \"ID\"]" }, { "poll", "[drive \"ID\"]" }, { "format", "[drive \"ID\"]" },
 		{ "snapshot", "[drive \"ID\"]" },
@@ -302,8 +303,13 @@ static int ini_boot_key(struct ini_ctx *c, const char *key, const char *value, i
 	} else if (strcmp(key, "cmdline") == 0) {
 		ret = config_str_set(&cfg->cmdline, value);
 		cfg->where.cmdline = here;
+	} else if (strcmp(key, "kernel-cache") == 0) {
+		cfg->kernel_cache_off = strcmp(value, "off") == 0;
+		ret = cfg->kernel_cache_off ? config_str_set(&cfg->kernel_cache, NULL)
+					    : ini_path_set(c, &cfg->kernel_cache, value);
+		cfg->where.kernel_cache = here;
 	} else {
-		return ini_unknown_key(c, "[boot]", key, "kernel, initrd or cmdline", line);
+		return ini_unknown_key(c, "[boot]", key, "kernel, initrd, cmdline or kernel-cache", line);
 	}
 	if (ret < 0)
 		ini_fail(c, line, ret, "out of memory");

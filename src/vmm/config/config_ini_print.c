@@ -92,6 +92,8 @@ int vm_config_printable(const struct vm_config *cfg, struct vm_config_error *err
 		ret = printable_value("kernel path", "kernel = ", cfg->kernel, true, err);
 	if (!ret && cfg->initrd)
 		ret = printable_value("initrd path", "initrd = ", cfg->initrd, true, err);
+	if (!ret && cfg->kernel_cache)
+		ret = printable_value("kernel cache directory", "kernel-cache = ", cfg->kernel_cache, true, err);
 	for (unsigned int i = 0; !ret && i < cfg->ndrives; i++) {
 		if (cfg->drives[i].file)
 			ret = printable_value("drive file", "file = ", cfg->drives[i].file, true, err);
@@ -181,6 +183,13 @@ int vm_config_print(const struct vm_config *cfg, FILE *out)
 	}
 	if (cfg->cmdline)
 		fprintf(out, "cmdline = %s\n", cfg->cmdline);
+	if (cfg->kernel_cache_off)
+		fprintf(out, "kernel-cache = off\n");
+	if (cfg->kernel_cache) {
+		ret = print_path(out, "kernel-cache", "", cfg->kernel_cache);
+		if (ret < 0)
+			return ret;
+	}
 
 	for (unsigned int i = 0; i < cfg->ndrives; i++) {
 		ret = print_drive(out, &cfg->drives[i]);

@@ -79,6 +79,7 @@ void vm_config_free(struct vm_config *cfg)
 	free(cfg->kernel);
 	free(cfg->initrd);
 	free(cfg->cmdline);
+	free(cfg->kernel_cache);
 	free(cfg->serial_path);
 	free(cfg->stats_path);
 	free(cfg->user);

@@ -55,6 +55,7 @@ struct vm_config_origins {
 	struct vm_config_origin kernel;
 	struct vm_config_origin initrd;
 	struct vm_config_origin cmdline;
+	struct vm_config_origin kernel_cache;
 	struct vm_config_origin memory;
 	struct vm_config_origin cpus;
 	struct vm_config_origin timeout;
@@ -68,6 +69,12 @@ struct vm_config {
 	char *kernel;           /* required */
 	char *initrd;           /* NULL: none */
 	char *cmdline;          /* NULL: VM_DEFAULT_CMDLINE ("" is a valid, empty command line) */
+	/*
+	 * --kernel-cache: where a compressed kernel's unpacked payload is kept
+	 * (docs/guest.md); NULL: $XDG_CACHE_HOME/vmm/kernels or ~/.cache/vmm/kernels.
+	 */
+	char *kernel_cache;
+	bool kernel_cache_off;  /* --kernel-cache off: boot the kernel file as given */
 	uint64_t memory;        /* bytes */
 	unsigned int cpus;
 	unsigned int timeout;   /* seconds, 0: none */

@@ -36,6 +36,28 @@ int arch_kernel_load(const struct gmem *mem, uint64_t mem_bytes, const struct bo
 	return x86_kernel_take(mem, mem_bytes, f, true, out, err);
 }
 
+/* The most a bzImage's payload may unpack to here, whatever its init_size says. */
+#define X86_PAYLOAD_OUT_MAX (1ull << 30)
+
+int arch_kernel_payload(const struct arch_kernel *k, const struct boot_file *f, struct boot_payload *p)
+{
+	const struct x86_setup_header *h = &k->k.hdr;
+
+	/* payload_offset/length came with protocol 2.08; bzimage_check put them inside the file. */
+	if (k->k.is_elf || h->version < 0x0208 || h->payload_length == 0)
+		return -ENOTSUP;
+	p->off = k->k.file_off + h->payload_offset;
+	p->len = h->payload_length;
+	if (p->off > f->size || p->len > f->size - p->off)
+		return -ENOTSUP;
+	/*
+	 * The kernel decompresses in place within init_size (boot.rst), so what
+	 * its payload unpacks to (vmlinux.bin and its relocations) fits there.
+	 */
+	p->max_out = h->init_size < X86_PAYLOAD_OUT_MAX ? h->init_size : X86_PAYLOAD_OUT_MAX;
+	return 0;
+}
+
 void arch_kernel_free(struct arch_kernel *k)
 {
 	free(k);

@@ -80,7 +80,12 @@ struct x86_kernel {
 	size_t cmdline_cap;        /* command line limit in bytes, NUL included */
 	uint64_t file_off;         /* bzImage: where its protected-mode part starts in the file */
 	bool is_elf;
-	/* bzImage: the setup header as read from the image (fields past its end are 0). */
+	/*
+	 * An ELF unpacked from a bzImage (boot_file.packed): hdr is that
+	 * bzImage's, and cmdline_cap and initrd_addr_max come from it.
+	 */
+	bool hdr_packed;
+	/* bzImage (or hdr_packed): the setup header as read from the image (fields past its end are 0). */
 	struct x86_setup_header hdr;
 	/* Why the file was refused; all zero (X86_KF_NONE) when it was not. */
 	struct x86_kernel_fault fault;
@@ -111,6 +116,9 @@ int x86_e820_build(uint64_t mem_bytes, struct x86_e820_entry *out, unsigned int 
  * changed between them and the copy).
  * Every check runs before the first byte is written: on a check's error guest
  * memory is untouched. On a read error the load range may be partly written.
+ * An ELF with f->packed (unpacked by the host from that bzImage) is loaded as
+ * an ELF and keeps the bzImage's setup header (hdr_packed); f->packed must
+ * pass these checks too, and its refusal is the ELF's.
  */
 int x86_kernel_load(const struct gmem *mem, const struct boot_file *f, struct x86_kernel *out);
 

@@ -36,7 +36,7 @@ int x86_boot_params_build(const struct gmem *mem, const struct x86_kernel *k, ui
 	if (initrd_size) {
 		if (!gmem_ptr(mem, initrd_gpa, initrd_size))
 			return -EFAULT;
-		if (!k->is_elf && initrd_gpa + initrd_size > X86_4G &&
+		if ((!k->is_elf || k->hdr_packed) && initrd_gpa + initrd_size > X86_4G &&
 		    !(k->hdr.xloadflags & X86_XLF_CAN_BE_LOADED_ABOVE_4G))
 			return -EINVAL;
 	}
@@ -46,10 +46,13 @@ int x86_boot_params_build(const struct gmem *mem, const struct x86_kernel *k, ui
 
 	/* Start from zero: a non-zero sentinel would make the kernel wipe fields. */
 	memset(bp, 0, sizeof(*bp));
-	if (k->is_elf)
+	if (k->is_elf && !k->hdr_packed)
 		hdr_synthesise(&bp->hdr, k);
 	else
 		bp->hdr = k->hdr;
+	/* The kernel takes this flag to say its decompressor randomised where it runs: an ELF never was. */
+	if (k->is_elf)
+		bp->hdr.loadflags &= ~X86_KASLR_FLAG;
 
 	/*
 	 * The loader's fields, whatever the image file holds in them: a crafted

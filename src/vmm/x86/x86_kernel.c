@@ -321,6 +321,35 @@ static int elf_check(const struct gmem *mem, const struct boot_file *f, struct x
 	return 0;
 }
 
+/*
+ * An ELF the host unpacked from the bzImage f->packed: loaded as an ELF, with
+ * the bzImage's setup header for the zero page (the one its own decompressor
+ * would have passed on), its command line and initrd limits.
+ */
+static int elf_unpacked_check(const struct gmem *mem, const struct boot_file *f, struct x86_kernel *out)
+{
+	struct x86_kernel packed;
+	int ret;
+
+	if (f->packed->packed)
+		return malformed(out, "it was unpacked from a file that was itself unpacked");
+	ret = x86_kernel_check(mem, f->packed, &packed);
+	if (ret == 0 && packed.is_elf)
+		return malformed(out, "it was unpacked from an ELF file, not a bzImage");
+	if (ret) {
+		*out = packed;
+		return ret;
+	}
+	ret = elf_check(mem, f, out);
+	if (ret)
+		return ret;
+	out->hdr = packed.hdr;
+	out->hdr_packed = true;
+	out->cmdline_cap = packed.cmdline_cap;
+	out->initrd_addr_max = packed.initrd_addr_max;
+	return 0;
+}
+
 /* Read a checked ELF's PT_LOAD segments into guest RAM (elf_check has vetted every one). */
 static int elf_copy(const struct gmem *mem, const struct boot_file *f)
 {
@@ -374,7 +403,7 @@ int x86_kernel_check(const struct gmem *mem, const struct boot_file *f, struct x
 	if (len > f->size)
 		return malformed(out, "its head is longer than the file");
 	if (len >= SELFMAG && memcmp(img, ELFMAG, SELFMAG) == 0)
-		return elf_check(mem, f, out);
+		return f->packed ? elf_unpacked_check(mem, f, out) : elf_check(mem, f, out);
 	if (len >= 0x206) {
 		uint32_t magic;
 		uint16_t flag;
