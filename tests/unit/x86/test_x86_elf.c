@@ -197,10 +197,47 @@ static void test_elf_does_not_fit(void **state)
 	assert_refused(check(&lay, &e, sizeof(e), &k), k, -ENOMEM, X86_KF_IN_HOLE);
 }
 
+/* An ELF unpacked from a bzImage keeps that bzImage's setup header and limits; a refused bzImage refuses it. */
+static void test_elf_unpacked_from_bzimage(void **state)
+{
+	struct bz_opts o = bz_default();
+	struct boot_file ef, pf;
+	struct elf_img e;
+	struct x86_kernel k;
+	uint8_t *bz;
+	size_t bz_size;
+
+	(void)state;
+	elf_default(&e);
+	o.hdr.cmdline_size = 1023;
+	o.hdr.initrd_addr_max = 0x3FFFFFFF;
+	o.hdr.loadflags |= X86_KASLR_FLAG;   /* a crafted file's: an ELF was never randomised */
+	bz = bz_build(&o, &bz_size);
+	assert_non_null(bz);
+	boot_file_mem(&pf, bz, bz_size);
+	boot_file_mem(&ef, &e, sizeof(e));
+	ef.packed = &pf;
+	assert_int_equal(x86_kernel_load(&test_guest, &ef, &k), 0);
+	assert_true(k.is_elf);
+	assert_true(k.hdr_packed);
+	assert_int_equal(k.entry, e.eh.e_entry);
+	assert_int_equal(k.cmdline_cap, 1024);
+	assert_int_equal(k.initrd_addr_max, 0x3FFFFFFF);
+	assert_int_equal(k.hdr.version, o.hdr.version);
+	assert_int_equal(x86_boot_params_build(&test_guest, &k, TEST_GUEST_BYTES, X86_CMDLINE_ADDR, 0, 0, 0), 0);
+	assert_int_equal(test_guest_read(&test_guest, X86_ZERO_PAGE_ADDR + 0x238, 4), 1023);
+	assert_int_equal(test_guest_read(&test_guest, X86_ZERO_PAGE_ADDR + 0x211, 1) & X86_KASLR_FLAG, 0);
+	/* The bzImage refused (too old a protocol): so is the ELF it was unpacked to. */
+	bz[0x206] = 0x01;
+	assert_int_equal(x86_kernel_check(&test_guest, &ef, &k), -EPROTONOSUPPORT);
+	free(bz);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_elf_valid),
+		cmocka_unit_test(test_elf_unpacked_from_bzimage),
 		cmocka_unit_test(test_elf_virtual_entry),
 		cmocka_unit_test(test_elf_entry_in_bss),
 		cmocka_unit_test(test_elf_not_64bit),
