@@ -45,7 +45,7 @@ bad=$(grep -c '^bench-rootfs: runner=.* bad$' "$LOG" || true)
 echo
 echo "boot-rootfs: medians in seconds (n = good boots; $bad bad boot(s) left out)"
 printf '%-6s %3s %10s %10s\n' runner n to-job to-exit
-for r in vmm qemu; do
+for r in vmm qemu vmmcold; do
 	n=$(printf '%s\n' "$SUM" | awk -v key="$r.exit" '$1 == key { print $2 }')
 	printf '%-6s %3s %10s %10s\n' "$r" "${n:-0}" \
 		"$(bench_fmt %.2f "$(bench_median "$r.job" "$SUM")")" "$(bench_fmt %.2f "$(bench_median "$r.exit" "$SUM")")"
