@@ -5,6 +5,8 @@
 # usage: bench/boot.sh [BUILD_DIR]        (default: build)
 #   env: ROUNDS (default 5), KERNELS (default "vmlinux bzImage"; arm64: "Image Imagegz");
 #        BENCH_NO_WAIT=1 to start even while another qemu-system-x86_64 runs;
+#        SANDBOX_AB=1: instead of QEMU, vmm --sandbox on against vmm --sandbox off (the same kernel,
+#        initrd and command line, alternating), and the ratio on/off (target: <= 1.03);
 #        ARCH=arm64 (bench/boot-arm64.sh): vmm vs QEMU -M virt in the emulated arm64 test host, with
 #        the static arm64 vmm run.py cross-builds and Debian's arm64 QEMU (target: < 1.0).
 #
@@ -35,12 +37,21 @@ else
 	bench_build "$B" src/vmm/vmm
 fi
 
+# The two runners compared, the ratio's name, its target, and whether the test host needs QEMU.
+RUNNERS="vmm qemu" WHAT=vmm/QEMU QEMU_OPT=--with-qemu
+if [ "${SANDBOX_AB:-0}" = 1 ]; then
+	RUNNERS="on off" WHAT="sandbox on/off" TARGET="<= 1.03" QEMU_OPT=
+	LOG=${LOG%.log}-sandbox.log
+	export VMM_ITEST_WITH_QEMU=0
+fi
+
 bench_wait_quiet
-echo "boot ($ARCH): $ROUNDS rounds, kernels: $KERNELS; full log in $LOG"
+echo "boot ($ARCH): $ROUNDS rounds, kernels: $KERNELS, runners: $RUNNERS; full log in $LOG"
 st=0
-python3 "$REPO/tests/integration/run.py" --build-dir "$B" --arch "$ARCH" --with-qemu \
+# shellcheck disable=SC2086 # QEMU_OPT is empty or one word
+python3 "$REPO/tests/integration/run.py" --build-dir "$B" --arch "$ARCH" $QEMU_OPT \
 	--script "$REPO/bench/lib/boot-guest.sh" --env "ROUNDS=$ROUNDS" --env "KERNELS=$KERNELS" \
-	>"$LOG" 2>&1 || st=$?
+	--env "SANDBOX_AB=${SANDBOX_AB:-0}" >"$LOG" 2>&1 || st=$?
 grep '^bench-boot: ' "$LOG" || true
 if [ "$st" != 0 ]; then
 	tail -n 30 "$LOG"
@@ -57,7 +68,7 @@ echo
 echo "boot: medians in seconds (n = good boots; $bad bad boot(s) left out)"
 printf '%-8s %-5s %3s %10s %10s %14s\n' kernel runner n to-marker to-exit vmm-boot_ms
 for k in $KERNELS; do
-	for r in vmm qemu; do
+	for r in $RUNNERS; do
 		n=$(printf '%s\n' "$SUM" | awk -v key="$r.$k.marker" '$1 == key { print $2 }')
 		printf '%-8s %-5s %3s %10s %10s %14s\n' "$k" "$r" "${n:-0}" \
 			"$(bench_fmt %.2f "$(bench_median "$r.$k.marker" "$SUM")")" \
@@ -66,8 +77,10 @@ for k in $KERNELS; do
 	done
 done
 echo
+# shellcheck disable=SC2086 # two words
+set -- $RUNNERS
 for k in $KERNELS; do
-	rm_=$(bench_ratio "$(bench_median "vmm.$k.marker" "$SUM")" "$(bench_median "qemu.$k.marker" "$SUM")")
-	re=$(bench_ratio "$(bench_median "vmm.$k.exit" "$SUM")" "$(bench_median "qemu.$k.exit" "$SUM")")
-	echo "boot: $k vmm/QEMU to marker = $rm_ (target $TARGET); to exit = $re"
+	rm_=$(bench_ratio "$(bench_median "$1.$k.marker" "$SUM")" "$(bench_median "$2.$k.marker" "$SUM")")
+	re=$(bench_ratio "$(bench_median "$1.$k.exit" "$SUM")" "$(bench_median "$2.$k.exit" "$SUM")")
+	echo "boot: $k $WHAT to marker = $rm_ (target $TARGET); to exit = $re"
 done

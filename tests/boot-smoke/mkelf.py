@@ -20,6 +20,60 @@ def hang():
     return bytes([0xFA, 0xF4, 0xEB, 0xFC])  # cli ; hlt ; jmp back to hlt
 
 
+def mmio_w32(off, value):
+    # movl $value, off(%rbx)
+    if off < 0x80:
+        return bytes([0xC7, 0x43, off]) + struct.pack('<I', value)
+    return bytes([0xC7, 0x83]) + struct.pack('<II', off, value)
+
+
+# blkflood: the guest drives virtio-blk drive 0 (virtio-mmio at 0xD0000000) and keeps its queue full of
+# large WRITEs. Its tables sit in the loaded image after the code: 240 request heads, each a 16-byte
+# header (OUT, sector 0), the same 8 x 1 MiB data buffers at 32 MiB (so 8 MiB a request, 1.9 GiB queued)
+# and one status byte, all heads sharing the data and status descriptors (a driver may; the device
+# must cope). Interrupts are suppressed (VIRTQ_AVAIL_F_NO_INTERRUPT): the guest polls the used ring and
+# puts every finished head straight back.
+FLOOD_QSIZE, FLOOD_HEADS, FLOOD_SEGS, FLOOD_SEG = 256, 240, 8, 1 << 20
+FLOOD_DESC, FLOOD_AVAIL, FLOOD_USED = LOAD + 0x1000, LOAD + 0x2000, LOAD + 0x3000
+FLOOD_HDR, FLOOD_STATUS, FLOOD_DATA = LOAD + 0x4000, LOAD + 0x4010, 0x2000000
+
+
+def blkflood():
+    code = (bytes([0xBB]) + struct.pack('<I', 0xD0000000)   # mov ebx, 0xd0000000
+            + mmio_w32(0x70, 1) + mmio_w32(0x70, 3)            # status: ACKNOWLEDGE, DRIVER
+            + mmio_w32(0x24, 0) + mmio_w32(0x20, 1 << 9)      # features 0-31: VIRTIO_BLK_F_FLUSH
+            + mmio_w32(0x24, 1) + mmio_w32(0x20, 1)           # features 32-63: VIRTIO_F_VERSION_1
+            + mmio_w32(0x70, 11)                              # FEATURES_OK
+            + mmio_w32(0x30, 0) + mmio_w32(0x38, FLOOD_QSIZE)   # queue 0, its size
+            + mmio_w32(0x80, FLOOD_DESC) + mmio_w32(0x84, 0)
+            + mmio_w32(0x90, FLOOD_AVAIL) + mmio_w32(0x94, 0)
+            + mmio_w32(0xA0, FLOOD_USED) + mmio_w32(0xA4, 0)
+            + mmio_w32(0x44, 1) + mmio_w32(0x70, 15)          # queue ready; DRIVER_OK
+            + out_dx_al(0x3F8, ord('F')) + bytes([0xB0, 0x0A, 0xEE])   # 'F\n' on COM1: flooding now
+            + mmio_w32(0x50, 0)                               # QueueNotify
+            + bytes.fromhex('31f6')                           # xor esi, esi (used entries taken)
+            # l: movzx eax, word [USED+2]; cmp ax, si; je l
+            + bytes.fromhex('0fb704250230000166 39f0 74f3'.replace(' ', ''))
+            # movzx ecx, si; and ecx, 255; mov edx, [USED+4+rcx*8] (the finished head)
+            + bytes.fromhex('0fb7ce 81e1ff000000 8b14cd04300001'.replace(' ', ''))
+            # lea ecx, [rsi+240]; and ecx, 255; mov [AVAIL+4+rcx*2], dx (offered again)
+            + bytes.fromhex('8d8ef0000000 81e1ff000000 6689144d04200001'.replace(' ', ''))
+            # inc esi; lea eax, [rsi+240]; mov [AVAIL+2], ax (avail idx = used idx + 240)
+            + bytes.fromhex('ffc6 8d86f0000000 6689042502200001'.replace(' ', ''))
+            + mmio_w32(0x50, 0) + bytes.fromhex('ebb6'))     # QueueNotify; jmp l
+    desc = b''
+    for _ in range(FLOOD_HEADS):   # addr, len, flags (NEXT), next
+        desc += struct.pack('<QIHH', FLOOD_HDR, 16, 1, FLOOD_HEADS)
+    for i in range(FLOOD_SEGS):
+        desc += struct.pack('<QIHH', FLOOD_DATA, FLOOD_SEG, 1, FLOOD_HEADS + i + 1)
+    desc += struct.pack('<QIHH', FLOOD_STATUS, 1, 2, 0)   # WRITE (device-writable)
+    avail = struct.pack('<HH', 1, FLOOD_HEADS) + struct.pack(f'<{FLOOD_HEADS}H', *range(FLOOD_HEADS))
+    hdr = struct.pack('<IIQ', 1, 0, 0)                    # VIRTIO_BLK_T_OUT, sector 0
+    image = code.ljust(FLOOD_DESC - LOAD, b'\0') + desc
+    image = image.ljust(FLOOD_AVAIL - LOAD, b'\0') + avail
+    return image.ljust(FLOOD_HDR - LOAD, b'\0') + hdr + b'\0'
+
+
 PROGRAMS = {
     # exit port: vmm exits with 42
     'exit42': out_dx_al(0x501, 42) + hang(),
@@ -48,6 +102,8 @@ PROGRAMS = {
     # print 'A' on COM1 for ever, never looking at LSR: only --timeout or a signal ends it
     'flood': bytes([0x66, 0xBA, 0xF8, 0x03, 0xB0, 0x41,   # mov dx,0x3f8; mov al,'A'
                     0xEE, 0xEB, 0xFD]),                  # l: out dx,al; jmp l
+    # keep virtio-blk's queue full of 8 MiB WRITEs for ever (blkflood above)
+    'blkflood': blkflood(),
 }
 
 

@@ -16,6 +16,10 @@
 #include "blk_internal.h"
 #include "blk_test_util.h"
 #include "short_io.h"
+#if BLK_TEST_URING
+#include "uring_fault.h"
+#include "uring_internal.h"
+#endif
 
 #ifndef BLK_TEST_URING
 #error "build with -DBLK_TEST_URING=0 or 1"
@@ -77,6 +81,9 @@ static int bt_teardown(void **state)
 {
 	struct bt *t = *state;
 
+#if BLK_TEST_URING
+	uring_fault_clear();
+#endif
 	if (t->be)
 		blk_backend_destroy(t->be);
 	blk_image_close(&t->img);
@@ -1004,11 +1011,13 @@ static double ts_seconds(const struct timespec *ts)
  * kernel writes into the request's buffer (guest RAM, or a bounce buffer
  * destroy is about to free) until it completes. A pipe stands in for a slow
  * disk: a read from an empty pipe stays in flight until the writer comes.
+ * With interrupted set, the first waits of destroy() return -EINTR (as when a
+ * signal lands): it must wait again, not give up and free.
  */
-static void test_destroy_waits_for_inflight(void **state)
+static void destroy_waits_for_inflight(struct bt *t, bool interrupted)
 {
-	struct bt *t = *state;
 	static uint8_t rbuf[4096], want[4096];
+	static const int eintr[] = { -EINTR, -EINTR };
 	struct iovec rv = { rbuf, sizeof(rbuf) };
 	unsigned int calls = 0;
 	struct blk_req r = { .op = BLK_OP_READ, .offset = 0, .len = 4096, .iov = &rv, .iovcnt = 1, .opaque = &calls };
@@ -1028,6 +1037,7 @@ static void test_destroy_waits_for_inflight(void **state)
 	assert_int_equal(blk_backend_poll(t->be), 0);   /* the pipe is empty: still in flight */
 
 	assert_int_equal(pthread_create(&th, NULL, late_write, &w), 0);
+	uring_fault_wait(eintr, interrupted ? 2 : 0);
 	blk_backend_destroy(t->be);
 	t->be = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &returned);
@@ -1035,12 +1045,132 @@ static void test_destroy_waits_for_inflight(void **state)
 	assert_int_equal(w.res, 4096);
 
 	/* It returned only after the writer wrote, with the read finished and complete() not called. */
+	assert_int_equal(uring_fault_wait_used(), interrupted ? 2 : 0);
 	assert_true(ts_seconds(&returned) >= ts_seconds(&w.wrote));
 	blk_test_fill(want, 0, sizeof(want), 5);
 	assert_memory_equal(rbuf, want, sizeof(want));
 	assert_int_equal(calls, 0);
 	close(p[0]);
 	close(p[1]);
+}
+
+static void test_destroy_waits_for_inflight(void **state)
+{
+	destroy_waits_for_inflight(*state, false);
+}
+
+static void test_destroy_wait_interrupted(void **state)
+{
+	destroy_waits_for_inflight(*state, true);
+}
+
+/*
+ * ---- Not now: -EAGAIN and -EINTR ----
+ * From io_uring they mean "try again", not "failed": a completion with one
+ * goes back on the SQ (at most URING_RETRY_MAX times), io_uring_submit's
+ * -EINTR is retried by kick and its -EAGAIN leaves the SQEs queued for the
+ * caller's next kick, and an inline pwritev2 that says so hands the write to
+ * the ring. The guest's request then completes with every byte. The faults
+ * come from uring_fault.h and short_io.h.
+ */
+
+/* A vectored READ through the ring: the submit fails twice, its completions say "not now" twice, then short. */
+static void test_not_now_read_resubmitted(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t b0[3072], b1[5120], want[8192];
+	static const int submit_faults[] = { -EINTR, -EAGAIN };
+	static const int cqe_faults[] = { -EAGAIN, -EINTR, 3000 };
+	struct iovec v[2] = { { b0, sizeof(b0) }, { b1, sizeof(b1) } };
+	unsigned int calls = 0;
+	struct blk_req r = { .op = BLK_OP_READ, .offset = 4096, .len = 8192, .iov = v, .iovcnt = 2, .opaque = &calls };
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+	uring_fault_submit(submit_faults, 2);
+	uring_fault_cqe(cqe_faults, 3);
+	assert_int_equal(blk_backend_submit(t->be, &r), 0);
+	/* -EINTR is kick's to retry; -EAGAIN is the caller's (the device's I/O thread kicks again). */
+	assert_int_equal(blk_backend_kick(t->be), -EAGAIN);
+	assert_int_equal(uring_fault_submit_used(), 2);
+	assert_int_equal(blk_backend_poll(t->be), 0);
+	bt_wait(t, 1);
+	assert_int_equal(uring_fault_cqe_used(), 3);
+	assert_int_equal(calls, 1);
+	assert_int_equal(t->done_res[0], 8192);
+	blk_test_fill(want, 4096, sizeof(want), 1);
+	assert_memory_equal(b0, want, sizeof(b0));
+	assert_memory_equal(b1, want + sizeof(b0), sizeof(b1));
+}
+
+/* A durable WRITE (the ring's, never inline) and a FLUSH: "not now" twice each, then done, and counted once. */
+static void test_not_now_write_flush_resubmitted(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t wbuf[8192], disk[8192];
+	static const int cqe_faults[] = { -EINTR, -EAGAIN };
+	struct iovec v = { wbuf, sizeof(wbuf) };
+	struct blk_req w = { .op = BLK_OP_WRITE, .offset = 65536, .len = 8192, .iov = &v, .iovcnt = 1, .durable = true };
+	struct blk_req fl = { .op = BLK_OP_FLUSH };
+	struct blk_backend_counters c;
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+	blk_test_fill(wbuf, 65536, sizeof(wbuf), 7);
+	uring_fault_cqe(cqe_faults, 2);
+	assert_int_equal(bt_run(t, &w), 8192);
+	assert_int_equal(uring_fault_cqe_used(), 2);
+	assert_int_equal(blk_test_file_read(t->path, 65536, disk, sizeof(disk)), 0);
+	assert_memory_equal(disk, wbuf, sizeof(disk));
+	uring_fault_cqe(cqe_faults, 2);
+	assert_int_equal(bt_run(t, &fl), 0);
+	assert_int_equal(uring_fault_cqe_used(), 2);
+	blk_backend_counters_get(t->be, &c);
+	assert_int_equal(c.host_flushes, 1);
+	assert_int_equal(c.submitted, 2);
+	assert_int_equal(c.inline_writes, 0);
+}
+
+/* A kernel that keeps saying "not now" cannot spin the engine: after URING_RETRY_MAX retries the result stands. */
+static void test_not_now_bounded(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t buf[4096];
+	int faults[URING_RETRY_MAX + 1];
+
+	_Static_assert(URING_RETRY_MAX + 1 <= URING_FAULT_MAX, "the script holds every retry");
+	for (unsigned int i = 0; i < URING_RETRY_MAX + 1; i++)
+		faults[i] = i % 2 ? -EINTR : -EAGAIN;
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+	uring_fault_cqe(faults, URING_RETRY_MAX + 1);
+	assert_int_equal(bt_rw(t, BLK_OP_READ, 0, buf, sizeof(buf), false), faults[URING_RETRY_MAX]);
+	assert_int_equal(uring_fault_cqe_used(), URING_RETRY_MAX + 1);
+	/* The count is per request: the next one starts afresh. */
+	uring_fault_cqe(faults, URING_RETRY_MAX);
+	assert_int_equal(bt_rw(t, BLK_OP_READ, 0, buf, sizeof(buf), false), 4096);
+	assert_int_equal(buf[0], blk_test_pattern(0, 1));
+}
+
+/* An inline buffered write whose pwritev2 says "not now" goes through the ring instead, whole. */
+static void test_not_now_inline_write_to_ring(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t wbuf[8192], disk[8192];
+	static const long caps[][1] = { { -EINTR }, { -EAGAIN } };
+	struct iovec v[2] = { { wbuf, 4096 }, { wbuf + 4096, 4096 } };
+	struct blk_req w = { .op = BLK_OP_WRITE, .offset = 32768, .len = 8192, .iov = v, .iovcnt = 2 };
+	struct blk_backend_counters c;
+
+	bt_open(t, BLK_CACHE_WRITEBACK, false, 8);
+	for (unsigned int i = 0; i < 2; i++) {
+		blk_test_fill(wbuf, 32768, sizeof(wbuf), 11 + i);
+		short_io_script(caps[i], 1);
+		assert_int_equal(bt_run(t, &w), 8192);
+		assert_int_equal(short_io_calls(), 1);   /* the one pwritev2 that failed; the ring wrote it */
+		assert_int_equal(blk_test_file_read(t->path, 32768, disk, sizeof(disk)), 0);
+		assert_memory_equal(disk, wbuf, sizeof(disk));
+	}
+	blk_backend_counters_get(t->be, &c);
+	assert_int_equal(c.inline_writes, 0);
+	assert_int_equal(c.submitted, 2);
 }
 #endif
 
@@ -1356,6 +1486,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inline_not_direct, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_inline_destroy_pending, bt_setup, bt_teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_waits_for_inflight, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_wait_interrupted, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_not_now_read_resubmitted, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_not_now_write_flush_resubmitted, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_not_now_bounded, bt_setup, bt_teardown),
+		cmocka_unit_test_setup_teardown(test_not_now_inline_write_to_ring, bt_setup, bt_teardown),
 #endif
 	};
 
