@@ -48,7 +48,7 @@ static void tty_make_raw(void)
 	}
 }
 
-/* How long the stop (vCPUs stopped, drives drained and flushed) may take after a stop signal. */
+/* How long the stop (vCPUs stopped, drives drained and flushed) may take, whatever began it. */
 #define STOP_DEADLINE_S 10
 /*
  * A stop signal this soon after the one that began the stop is that same
@@ -61,7 +61,7 @@ static void tty_make_raw(void)
 
 static timer_t stop_timer;
 static bool stop_timer_made;
-static volatile sig_atomic_t stop_first_sig;
+static volatile sig_atomic_t stop_status;  /* the status the stop under way would end with */
 static uint64_t stop_began_ns;  /* written before the handlers are unblocked, read only by them */
 
 static uint64_t now_ns(void)
@@ -81,18 +81,18 @@ static void stop_say(const char *s)
 
 /*
  * The stop's hard deadline: a second SIGINT/SIGTERM once the stop has begun
- * (and STOP_REPEAT_NS has passed), or SIGALRM STOP_DEADLINE_S after a stop
- * signal, ends vmm here at once (async-signal-safe calls only, each allowed
+ * (and STOP_REPEAT_NS has passed), or SIGALRM STOP_DEADLINE_S after the stop
+ * began, ends vmm here at once (async-signal-safe calls only, each allowed
  * by main's filter; clock_gettime is the vDSO's).
  */
 static void stop_hard(int sig)
 {
-	int status = 128 + (sig == SIGALRM ? stop_first_sig : sig);
+	int status = sig == SIGALRM ? stop_status : 128 + sig;
 
 	if (sig != SIGALRM && now_ns() - stop_began_ns < STOP_REPEAT_NS)
 		return;
 	stop_say(sig == SIGALRM ? "vmm: the stop took longer than 10 s: exiting without waiting for it"
-				: "vmm: a second stop signal: exiting at once");
+				: "vmm: a stop signal while vmm was stopping: exiting at once");
 	stop_say("; the drives were not all drained and flushed, so what the guest wrote since its last FLUSH "
 		 "may not be durable (see docs/exit-status.md)\n");
 	if (tty_raw)
@@ -128,7 +128,11 @@ static int stop_hard_install(void)
 	return 0;
 }
 
-/* vm_run's stop hook: arm the deadline after a stop signal; a second signal ends vmm from now on. */
+/*
+ * vm_run's stop hook: arm the deadline, whatever began the stop (a guest that
+ * filled its queues before it wrote its status, or ran into --timeout, must
+ * not hold vmm for minutes either); a second signal ends vmm from now on.
+ */
 static void stop_hard_arm(void *ctx, const struct vm_exit *ex)
 {
 	struct itimerspec its = { .it_value.tv_sec = STOP_DEADLINE_S };
@@ -136,10 +140,9 @@ static void stop_hard_arm(void *ctx, const struct vm_exit *ex)
 
 	(void)ctx;
 	stop_began_ns = now_ns();
-	if (ex->kind == VM_EXIT_SIGNAL && stop_timer_made) {
-		stop_first_sig = ex->status;
+	stop_status = report_exit_status(ex);
+	if (stop_timer_made)
 		timer_settime(stop_timer, 0, &its, NULL);
-	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);

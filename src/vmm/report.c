@@ -229,7 +229,7 @@ int report_vm_error(const struct vm_config *cfg, const struct vm_error *e)
 	return EXIT_VMM_ERROR;
 }
 
-int report_exit(const struct vm_config *cfg, const struct vm_exit *ex)
+int report_exit_status(const struct vm_exit *ex)
 {
 	switch (ex->kind) {
 	case VM_EXIT_POWEROFF:
@@ -237,21 +237,37 @@ int report_exit(const struct vm_config *cfg, const struct vm_exit *ex)
 	case VM_EXIT_PORT:
 		return ex->status & 0xff;
 	case VM_EXIT_RESET:
-		return EXIT_GUEST_RESET;
 	case VM_EXIT_TRIPLE_FAULT:
-		report_lines("the guest triple-faulted and was reset", ex->detail);
 		return EXIT_GUEST_RESET;
 	case VM_EXIT_TIMEOUT:
-		report_line("guest still running after --timeout %u s: stopped", cfg->timeout);
 		return EXIT_TIMEOUT;
 	case VM_EXIT_SIGNAL:
 		return EXIT_SIGNAL_BASE + ex->status;
 	case VM_EXIT_INTERNAL:
-		report_lines(ex->what ? ex->what : "KVM error", ex->detail);
 		return EXIT_KVM_INTERNAL;
 	case VM_EXIT_ERROR:
-		report_line("%s: %s", ex->what ? ex->what : "error", strerror(-ex->err));
-		return EXIT_VMM_ERROR;
+		break;
 	}
 	return EXIT_VMM_ERROR;
+}
+
+int report_exit(const struct vm_config *cfg, const struct vm_exit *ex)
+{
+	switch (ex->kind) {
+	case VM_EXIT_TRIPLE_FAULT:
+		report_lines("the guest triple-faulted and was reset", ex->detail);
+		break;
+	case VM_EXIT_TIMEOUT:
+		report_line("guest still running after --timeout %u s: stopped", cfg->timeout);
+		break;
+	case VM_EXIT_INTERNAL:
+		report_lines(ex->what ? ex->what : "KVM error", ex->detail);
+		break;
+	case VM_EXIT_ERROR:
+		report_line("%s: %s", ex->what ? ex->what : "error", strerror(-ex->err));
+		break;
+	default:
+		break;
+	}
+	return report_exit_status(ex);
 }

@@ -69,7 +69,10 @@ const char *report_drive_setting(char *buf, size_t n, const struct vm_drive_conf
 /* The line for a failed vm_boot_check or vm_create; returns the exit status (EXIT_USAGE for the user's input). */
 int report_vm_error(const struct vm_config *cfg, const struct vm_error *e);
 
-/* The exit status for how the VM ended, with a line for the endings that need one (timeout, crash, error). */
+/* The exit status for how the VM ended; prints nothing (the stop's deadline needs it before the stop ends). */
+int report_exit_status(const struct vm_exit *ex);
+
+/* report_exit_status, with a line for the endings that need one (timeout, crash, error). */
 int report_exit(const struct vm_config *cfg, const struct vm_exit *ex);
 
 /* ---- report_input.c: the user's files, before anything runs ---- */

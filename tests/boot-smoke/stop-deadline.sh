@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The stop has a hard deadline: with a drive whose exit flush never returns (hang-flush.so), SIGTERM
-# still ends vmm, 10 s later, with status 143 and a line saying the drives were not all drained and
+# (or --timeout) still ends vmm, 10 s later, with status 143 and a line saying the drives were not all drained and
 # flushed; a second SIGTERM ends it at once. A repeat 200 ms after the first is the same request
 # delivered twice (GNU timeout signals vmm and then its process group) and must not cut the stop short:
 # that run still waits for the deadline. The guest floods the console meanwhile (it is running), or
@@ -48,8 +48,25 @@ run() {
 }
 
 run deadline-with-a-repeat "$flood" 0.2 9 13 'took longer than 10 s'
-run second-signal "$flood" 1 0 3 'a second stop signal'
+run second-signal "$flood" 1 0 3 'a stop signal while vmm was stopping'
 run deadline-queue-full "$blkflood" - 9 13 'took longer than 10 s'
+
+# Every stop has the deadline, not only a signal's: --timeout (2 s) with a full queue and a hanging
+# flush ends vmm 10 s later with --timeout's status, 124.
+t0=$(date +%s)
+env LD_PRELOAD="$shim" ASAN_OPTIONS=verify_asan_link_order=0 \
+	"$vmm" --kernel "$blkflood" --drive "file=$tmp/disk.img" --serial "file:$tmp/console" --timeout 2 \
+	</dev/null >"$tmp/out" 2>"$tmp/err"
+got=$?
+took=$(($(date +%s) - t0))
+if [ "$got" != 124 ] || [ "$took" -lt 11 ] || [ "$took" -gt 16 ] ||
+   ! grep -q 'took longer than 10 s.*not all drained and flushed' "$tmp/err"; then
+	echo "FAIL: timeout-deadline: status $got (expected 124) after ${took} s (expected 11..16 s); stderr:"
+	cat "$tmp/err"
+	fail=1
+else
+	echo "ok: timeout-deadline: status 124 after ${took} s: $(cat "$tmp/err")"
+fi
 
 # A full queue of large writes, storage that keeps up: the graceful stop.
 rm -f "$tmp/console" "$tmp/stats.json"
