@@ -16,13 +16,18 @@
 #                  randread-written    random reads after --prefill wrote the whole image through the
 #                                      device: every cluster comes from the overlay
 #                Target: snapshot/plain >= 0.9 for each.
+#                With COLD=1 (the default) each run starts with the image synced and dropped from the host
+#                page cache (sync FILE; dd iflag=nocache count=0), as the snapshot's overlay always starts
+#                (a new, empty file): else the plain side of randwrite overwrites pages its own earlier
+#                rounds left cached, and the writeback of those rounds' dirty pages lands in whichever
+#                run comes next. COLD=0: the image's cache as the runs before left it.
 #
 # Environment (all optional):
 #   RUNTIME=5 RAMP=1 ROUNDS=3  per device-model run       CACHE=none   the drives' cache mode
 #   IMAGE_MIB=1024             the device-model image     IMAGE_DIR=/var/tmp  where images are made (a disk)
 #   SETUP_RUNS=20              start-cost runs per base   TMPDIR       where overlays go (default /var/tmp)
 #   PARTS="start devmodel"     JOBS="randread-unwritten randwrite randread-written"
-#   BUILD=<repo>/build-bench
+#   BUILD=<repo>/build-bench   COLD=1       sync and drop the image's cached pages before each run
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +44,7 @@ SETUP_RUNS=${SETUP_RUNS:-20}
 PARTS=${PARTS:-start devmodel}
 JOBS=${JOBS:-randread-unwritten randwrite randread-written}
 BUILD=${BUILD:-$root/build-bench}
+COLD=${COLD:-1}
 export TMPDIR=${TMPDIR:-/var/tmp}
 TARGET=0.9
 
@@ -117,6 +123,10 @@ devmodel() {
 			for side in $( ((r % 2)) && echo "plain snapshot" || echo "snapshot plain"); do
 				local extra=()
 				[ "$side" = snapshot ] && extra=(--snapshot)
+				if [ "$COLD" = 1 ]; then
+					sync "$img" && dd if="$img" iflag=nocache count=0 status=none ||
+						bench_die "cannot drop $img from the page cache"
+				fi
 				# shellcheck disable=SC2086
 				out=$("$dm" --image "$img" --cache "$CACHE" $vargs --qd 32 --bs 4096 --runtime "$RUNTIME" \
 					--ramp "$RAMP" "${extra[@]}") || bench_die "vmm-devmodel $job ($side) failed"
@@ -137,7 +147,7 @@ devmodel() {
 		printf '  %-19s %10.0f %10.0f %9s %s\n' "$job" "$p" "$s" "$r" \
 			"$(awk -v r="$r" -v t="$TARGET" 'BEGIN { print (r + 0 >= t) ? "ok" : "BELOW" }')"
 	done
-	echo "  (medians of $ROUNDS runs, IOPS, 4 KiB QD32, cache=$CACHE; target snapshot/plain >= $TARGET)"
+	echo "  (medians of $ROUNDS runs, IOPS, 4 KiB QD32, cache=$CACHE, COLD=$COLD; target snapshot/plain >= $TARGET)"
 }
 
 for part in $PARTS; do

@@ -267,8 +267,9 @@ const char *blk_overlay_dir(void);
 /* What a snapshot drive's overlay holds, for --stats. */
 struct blk_snapshot_info {
 	bool reflink;              /* a reflink clone of the base, else a sparse overlay */
-	uint64_t overlay_bytes;    /* host bytes the overlay holds of its own: its allocated blocks
-	                            * (sparse), its extents not shared with the base (reflink) */
+	uint64_t overlay_bytes;    /* host bytes the overlay holds of its own: its allocated blocks,
+	                            * written or allocated ahead (sparse: up to 1 MiB for each MiB
+	                            * written in), its extents not shared with the base (reflink) */
 	uint32_t cluster;          /* sparse: the map's granularity, bytes */
 	uint64_t copy_ups;         /* sparse: clusters whose unwritten part was copied from the base */
 };

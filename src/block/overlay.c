@@ -143,6 +143,8 @@ static int slot_admit(struct blk_ovl *o, struct ovl_slot *s)
 	if (s->plan.hold) {
 		ovl_map_hold(o->map, s->plan.first, s->plan.n);
 		s->held = true;
+		if (req->op == BLK_OP_WRITE)
+			blk_overlay_prealloc(o->ov, req->offset, s->total);
 	}
 	ret = ovl_slot_plan_write(o->map, &o->ov->counters, s, o->zero_discard);
 	if (ret < 0) {

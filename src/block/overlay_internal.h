@@ -31,6 +31,14 @@
 #define OVL_CLUSTER_MAX 65536u
 
 /*
+ * The piece the overlay's space is allocated in ahead of the guest's writes
+ * (overlay_open.c says why): 1 MiB, 2^20 bytes. The first write to an
+ * unwritten cluster of a piece allocates the whole piece in the file
+ * (fallocate, no data written), once.
+ */
+#define OVL_PREALLOC_SHIFT 20u
+
+/*
  * Which clusters the overlay holds, and which are being changed. Bitmaps of
  * one bit per cluster in anonymous mappings (MAP_NORESERVE): untouched pages
  * cost nothing, so a 64 GiB base costs what a 64 MiB one does.
@@ -40,6 +48,12 @@
  *         completed; never cleared.
  *   busy: a request that will make an unwritten cluster a data cluster is
  *         in flight. Set at its admission, cleared at its completion.
+ *
+ * And a third, one bit per 1 MiB piece of the disk (OVL_PREALLOC_SHIFT):
+ *
+ *   tried: space for the piece was allocated ahead in the overlay file, or
+ *          that was tried and failed. Never cleared. Says nothing of what
+ *          reads see: data alone routes them.
  */
 struct ovl_map {
 	uint64_t size;          /* bytes of the disk */
@@ -47,8 +61,9 @@ struct ovl_map {
 	uint64_t nclusters;
 	uint64_t *data;
 	uint64_t *busy;
-	size_t words;           /* 64-bit words in each bitmap */
-	size_t map_len;         /* bytes of each mapping */
+	uint64_t *tried;
+	size_t words;           /* 64-bit words in data and in busy */
+	size_t map_len;         /* bytes of the mapping that holds the three */
 };
 
 /* 0, or -EINVAL (cluster not a power of two in range, size 0), -ENOMEM. */
@@ -75,6 +90,16 @@ void ovl_map_hold(struct ovl_map *m, uint64_t first, uint64_t n);
  * equals cluster i's; *data gets it. At least 1.
  */
 uint64_t ovl_map_run(const struct ovl_map *m, uint64_t i, uint64_t limit, bool *data);
+
+/* Mark piece p tried: whether it was not before. */
+static inline bool ovl_piece_try(struct ovl_map *m, uint64_t p)
+{
+	uint64_t bit = 1ull << (p & 63);
+	bool was = m->tried[p >> 6] & bit;
+
+	m->tried[p >> 6] |= bit;
+	return !was;
+}
 
 /* Bytes of the disk in cluster c: the cluster size, less for a short last cluster. */
 static inline uint64_t ovl_cluster_end(const struct ovl_map *m, uint64_t c)
@@ -113,6 +138,8 @@ struct ovl_counters {
 	uint64_t base_reads;      /* read segments served by the base */
 	uint64_t overlay_reads;   /* read segments served by the overlay */
 	uint64_t waits;           /* writes that waited for another's copy-up of a cluster they share */
+	uint64_t prealloc_pieces; /* pieces allocated ahead in the overlay file */
+	uint64_t prealloc_fails;  /* pieces whose allocation ahead failed (ENOSPC, EOPNOTSUPP...): left to the writes */
 };
 
 /* ---- the engine's requests (overlay.c), planned by overlay_plan.c ---- */
@@ -168,10 +195,21 @@ struct blk_overlay {
 	int fd;                   /* the overlay file, with no name; for a reflink clone, also img->fd */
 	bool reflink;             /* a clone of the base: the drive runs on it as a plain file, no map */
 	bool punch;               /* the overlay's filesystem punches holes (a DISCARD there reads zeros) */
+	bool prealloc;            /* allocate the overlay's space ahead, in pieces (overlay_open.c) */
 	struct ovl_map map;       /* sparse only */
 	struct ovl_counters counters;
 	bool engine;              /* an engine runs over it (one at a time: the map is its state) */
 };
+
+/*
+ * Before a write to [off, off + len) (bytes, inside the disk) that touches
+ * an unwritten cluster: allocate, in the overlay file, the pieces of that
+ * range not tried yet and not covered whole by it. Never fails: what could
+ * not be allocated ahead is allocated by the write itself, as without this;
+ * after one failure it allocates nothing ahead any more. Counts it in
+ * ov->counters. Does nothing unless ov->prealloc.
+ */
+void blk_overlay_prealloc(struct blk_overlay *ov, uint64_t off, uint64_t len);
 
 /* Free what blk_image_snapshot made (img->overlay), closing the overlay file. */
 void blk_overlay_free(struct blk_overlay *ov);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The overlay's cluster map: two lazily mapped bitmaps, and the plan of a write over them. Pure but for the mappings. */
+/* The overlay's cluster map: three lazily mapped bitmaps, and the plan of a write over them. Pure but for the mappings. */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -9,6 +9,7 @@
 int ovl_map_init(struct ovl_map *m, uint64_t size, uint32_t cluster)
 {
 	unsigned int shift = 0;
+	uint64_t pieces;
 	void *p;
 
 	memset(m, 0, sizeof(*m));
@@ -20,21 +21,23 @@ int ovl_map_init(struct ovl_map *m, uint64_t size, uint32_t cluster)
 	m->shift = shift;
 	m->nclusters = (size + cluster - 1) >> shift;
 	m->words = (size_t)((m->nclusters + 63) / 64);
-	m->map_len = m->words * sizeof(uint64_t);
-	/* Both bitmaps in one mapping, zero until touched; only written pages take memory. */
-	p = mmap(NULL, 2 * m->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	pieces = ((size - 1) >> OVL_PREALLOC_SHIFT) + 1;
+	m->map_len = (2 * m->words + (size_t)((pieces + 63) / 64)) * sizeof(uint64_t);
+	/* The three bitmaps in one mapping, zero until touched; only written pages take memory. */
+	p = mmap(NULL, m->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
 	m->data = p;
 	m->busy = m->data + m->words;
+	m->tried = m->busy + m->words;
 	return 0;
 }
 
 void ovl_map_free(struct ovl_map *m)
 {
 	if (m->data)
-		munmap(m->data, 2 * m->map_len);
-	m->data = m->busy = NULL;
+		munmap(m->data, m->map_len);
+	m->data = m->busy = m->tried = NULL;
 }
 
 /* The mask of bits [lo, hi) within one word (0 <= lo < hi <= 64). */

@@ -5,11 +5,13 @@
 #include <linux/falloc.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "overlay_internal.h"
@@ -114,6 +116,7 @@ static int overlay_reflink(struct blk_image *img, const char *dir, struct blk_ov
 static int overlay_sparse(struct blk_image *img, const char *dir, struct blk_overlay *ov)
 {
 	uint32_t cluster = OVL_CLUSTER_MIN;
+	struct statfs sfs;
 	int ret;
 
 	ret = overlay_file_make(dir, &ov->fd);
@@ -125,6 +128,8 @@ static int overlay_sparse(struct blk_image *img, const char *dir, struct blk_ove
 	}
 	/* A DISCARD punches the overlay when its filesystem can (and reads back as zeros: overlay.c). */
 	ov->punch = fallocate(ov->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, OVL_CLUSTER_MIN) == 0;
+	/* Not in memory: there allocating ahead takes RAM for pages never written, and saves nothing. */
+	ov->prealloc = fstatfs(ov->fd, &sfs) < 0 || (sfs.f_type != TMPFS_MAGIC && sfs.f_type != RAMFS_MAGIC);
 	/* Copy-ups read whole aligned blocks of an O_DIRECT base, and the guest never splits its blocks. */
 	while (cluster < img->dio_offset_align || cluster < img->logical_block)
 		cluster *= 2;
@@ -162,6 +167,60 @@ int blk_image_snapshot(struct blk_image *img, const char *dir)
 	img->overlay = ov;
 	img->readonly = false;
 	return 0;
+}
+
+/*
+ * Allocating a sparse overlay's space ahead of the guest's writes. On ext4
+ * a buffered write into a hole is a delayed allocation: until writeback,
+ * each such block is an entry of its own in the inode's extent-status tree,
+ * and random 4 KiB writes build a tree of one entry per block that every
+ * later write looks up and changes (perf: ext4_es_lookup_extent first, then
+ * __es_insert_extent). Measured here, random 4 KiB pwrite()s to each block
+ * of a 1 GiB file once: 5.2-6.6 us each into holes, 3.2-4.2 into allocated
+ * blocks. So the first write that touches an unwritten cluster of a 1 MiB
+ * piece allocates the whole piece (fallocate: unwritten extents, no data
+ * written, 6-9 us once per piece; 3.1-3.8 us per write then; 256 KiB
+ * pieces gave 4.1-4.6 and 64 KiB 4.2-5.4). The price is space: the overlay
+ * holds up to a whole piece for each piece the guest wrote in, and never
+ * more than the disk's size. A piece the write covers whole is left to the
+ * write, which allocates it in one go. Reads do not change: they follow the
+ * data map, and an allocated block the guest has not written is still read
+ * from the base.
+ */
+static void overlay_piece_alloc(struct blk_overlay *ov, uint64_t p, uint64_t off, uint64_t end)
+{
+	uint64_t ps = p << OVL_PREALLOC_SHIFT, pe = ps + (1ull << OVL_PREALLOC_SHIFT);
+
+	if (pe > ov->map.size)
+		pe = ov->map.size;
+	if (!ovl_piece_try(&ov->map, p) || (off <= ps && end >= pe))
+		return;
+	/* KEEP_SIZE: never grow the file, whatever the piece. */
+	if (fallocate(ov->fd, FALLOC_FL_KEEP_SIZE, (off_t)ps, (off_t)(pe - ps)) == 0) {
+		ov->counters.prealloc_pieces++;
+		return;
+	}
+	/*
+	 * ENOSPC and the rest: the write allocates its own blocks, and says
+	 * whether they fit. No more allocating ahead: where space is short it
+	 * would take what the guest's writes need, and a filesystem that cannot
+	 * (EOPNOTSUPP) will not learn to.
+	 */
+	ov->counters.prealloc_fails++;
+	ov->prealloc = false;
+}
+
+void blk_overlay_prealloc(struct blk_overlay *ov, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len;
+	uint64_t first = off >> OVL_PREALLOC_SHIFT, last = (end - 1) >> OVL_PREALLOC_SHIFT;
+
+	if (!ov->prealloc || !len)
+		return;
+	/* Only the first and last pieces can be covered in part. */
+	overlay_piece_alloc(ov, first, off, end);
+	if (last != first && ov->prealloc)
+		overlay_piece_alloc(ov, last, off, end);
 }
 
 void blk_overlay_free(struct blk_overlay *ov)

@@ -8,6 +8,9 @@
  * mkfs.xfs; otherwise that build exits 77 saying why).
  */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -23,6 +26,7 @@
 #include "blk_test_util.h"
 #include "blk_test_host.h"
 #include "ovl_harness.h"
+#include "overlay_internal.h"
 
 #define SEED 3u
 #define MAX_OPS 12u
@@ -40,6 +44,29 @@ struct ot {
 };
 
 static char reflink_dir[1024];   /* OVL_TEST_REFLINK: the XFS mount */
+
+/*
+ * fallocate, wrapped at link time: the overlay's allocation ahead (mode
+ * KEEP_SIZE alone) is counted, and fails with prealloc_errno when that is
+ * set. Every other mode (punching, zeroing) goes through as it is.
+ */
+static unsigned int prealloc_calls;
+static int prealloc_errno;
+
+int __real_fallocate64(int fd, int mode, off_t off, off_t len);
+int __wrap_fallocate64(int fd, int mode, off_t off, off_t len);
+
+int __wrap_fallocate64(int fd, int mode, off_t off, off_t len)
+{
+	if (mode == FALLOC_FL_KEEP_SIZE) {
+		prealloc_calls++;
+		if (prealloc_errno) {
+			errno = prealloc_errno;
+			return -1;
+		}
+	}
+	return __real_fallocate64(fd, mode, off, len);
+}
 
 static unsigned int dir_entries(const char *dir)
 {
@@ -72,6 +99,8 @@ static int ot_setup(void **state)
 	t->loop.fd = -1;
 	memset(&ovl_shuffle, 0, sizeof(ovl_shuffle));
 	ovl_shuffle.rng = 0x1234567887654321ull;
+	prealloc_calls = 0;
+	prealloc_errno = 0;
 	*state = t;
 	return 0;
 }
@@ -424,7 +453,11 @@ static void test_tmpfs_overlay(void **state)
 	}
 	snprintf(t->ovdir, sizeof(t->ovdir), "/dev/shm");
 	ot_open(t, 1u << 20, BLK_CACHE_WRITEBACK, 16, false);
+	/* In memory, nothing is allocated ahead: it would take RAM and save nothing. */
+	assert_false(t->img.overlay->prealloc);
 	ot_random(t, 150, false);
+	assert_int_equal(prealloc_calls, 0);
+	assert_int_equal(t->img.overlay->counters.prealloc_pieces, 0);
 }
 
 /* A full overlay filesystem: those requests fail, the drive goes on, and what was written stays. */
@@ -519,8 +552,97 @@ static void test_huge_sparse_base(void **state)
 	ovl_op_free(&w);
 	ovl_op_free(&r);
 	assert_int_equal(blk_image_snapshot_info(&t->img, &info), 0);
-	assert_true(info.overlay_bytes <= 64 * 1024);
+	/* The two clusters, and at most the 1 MiB piece they lie in, allocated ahead. */
+	assert_true(info.overlay_bytes >= 8192 && info.overlay_bytes <= (1u << OVL_PREALLOC_SHIFT) + 64 * 1024);
 	assert_int_equal(info.copy_ups, 2);
+}
+
+/*
+ * The first write to an unwritten cluster of a 1 MiB piece allocates the
+ * whole piece in the overlay (on a disk filesystem), once; the piece's
+ * other clusters still read from the base, whose pattern is not the zeros
+ * of the allocated blocks. A write that covers a piece whole allocates
+ * nothing ahead.
+ */
+static void test_prealloc_reads_base(void **state)
+{
+	const uint64_t piece = 1u << OVL_PREALLOC_SHIFT;
+	struct ot *t = *state;
+	const struct ovl_counters *c;
+	struct blk_snapshot_info info;
+	struct ovl_op ops[4];
+
+	ot_open(t, 4 * piece + 8192, BLK_CACHE_WRITEBACK, 8, false);
+	c = &t->img.overlay->counters;
+	if (!t->img.overlay->prealloc) {
+		print_message("skipping: %s is in memory, where nothing is allocated ahead\n", t->ovdir);
+		skip();
+	}
+	ot_one(t, BLK_OP_WRITE, piece + 8192, 4096, 0);
+	assert_int_equal(prealloc_calls, 1);
+	if (!c->prealloc_pieces) {
+		/* A disk filesystem without fallocate: the write went on regardless, and nothing more is tried. */
+		assert_int_equal(c->prealloc_fails, 1);
+		assert_false(t->img.overlay->prealloc);
+		print_message("skipping: %s cannot allocate ahead\n", t->ovdir);
+		ot_check_end(t);
+		skip();
+	}
+	assert_int_equal(blk_image_snapshot_info(&t->img, &info), 0);
+	assert_true(info.overlay_bytes >= piece);
+	/* The piece's unwritten clusters, either side of the written one, read as the base holds them. */
+	assert_int_equal(ovl_op_make(&ops[0], BLK_OP_READ, piece, 8192, 0, 0), 0);
+	assert_int_equal(ovl_op_make(&ops[1], BLK_OP_READ, piece + 8192, 4096, 0, 0), 0);
+	assert_int_equal(ovl_op_make(&ops[2], BLK_OP_READ, piece + 12288, piece - 12288, 77, 0), 0);
+	ot_run(t, ops, 3, false);
+	/* Again in the same piece, a partial cluster (a copy-up from the base), and the last short piece. */
+	ot_one(t, BLK_OP_WRITE, piece + 65536 + 512, 1024, 0);
+	ot_one(t, BLK_OP_WRITE, 4 * piece + 4096, 512, 0);
+	assert_int_equal(c->prealloc_pieces, 2);
+	/* Pieces 2 and 3 written whole, with no allocation ahead. */
+	ot_one(t, BLK_OP_WRITE, 2 * piece, 2 * piece, 0x1000u | (5000u << 16));
+	assert_int_equal(c->prealloc_pieces, 2);
+	assert_int_equal(prealloc_calls, 2);
+	assert_int_equal(c->prealloc_fails, 0);
+	ot_check_end(t);
+}
+
+/*
+ * An allocation ahead that fails (a full filesystem, one without fallocate)
+ * fails no write: the write allocates its own blocks as without it, and
+ * nothing more is allocated ahead. The reference model checks every byte.
+ */
+static void prealloc_fail_check(void **state, int err)
+{
+	struct ot *t = *state;
+	const struct ovl_counters *c;
+
+	prealloc_errno = err;
+	ot_open(t, 4u << 20, BLK_CACHE_WRITEBACK, 8, false);
+	c = &t->img.overlay->counters;
+	if (!t->img.overlay->prealloc) {
+		print_message("skipping: %s is in memory, where nothing is allocated ahead\n", t->ovdir);
+		skip();
+	}
+	ot_one(t, BLK_OP_WRITE, 12288, 4096, 0);
+	assert_int_equal(prealloc_calls, 1);
+	assert_int_equal(c->prealloc_fails, 1);
+	assert_int_equal(c->prealloc_pieces, 0);
+	assert_false(t->img.overlay->prealloc);
+	ot_one(t, BLK_OP_WRITE, (2u << 20) + 512, 4096, 0);
+	ot_random(t, 100, false);
+	assert_int_equal(prealloc_calls, 1);
+	assert_int_equal(c->prealloc_pieces, 0);
+}
+
+static void test_prealloc_enospc(void **state)
+{
+	prealloc_fail_check(state, ENOSPC);
+}
+
+static void test_prealloc_eopnotsupp(void **state)
+{
+	prealloc_fail_check(state, EOPNOTSUPP);
 }
 
 static const struct CMUnitTest sparse_tests[] = {
@@ -538,6 +660,9 @@ static const struct CMUnitTest sparse_tests[] = {
 	cmocka_unit_test_setup_teardown(test_enospc, ot_setup, ot_teardown),
 	cmocka_unit_test_setup_teardown(test_bad_dir, ot_setup, ot_teardown),
 	cmocka_unit_test_setup_teardown(test_huge_sparse_base, ot_setup, ot_teardown),
+	cmocka_unit_test_setup_teardown(test_prealloc_reads_base, ot_setup, ot_teardown),
+	cmocka_unit_test_setup_teardown(test_prealloc_enospc, ot_setup, ot_teardown),
+	cmocka_unit_test_setup_teardown(test_prealloc_eopnotsupp, ot_setup, ot_teardown),
 };
 #endif
 
