@@ -7,20 +7,10 @@
 #include "arm64_arch.h"
 #include "boot.h"
 
-/* The loader's file reads through the core's: ctx is the struct boot_file. */
-static int arm64_file_read(const struct arm64_kernel_file *f, void *dst, uint64_t len, uint64_t off)
-{
-	const struct boot_file *bf = f->ctx;
-
-	return bf->read(bf, dst, len, off);
-}
-
 /* Check (load false) or load kernel file bf; a refusal's reason in err->kernel_why. */
 static int arm64_kernel_take(const struct gmem *mem, const struct boot_file *bf, bool load,
 			     struct arch_kernel **out, struct vm_error *err)
 {
-	struct arm64_kernel_file f = { .head = bf->head, .head_len = bf->head_len, .size = bf->size,
-				       .read = arm64_file_read, .ctx = bf };
 	struct arm64_fault fault = { .what = "", .fix = NULL };
 	struct arm64_boot_place place;
 	struct arch_kernel *ak = calloc(1, sizeof(*ak));
@@ -29,11 +19,11 @@ static int arm64_kernel_take(const struct gmem *mem, const struct boot_file *bf,
 	if (!ak)
 		return -ENOMEM;
 	/* The device tree's 2 MiB must fit beside the kernel too, before anything is written. */
-	r = arm64_kernel_check(mem, &f, &ak->k, &fault);
+	r = arm64_kernel_check(mem, bf, &ak->k, &fault);
 	if (r == 0)
 		r = arm64_boot_place(mem, &ak->k, 0, &place, &fault);
 	if (r == 0 && load)
-		r = arm64_kernel_load(mem, &f, &ak->k, &fault);
+		r = arm64_kernel_load(mem, bf, &ak->k, &fault);
 	if (r < 0) {
 		if (fault.what[0])
 			snprintf(err->kernel_why, sizeof(err->kernel_why), "%s (%s)", fault.what,

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boot.h"
 #include "gmem.h"
 
 /*
@@ -56,21 +57,12 @@ struct arm64_fault {
 };
 
 /*
- * A kernel file as the loader sees it (untrusted). head holds the file's
- * first min(size, ARM64_KERNEL_HEAD_MIN) bytes or more, read once, so what
- * is checked is what is loaded; read fetches the rest.
+ * The loader takes a kernel file as the core hands it (struct boot_file,
+ * untrusted): its head, the file's first min(size, BOOT_FILE_HEAD_MAX)
+ * bytes, holds at least ARM64_KERNEL_HEAD_MIN of them where the file has
+ * that many, read once, so what is checked is what is loaded.
  */
-struct arm64_kernel_file {
-	const void *head;
-	size_t head_len;
-	uint64_t size;
-	/* Copy len bytes at offset off of the file to dst: 0, or -errno (-ENODATA if the file ends first). */
-	int (*read)(const struct arm64_kernel_file *f, void *dst, uint64_t len, uint64_t off);
-	const void *ctx;
-};
-
-/* An Image file wholly in memory (size bytes at image); f keeps the pointer. */
-void arm64_kernel_file_mem(struct arm64_kernel_file *f, const void *image, size_t size);
+_Static_assert(BOOT_FILE_HEAD_MAX >= ARM64_KERNEL_HEAD_MIN, "a boot file's head holds the Image's first page");
 
 /* The header fields, in host order. */
 struct arm64_image_header {
@@ -119,7 +111,7 @@ const char *arm64_kernel_identify(const void *head, size_t len);
  * file cut short or a broken gzip header; -ENOMEM when it does not fit;
  * or f->read's -errno (fault->what empty).
  */
-int arm64_kernel_check(const struct gmem *mem, const struct arm64_kernel_file *f, struct arm64_kernel *out,
+int arm64_kernel_check(const struct gmem *mem, const struct boot_file *f, struct arm64_kernel *out,
 		       struct arm64_fault *fault);
 
 /*
@@ -131,7 +123,7 @@ int arm64_kernel_check(const struct gmem *mem, const struct arm64_kernel_file *f
  * inside the header's 64 bytes, or a read error, returns -EINVAL or -errno
  * with the load range partly written, never anything outside it.
  */
-int arm64_kernel_load(const struct gmem *mem, const struct arm64_kernel_file *f, struct arm64_kernel *out,
+int arm64_kernel_load(const struct gmem *mem, const struct boot_file *f, struct arm64_kernel *out,
 		      struct arm64_fault *fault);
 
 /* Where the boot data goes. */

@@ -96,21 +96,6 @@ int arm64_image_header_parse(const void *hdr, size_t len, struct arm64_image_hea
 	return 0;
 }
 
-static int image_read_mem(const struct arm64_kernel_file *f, void *dst, uint64_t len, uint64_t off)
-{
-	memcpy(dst, (const uint8_t *)f->ctx + off, len);
-	return 0;
-}
-
-void arm64_kernel_file_mem(struct arm64_kernel_file *f, const void *image, size_t size)
-{
-	f->head = image;
-	f->head_len = size;
-	f->size = size;
-	f->read = image_read_mem;
-	f->ctx = image;
-}
-
 /* The RAM region the Image goes in: the one holding ARM64_RAM_BASE. */
 static const struct gmem_region *ram_region(const struct gmem *mem)
 {
@@ -128,7 +113,7 @@ struct gz_range {
  * (its range in *gz), 0 if not, or -EINVAL for a zboot header that points
  * past the file.
  */
-static int gzip_range(const struct arm64_kernel_file *f, struct gz_range *gz, struct arm64_fault *fault)
+static int gzip_range(const struct boot_file *f, struct gz_range *gz, struct arm64_fault *fault)
 {
 	const uint8_t *b = f->head;
 
@@ -154,7 +139,6 @@ static int gzip_range(const struct arm64_kernel_file *f, struct gz_range *gz, st
 /* An opened kernel file: the Image's first bytes, and for a gzip file the stream that goes on after them. */
 struct kernel_src {
 	struct boot_unpack *gz;     /* NULL for a plain Image */
-	struct boot_file bf;        /* the file as the shared decoder reads it (src_read) */
 	const uint8_t *head;        /* the Image's first len bytes: f->head, or buf */
 	size_t len;
 	bool broken;                /* the stream broke after the head: the copy reports it */
@@ -167,20 +151,12 @@ static void kernel_close(struct kernel_src *s)
 	s->gz = NULL;
 }
 
-/* The decoder's reads through the loader's: bf.ctx is the struct arm64_kernel_file. */
-static int src_read(const struct boot_file *bf, void *dst, uint64_t len, uint64_t off)
-{
-	const struct arm64_kernel_file *f = bf->ctx;
-
-	return f->read(f, dst, len, off);
-}
-
 /*
  * Open f: a plain Image's head is f->head; a gzip file's is its first
  * ARM64_KERNEL_HEAD_MIN inflated bytes (fewer if the stream ends first),
  * with the stream left open to inflate the rest.
  */
-static int kernel_open(const struct arm64_kernel_file *f, struct kernel_src *s, struct arm64_fault *fault)
+static int kernel_open(const struct boot_file *f, struct kernel_src *s, struct arm64_fault *fault)
 {
 	struct gz_range range = { 0, 0 };
 	uint64_t got = 0;
@@ -193,9 +169,7 @@ static int kernel_open(const struct arm64_kernel_file *f, struct kernel_src *s, 
 		s->len = f->head_len;
 		return r;
 	}
-	s->bf = (struct boot_file){ .head = f->head, .head_len = f->head_len, .size = f->size, .read = src_read,
-				    .ctx = f };
-	r = boot_unpack_open(BOOT_PACK_GZIP, &s->bf, range.off, range.len, &s->gz);
+	r = boot_unpack_open(BOOT_PACK_GZIP, f, range.off, range.len, &s->gz);
 	if (r < 0) {
 		s->gz = NULL;
 		return read_failed(fault, r);
@@ -252,7 +226,7 @@ static int kernel_judge(const struct gmem *mem, const struct kernel_src *s, stru
 	return 0;
 }
 
-int arm64_kernel_check(const struct gmem *mem, const struct arm64_kernel_file *f, struct arm64_kernel *out,
+int arm64_kernel_check(const struct gmem *mem, const struct boot_file *f, struct arm64_kernel *out,
 		       struct arm64_fault *fault)
 {
 	struct kernel_src *s = malloc(sizeof(*s));
@@ -276,7 +250,7 @@ static int gzip_broken(struct arm64_fault *fault, uint64_t good)
 }
 
 /* Copy the Image, from the judged head on: through the gzip stream, or read from the file. */
-static int kernel_copy(const struct arm64_kernel_file *f, struct kernel_src *s, uint8_t *dst, uint64_t size,
+static int kernel_copy(const struct boot_file *f, struct kernel_src *s, uint8_t *dst, uint64_t size,
 		       struct arm64_fault *fault)
 {
 	uint64_t head = s->len < size ? s->len : size;
@@ -301,7 +275,7 @@ static int kernel_copy(const struct arm64_kernel_file *f, struct kernel_src *s, 
 	return r < 0 ? read_failed(fault, r) : 0;
 }
 
-int arm64_kernel_load(const struct gmem *mem, const struct arm64_kernel_file *f, struct arm64_kernel *out,
+int arm64_kernel_load(const struct gmem *mem, const struct boot_file *f, struct arm64_kernel *out,
 		      struct arm64_fault *fault)
 {
 	struct kernel_src *s = malloc(sizeof(*s));

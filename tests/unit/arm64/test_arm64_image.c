@@ -27,11 +27,11 @@ struct loaded {
 /* Load len bytes at file into fresh RAM of ram bytes. */
 static void load(struct loaded *l, const uint8_t *file, size_t len, uint64_t ram)
 {
-	struct arm64_kernel_file f;
+	struct boot_file f;
 
 	ram_make(&l->mem, ram, 1);
 	memset(&l->fault, 0, sizeof(l->fault));
-	arm64_kernel_file_mem(&f, file, len);
+	boot_file_mem(&f, file, len);
 	l->r = arm64_kernel_load(&l->mem, &f, &l->k, &l->fault);
 }
 
@@ -323,7 +323,7 @@ static void test_zboot_gzip(void **state)
 	free(img);
 }
 
-static int read_eio(const struct arm64_kernel_file *f, void *dst, uint64_t len, uint64_t off)
+static int read_eio(const struct boot_file *f, void *dst, uint64_t len, uint64_t off)
 {
 	(void)f;
 	(void)dst;
@@ -336,14 +336,14 @@ static int read_eio(const struct arm64_kernel_file *f, void *dst, uint64_t len, 
 static void test_read_error(void **state)
 {
 	uint8_t *img = image_make(8192, 0, 10000, 0);
-	struct arm64_kernel_file f;
+	struct boot_file f;
 	struct arm64_fault fault = { .fix = "x" };
 	struct arm64_kernel k;
 	struct gmem mem;
 
 	(void)state;
 	ram_make(&mem, RAM, 1);
-	arm64_kernel_file_mem(&f, img, 8192);
+	boot_file_mem(&f, img, 8192);
 	f.head_len = 4096;
 	f.read = read_eio;
 	assert_int_equal(arm64_kernel_load(&mem, &f, &k, &fault), -EIO);
@@ -357,14 +357,14 @@ static void test_read_error(void **state)
 static void test_check_on_layout(void **state)
 {
 	uint8_t *img = image_make(4096, 0, 40 * MiB, 0);
-	struct arm64_kernel_file f;
+	struct boot_file f;
 	struct arm64_fault fault;
 	struct arm64_kernel k;
 	struct gmem mem;
 
 	(void)state;
 	ram_make(&mem, 256 * MiB, 0);
-	arm64_kernel_file_mem(&f, img, 4096);
+	boot_file_mem(&f, img, 4096);
 	assert_int_equal(arm64_kernel_check(&mem, &f, &k, &fault), 0);
 	assert_int_equal(k.load_addr, ARM64_RAM_BASE);
 	ram_make(&mem, 32 * MiB, 0);
