@@ -42,8 +42,7 @@ int kcache_dir_resolve(const char *dir, char *out, size_t n)
 	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
 }
 
-/* note says the cache could not be used, for why; returns err. */
-static int fallback(struct kcache_note *note, int err, const char *why)
+int kcache_note_fallback(struct kcache_note *note, int err, const char *why)
 {
 	note->state = KCACHE_FALLBACK;
 	note->err = err;
@@ -154,10 +153,10 @@ static int entry_fill(const struct boot_file *f, const struct boot_payload *p, u
 	int r;
 
 	if (!buf)
-		return fallback(note, -ENOMEM, "out of memory");
+		return kcache_note_fallback(note, -ENOMEM, "out of memory");
 	r = boot_unpack_open(note->kind, f, p->off, p->len, &u);
 	if (r < 0) {
-		fallback(note, r, "cannot start the decoder");
+		kcache_note_fallback(note, r, "cannot start the decoder");
 		goto free_buf;
 	}
 	/* Ask for one byte more than the trailer says, to catch a payload that unpacks to more. */
@@ -166,26 +165,26 @@ static int entry_fill(const struct boot_file *f, const struct boot_payload *p, u
 
 		r = boot_unpack_read(u, buf, ask, &got);
 		if (r < 0) {
-			fallback(note, r, r == -EINVAL ? "its payload is corrupt or cut short" : "cannot unpack its payload");
+			kcache_note_fallback(note, r, r == -EINVAL ? "its payload is corrupt or cut short" : "cannot unpack its payload");
 			goto close_unpack;
 		}
 		if (total == 0 && !elf_head_ok(buf, got)) {
-			r = fallback(note, -ENOEXEC, "its payload does not unpack to an ELF file");
+			r = kcache_note_fallback(note, -ENOEXEC, "its payload does not unpack to an ELF file");
 			goto close_unpack;
 		}
 		total += got;
 		r = total > want ? 0 : write_all(fd, buf, got);
 		if (r < 0) {
-			fallback(note, r, "cannot write the entry");
+			kcache_note_fallback(note, r, "cannot write the entry");
 			goto close_unpack;
 		}
 	}
 	if (total != want) {
-		r = fallback(note, -EINVAL, "its payload unpacks to another size than its size trailer says");
+		r = kcache_note_fallback(note, -EINVAL, "its payload unpacks to another size than its size trailer says");
 		goto close_unpack;
 	}
 	/* Durable before it has its name: a torn entry after a crash would pass the size check. */
-	r = fdatasync(fd) < 0 ? fallback(note, -errno, "cannot write the entry") : 0;
+	r = fdatasync(fd) < 0 ? kcache_note_fallback(note, -errno, "cannot write the entry") : 0;
 close_unpack:
 	boot_unpack_close(u);
 free_buf:
@@ -204,10 +203,10 @@ static int entry_make(int dirfd, const char *name, const struct boot_file *f, co
 	unlinkat(dirfd, tmp, 0);   /* left by an earlier vmm of this pid that was killed mid-write */
 	fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return fallback(note, -errno, "cannot write in the directory");
+		return kcache_note_fallback(note, -errno, "cannot write in the directory");
 	r = entry_fill(f, p, want, fd, note);
 	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-		r = fallback(note, -errno, "cannot rename the entry into place");
+		r = kcache_note_fallback(note, -errno, "cannot rename the entry into place");
 	if (r < 0) {
 		unlinkat(dirfd, tmp, 0);
 		close(fd);
@@ -228,16 +227,16 @@ static int payload_probe(const struct boot_file *f, const struct boot_payload *p
 		return -ENOTSUP;
 	r = f->read(f, magic, p->len < sizeof(magic) ? p->len : sizeof(magic), p->off);
 	if (r < 0)
-		return fallback(note, r, "cannot read its payload");
+		return kcache_note_fallback(note, r, "cannot read its payload");
 	note->kind = boot_pack_detect(magic, sizeof(magic));
 	if (note->kind != BOOT_PACK_GZIP && note->kind != BOOT_PACK_XZ && note->kind != BOOT_PACK_ZSTD)
 		return -ENOTSUP;
 	r = f->read(f, tail, sizeof(tail), p->off + p->len - sizeof(tail));
 	if (r < 0)
-		return fallback(note, r, "cannot read its payload");
+		return kcache_note_fallback(note, r, "cannot read its payload");
 	*want = (uint64_t)tail[0] | (uint64_t)tail[1] << 8 | (uint64_t)tail[2] << 16 | (uint64_t)tail[3] << 24;
 	if (*want < sizeof(Elf64_Ehdr) || *want > p->max_out)
-		return fallback(note, -EINVAL, "its payload's size trailer is implausible (beyond init_size)");
+		return kcache_note_fallback(note, -EINVAL, "its payload's size trailer is implausible (beyond init_size)");
 	return 0;
 }
 
@@ -256,13 +255,13 @@ int kcache_entry_get(const char *dir, const struct boot_file *f, const struct bo
 		return r;
 	r = dir_make(dir);
 	if (r < 0)
-		return fallback(note, r, "cannot make the directory");
+		return kcache_note_fallback(note, r, "cannot make the directory");
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
-		return fallback(note, -errno, "cannot open the directory");
+		return kcache_note_fallback(note, -errno, "cannot open the directory");
 	r = entry_name(f, name, sizeof(name));
 	if (r < 0) {
-		fallback(note, r, "cannot read the kernel");
+		kcache_note_fallback(note, r, "cannot read the kernel");
 		goto close_dir;
 	}
 	snprintf(note->path, sizeof(note->path), "%s/%s", dir, name);

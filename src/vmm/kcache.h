@@ -26,6 +26,9 @@ struct kcache_note {
 	char path[4096];       /* the entry (HIT, MISS), or what failed (FALLBACK) */
 };
 
+/* Set note to KCACHE_FALLBACK with err and why (static words); returns err. */
+int kcache_note_fallback(struct kcache_note *note, int err, const char *why);
+
 /* "off", "none", "hit", "miss" or "fallback". */
 const char *kcache_state_name(enum kcache_state s);
 

@@ -72,6 +72,25 @@ static void vm_kernel_file(const struct vm_kernel_image *image, struct boot_file
 	f->packed = packed;
 }
 
+/* Read the head of kernel file fd (size bytes) into a new buffer: 0 with *head (to free) and *len, or -errno. */
+static int vm_kernel_head_read(int fd, uint64_t size, void **head, size_t *len)
+{
+	size_t n = size < BOOT_FILE_HEAD_MAX ? (size_t)size : BOOT_FILE_HEAD_MAX;
+	void *buf = malloc(n);
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	r = vm_file_read_at(fd, buf, n, 0);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*head = buf;
+	*len = n;
+	return 0;
+}
+
 /*
  * Open the kernel file and read its head, the bytes that hold every header
  * the loader looks at, into a private buffer: the headers are checked once
@@ -89,26 +108,13 @@ static int vm_kernel_open(const char *path, struct vm_kernel_image *image)
 
 	if (fd < 0)
 		return fd;
-	if (st.st_size == 0) {
-		r = -ENOEXEC;
-		goto close_fd;
-	}
-	len = (uint64_t)st.st_size < BOOT_FILE_HEAD_MAX ? (size_t)st.st_size : BOOT_FILE_HEAD_MAX;
-	head = malloc(len);
-	if (!head) {
-		r = -ENOMEM;
-		goto close_fd;
-	}
-	r = vm_file_read_at(fd, head, len, 0);
+	r = st.st_size == 0 ? -ENOEXEC : vm_kernel_head_read(fd, st.st_size, &head, &len);
 	if (r < 0) {
-		free(head);
-		goto close_fd;
+		close(fd);
+		return r;
 	}
 	*image = (struct vm_kernel_image){ .fd = fd, .size = st.st_size, .head = head, .head_len = len, .packed_fd = -1 };
 	return 0;
-close_fd:
-	close(fd);
-	return r;
 }
 
 void vm_kernel_image_free(struct vm_kernel_image *image)
@@ -151,9 +157,8 @@ static void vm_kernel_unpack(const struct vm_config *cfg, const struct gmem *lay
 		return;
 	r = kcache_dir_resolve(cfg->kernel_cache, dir, sizeof(dir));
 	if (r < 0) {
-		note->state = KCACHE_FALLBACK;
-		note->err = r;
-		note->why = "no directory for it: neither XDG_CACHE_HOME nor HOME is set (--kernel-cache DIR names one)";
+		kcache_note_fallback(note, r, "no directory for it: neither XDG_CACHE_HOME nor HOME is set "
+					      "(--kernel-cache DIR names one)");
 		return;
 	}
 	if (kcache_entry_get(dir, &f, &p, note, &fd, &size) < 0)
@@ -161,13 +166,12 @@ static void vm_kernel_unpack(const struct vm_config *cfg, const struct gmem *lay
 	/* The unpacked file is opened as vm_kernel_open would, the given one kept as its packed_*. */
 	image->fd = fd;
 	image->size = size;
-	image->head_len = size < BOOT_FILE_HEAD_MAX ? (size_t)size : BOOT_FILE_HEAD_MAX;
-	image->head = malloc(image->head_len);
 	image->packed_fd = given.fd;
 	image->packed_size = given.size;
 	image->packed_head = given.head;
 	image->packed_head_len = given.head_len;
-	r = image->head ? vm_file_read_at(fd, image->head, image->head_len, 0) : -ENOMEM;
+	image->head = NULL;   /* given.head is the given file's; this one's is read next */
+	r = vm_kernel_head_read(fd, size, &image->head, &image->head_len);
 	if (r == 0) {
 		vm_kernel_file(image, &f, &packed);
 		r = arch_kernel_check(layout, cfg->memory, &f, &uk, &uerr);
@@ -177,9 +181,7 @@ static void vm_kernel_unpack(const struct vm_config *cfg, const struct gmem *lay
 	if (r < 0) {
 		free(image->head);
 		close(fd);
-		note->state = KCACHE_FALLBACK;
-		note->err = r;
-		note->why = "the loader refused what the payload unpacked to";
+		kcache_note_fallback(note, r, "the loader refused what the payload unpacked to");
 		given.cache = *note;
 		*image = given;
 		return;
